@@ -1,0 +1,148 @@
+"""Digimentor: serve the bot, or run an admin command.
+
+    python app.py [serve]            serve POST /api/messages and GET /healthz on HOST:PORT
+    python app.py migrate            bring the database schema up to date
+    python app.py import-org FILE    import the organisation file (validated as a whole)
+    python app.py import-faq FILE    import FAQ entries (validated as a whole)
+    python app.py export-faq FILE    write the published FAQ in the same format ("-" = stdout)
+    python app.py demo [--if-empty]  load the demo organisation and FAQ
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.domain.faq_file import parse_faq_file, render_faq_file
+from bot.domain.org_file import parse_organization_file
+from bot.domain.yaml_files import FileInvalid
+from bot.logging_setup import configure_logging
+from bot.web import create_app
+from storage.db import Database, StorageUnavailable
+from storage.directory_repository import DirectoryRepository
+from storage.faq_repository import import_faq, published_faq
+from storage.migrate import migrate
+from storage.organization_repository import import_organization
+
+SEED_DIR = Path(__file__).parent / "storage" / "seed"
+DEMO_ORGANIZATION = SEED_DIR / "demo_organization.yaml"
+DEMO_FAQ = SEED_DIR / "demo_faq.yaml"
+
+
+def serve(settings: Settings) -> None:
+    app = create_app(settings)
+    print(f"Digimentor listening on http://{settings.host}:{settings.port}/api/messages", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10, access_log=None)
+
+
+async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
+    database = Database(settings.database_url)
+    try:
+        await migrate(database)
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+def _read(path: str) -> str:
+    return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+
+
+async def _import_org(database: Database, path: str) -> int:
+    plan = parse_organization_file(_read(path), Path(path).name)
+    summary = await import_organization(database, plan)
+    print(
+        f"organisation imported: created {summary.created}, updated {summary.updated}, "
+        f"deactivated {summary.deactivated}" if summary.changed else "organisation imported: nothing changed"
+    )
+    return 0
+
+
+async def _import_faq(database: Database, path: str) -> int:
+    entries = parse_faq_file(_read(path), Path(path).name)
+    summary = await import_faq(database, entries)
+    print(f"FAQ imported: {summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged")
+    return 0
+
+
+async def _export_faq(database: Database, path: str) -> int:
+    text = render_faq_file(await published_faq(database))
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"FAQ exported to {path}")
+    return 0
+
+
+async def _demo(database: Database, only_if_empty: bool) -> int:
+    if only_if_empty and await DirectoryRepository(database).count_people() > 0:
+        print("demo: the database already has people; nothing loaded")
+        return 0
+    await _import_org(database, str(DEMO_ORGANIZATION))
+    await _import_faq(database, str(DEMO_FAQ))
+    return 0
+
+
+async def _migrate(database: Database) -> int:
+    print(f"database is up to date ({database.dialect})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="app.py", description="Digimentor Teams bot")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the bot (the default)")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    for name, helptext in (
+        ("import-org", "import the organisation file"),
+        ("import-faq", "import FAQ entries"),
+        ("export-faq", "export the published FAQ"),
+    ):
+        commands.add_parser(name, help=helptext).add_argument("file", help='a YAML file, or "-"')
+    demo = commands.add_parser("demo", help="load the demo organisation and FAQ")
+    demo.add_argument("--if-empty", action="store_true", help="only when the directory has nobody yet")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"Configuration error:\n{error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    if args.command in (None, "serve"):
+        serve(settings)
+        return 0
+    logging.getLogger().setLevel(logging.WARNING)
+    jobs: dict[str, Callable[[Database], Awaitable[int]]] = {
+        "migrate": _migrate,
+        "import-org": lambda db: _import_org(db, args.file),
+        "import-faq": lambda db: _import_faq(db, args.file),
+        "export-faq": lambda db: _export_faq(db, args.file),
+        "demo": lambda db: _demo(db, args.if_empty),
+    }
+    try:
+        return asyncio.run(_with_database(settings, jobs[args.command]))
+    except FileInvalid as error:
+        print(f"{error.filename}: refused, nothing was written:\n{error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"cannot read or write {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    except StorageUnavailable:
+        print("the database is unreachable: check DATABASE_URL and that the server is running", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Settings read from the environment once, at start, and validated as a whole.
+
+Every problem names the variable, so an admin reading a failed start-up log knows what to fix.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/digimentor.db"
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+PUBLIC_CLOUD_OPENID_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+PUBLIC_CLOUD_TOKEN_ISSUER = "https://api.botframework.com"
+PUBLIC_CLOUD_LOGIN_URL = "https://login.microsoftonline.com"
+
+
+class ConfigError(ValueError):
+    """Raised with every invalid variable listed, one per line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 3978
+    database_url: str = DEFAULT_DATABASE_URL
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    allowed_tenants: frozenset[str] = frozenset()
+    log_level: str = "INFO"
+    # Where Bot Framework publishes its token-signing keys, and who issues channel tokens.
+    # Overridable so that tests can serve both from loopback.
+    openid_metadata_url: str = PUBLIC_CLOUD_OPENID_METADATA
+    token_issuer: str = PUBLIC_CLOUD_TOKEN_ISSUER
+    login_url: str = PUBLIC_CLOUD_LOGIN_URL
+    max_body_bytes: int = 256 * 1024
+    migrate_on_start: bool = True
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.app_id)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            rest = self.database_url[len(prefix):]
+            return None if rest in ("", ":memory:") else Path(rest)
+        return None
+
+
+def _flag(value: str) -> bool | None:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+
+    def text(name: str, default: str = "") -> str:
+        return env.get(name, default).strip()
+
+    host = text("HOST", "127.0.0.1") or "127.0.0.1"
+
+    port = 3978
+    raw_port = text("PORT")
+    if raw_port:
+        if raw_port.isdigit() and 0 < int(raw_port) < 65536:
+            port = int(raw_port)
+        else:
+            problems.append(f"PORT: expected a port number 1-65535, got {raw_port!r}")
+
+    database_url = text("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        problems.append(
+            "DATABASE_URL: expected sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST/DB"
+        )
+
+    app_id = text("MicrosoftAppId")
+    app_password = env.get("MicrosoftAppPassword", "")
+    app_type = text("MicrosoftAppType") or "MultiTenant"
+    app_tenant_id = text("MicrosoftAppTenantId")
+    if app_type not in APP_TYPES:
+        problems.append(f"MicrosoftAppType: expected one of {', '.join(APP_TYPES)}, got {app_type!r}")
+    if app_id and app_type != "UserAssignedMSI" and not app_password:
+        problems.append("MicrosoftAppPassword: required when MicrosoftAppId is set")
+    if app_id and app_type == "SingleTenant" and not app_tenant_id:
+        problems.append("MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant")
+
+    allowed_tenants = frozenset(t.strip().lower() for t in text("ALLOWED_TENANTS").split(",") if t.strip())
+
+    log_level = (text("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+
+    migrate_on_start = True
+    raw_migrate = text("MIGRATE_ON_START")
+    if raw_migrate:
+        parsed = _flag(raw_migrate)
+        if parsed is None:
+            problems.append(f"MIGRATE_ON_START: expected true or false, got {raw_migrate!r}")
+        else:
+            migrate_on_start = parsed
+
+    openid_metadata_url = text("BOT_OPENID_METADATA_URL") or PUBLIC_CLOUD_OPENID_METADATA
+    token_issuer = text("BOT_TOKEN_ISSUER") or PUBLIC_CLOUD_TOKEN_ISSUER
+    login_url = (text("BOT_LOGIN_URL") or PUBLIC_CLOUD_LOGIN_URL).rstrip("/")
+    for name, value in (
+        ("BOT_OPENID_METADATA_URL", openid_metadata_url),
+        ("BOT_LOGIN_URL", login_url),
+    ):
+        if not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            problems.append(f"{name}: expected an https:// address (http only on loopback)")
+
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+    return Settings(
+        host=host,
+        port=port,
+        database_url=database_url,
+        app_id=app_id,
+        app_password=app_password,
+        app_type=app_type,
+        app_tenant_id=app_tenant_id,
+        allowed_tenants=allowed_tenants,
+        log_level=log_level,
+        openid_metadata_url=openid_metadata_url,
+        token_issuer=token_issuer,
+        login_url=login_url,
+        migrate_on_start=migrate_on_start,
+    )

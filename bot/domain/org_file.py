@@ -1,0 +1,183 @@
+"""The organisation file (DESIGN.md, "Organisation file"): its schema and whole-file checks.
+
+`parse_organization_file` either returns a complete, consistent plan or raises FileInvalid
+listing every problem with its line and field; nothing partial ever leaves this module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.domain.yaml_files import FileError, FileInvalid, LocatedDocument, load_located, validate_model
+
+Language = Literal["fi", "sv", "en"]
+Role = Literal["employee", "mentor", "coordinator", "admin"]
+SLUG = r"^[a-z0-9][a-z0-9._-]{0,99}$"
+TOPIC = r"^[a-z0-9][a-z0-9-]{0,49}$"
+AAD_OBJECT_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OrganizationSettings(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    default_language: Language = "fi"
+    mentor_weekly_minutes: int = Field(default=120, ge=0, le=2400)
+    offer_timeout_minutes: float = Field(default=10.0, gt=0, le=1440)
+    working_hours: str = "08:00-16:00"
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        match = HOURS.match(value)
+        if not match or value[:5] >= value[6:]:
+            raise ValueError("expected HH:MM-HH:MM with the start before the end, e.g. 08:00-16:00")
+        return value
+
+    @property
+    def working_hours_start(self) -> str:
+        return self.working_hours[:5]
+
+    @property
+    def working_hours_end(self) -> str:
+        return self.working_hours[6:]
+
+
+class UnitSpec(_Strict):
+    id: str = Field(pattern=SLUG)
+    parent: str | None = None
+    name: dict[Language, str] = Field(min_length=1)
+
+
+class MentorSpec(_Strict):
+    topics: list[str] = Field(default_factory=list)
+    weekly_minutes: int | None = Field(default=None, ge=0, le=2400)
+
+    @field_validator("topics")
+    @classmethod
+    def _topics(cls, topics: list[str]) -> list[str]:
+        for topic in topics:
+            if not re.match(TOPIC, topic):
+                raise ValueError(f"topic {topic!r} must be lower-case letters, digits and dashes")
+        return sorted(set(topics), key=topics.index)
+
+
+class PersonSpec(_Strict):
+    aad_object_id: str = Field(pattern=AAD_OBJECT_ID)
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)
+    unit: str | None = None
+    languages: list[Language] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=lambda: ["employee"], min_length=1)
+    mentor: MentorSpec | None = None
+    coordinator_of: list[str] = Field(default_factory=list)
+
+    @field_validator("aad_object_id")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _unique_lists(self) -> "PersonSpec":
+        self.roles = sorted(set(self.roles), key=self.roles.index)
+        self.languages = sorted(set(self.languages), key=self.languages.index)
+        return self
+
+
+class OrganizationFile(_Strict):
+    organization: OrganizationSettings
+    units: list[UnitSpec] = Field(default_factory=list)
+    people: list[PersonSpec] = Field(default_factory=list)
+
+
+def parse_organization_file(text: str, filename: str = "organization.yaml") -> OrganizationFile:
+    document = load_located(text, filename)
+    if not isinstance(document.data, dict):
+        raise FileInvalid(filename, [FileError(1, "", "expected a mapping with organization, units and people")])
+    plan = validate_model(document, OrganizationFile, filename)
+    problems = _consistency_problems(plan, document)
+    if problems:
+        raise FileInvalid(filename, problems)
+    for person in plan.people:
+        if not person.languages:
+            person.languages = [plan.organization.default_language]
+    return plan
+
+
+def _consistency_problems(plan: OrganizationFile, document: LocatedDocument) -> list[FileError]:
+    problems: list[FileError] = []
+    unit_ids: dict[str, int] = {}
+    for index, unit in enumerate(plan.units):
+        if unit.id in unit_ids:
+            problems.append(document.error(["units", index, "id"], f"duplicate unit id {unit.id!r}"))
+        unit_ids.setdefault(unit.id, index)
+
+    parents = {unit.id: unit.parent for unit in plan.units}
+    for index, unit in enumerate(plan.units):
+        if unit.parent is not None and unit.parent not in unit_ids:
+            problems.append(document.error(["units", index, "parent"], f"unknown unit {unit.parent!r}"))
+    reported_cycle: set[str] = set()
+    for index, unit in enumerate(plan.units):
+        cycle = _cycle_from(unit.id, parents)
+        if cycle and not reported_cycle.intersection(cycle):
+            reported_cycle.update(cycle)
+            shown = " -> ".join(cycle + [cycle[0]])
+            problems.append(document.error(["units", index, "parent"], f"the unit tree has a cycle: {shown}"))
+
+    seen_people: set[str] = set()
+    for index, person in enumerate(plan.people):
+        where = ["people", index]
+        if person.aad_object_id in seen_people:
+            problems.append(
+                document.error(where + ["aad_object_id"], f"duplicate aad_object_id {person.aad_object_id}")
+            )
+        seen_people.add(person.aad_object_id)
+        if person.unit is not None and person.unit not in unit_ids:
+            problems.append(document.error(where + ["unit"], f"unknown unit {person.unit!r}"))
+        for scope_index, scope in enumerate(person.coordinator_of):
+            if scope not in unit_ids:
+                problems.append(document.error(where + ["coordinator_of", scope_index], f"unknown unit {scope!r}"))
+        if person.mentor is not None and "mentor" not in person.roles:
+            problems.append(document.error(where + ["mentor"], "given, but roles does not include mentor"))
+        if person.coordinator_of and "coordinator" not in person.roles:
+            problems.append(document.error(where + ["coordinator_of"], "given, but roles does not include coordinator"))
+        if "coordinator" in person.roles and not person.coordinator_of:
+            problems.append(document.error(where + ["roles"], "a coordinator needs coordinator_of (the units they coordinate)"))
+    return problems
+
+
+def _cycle_from(start: str, parents: dict[str, str | None]) -> list[str]:
+    path: list[str] = []
+    current: str | None = start
+    while current is not None and current in parents:
+        if current in path:
+            cycle = path[path.index(current):]
+            return cycle if start in cycle else []
+        path.append(current)
+        current = parents[current]
+    return []
+
+
+def units_in_parent_order(units: list[UnitSpec]) -> list[UnitSpec]:
+    """Parents before children, so that foreign keys hold at every insert."""
+    by_id = {unit.id: unit for unit in units}
+    ordered: list[UnitSpec] = []
+    placed: set[str] = set()
+
+    def place(unit: UnitSpec) -> None:
+        if unit.id in placed:
+            return
+        if unit.parent is not None and unit.parent in by_id:
+            place(by_id[unit.parent])
+        placed.add(unit.id)
+        ordered.append(unit)
+
+    for unit in units:
+        place(unit)
+    return ordered

@@ -1,0 +1,35 @@
+"""Everything a turn handler may call, built once per application (no module-level singletons)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from storage.activity_claims import ActivityClaims
+from storage.bot_state import SqlStorage
+from storage.conversation_repository import ConversationRepository
+from storage.db import Database
+from storage.directory_repository import DirectoryRepository
+
+MAX_QUESTION_CHARACTERS = 2000
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    directory: DirectoryRepository
+    conversations: ConversationRepository
+    claims: ActivityClaims
+    state_storage: SqlStorage
+
+    @classmethod
+    def build(cls, settings: Settings, database: Database) -> "Services":
+        return cls(
+            settings=settings,
+            database=database,
+            directory=DirectoryRepository(database),
+            conversations=ConversationRepository(database),
+            claims=ActivityClaims(database),
+            state_storage=SqlStorage(database),
+        )

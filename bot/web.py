@@ -1,0 +1,114 @@
+"""The aiohttp application: POST /api/messages and GET /healthz.
+
+Every way a request can be wrong gets its own status: 400 malformed, 401 bad token, 403 foreign
+tenant, 413 too large, 415 not JSON, 503 database or key service down (retry later), and 500
+with a reference id only for the unexpected.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import aiohttp
+from aiohttp import web
+from botbuilder.schema import Activity
+
+from bot.adapter import BotEndpoint, TenantRefused
+from bot.auth import SigningKeysUnavailable, Unauthorized
+from bot.config import Settings
+from bot.handler import DigimentorBot
+from bot.logging_setup import new_reference
+from bot.msrest_speedups import apply_msrest_speedups
+from bot.services import Services
+from bot.turn_errors import TurnFailed, on_turn_error
+from storage.db import Database, StorageUnavailable
+from storage.migrate import migrate
+
+log = logging.getLogger("digimentor.web")
+
+SERVICES = web.AppKey("services", Services)
+ENDPOINT = web.AppKey("endpoint", BotEndpoint)
+BOT = web.AppKey("bot", DigimentorBot)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+
+
+def create_app(settings: Settings) -> web.Application:
+    apply_msrest_speedups()
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    database = Database(settings.database_url)
+    app[SERVICES] = Services.build(settings, database)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.cleanup_ctx.append(_lifecycle)
+    return app
+
+
+async def _lifecycle(app: web.Application):
+    services = app[SERVICES]
+    if services.settings.migrate_on_start:
+        await migrate(services.database)
+    app[HTTP] = aiohttp.ClientSession()
+    app[ENDPOINT] = BotEndpoint(services.settings, app[HTTP], on_turn_error)
+    app[BOT] = DigimentorBot(services)
+    log.info("digimentor started", extra={"auth": services.settings.auth_enabled, "db": services.database.dialect})
+    yield
+    await app[ENDPOINT].close()
+    await app[HTTP].close()
+    await services.database.dispose()
+
+
+def _problem(status: int, message: str, **extra: object) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+async def messages(request: web.Request) -> web.Response:
+    if request.content_type != "application/json":
+        return _problem(415, "expected Content-Type: application/json")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _problem(413, f"request body over {request.app[SERVICES].settings.max_body_bytes} bytes")
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _problem(400, "body is not valid JSON")
+    if not isinstance(document, dict) or not isinstance(document.get("type"), str) or not document["type"]:
+        return _problem(400, "body is not an activity (an object with a type)")
+    try:
+        activity = Activity().deserialize(document)
+    except Exception:  # noqa: BLE001 - msrest raises several kinds on malformed fields
+        return _problem(400, "activity has malformed fields")
+    if not activity.service_url or not activity.conversation or not activity.conversation.id:
+        return _problem(400, "activity needs serviceUrl and conversation.id")
+
+    endpoint = request.app[ENDPOINT]
+    try:
+        outcome = await endpoint.process(activity, request.headers.get("Authorization"), request.app[BOT].on_turn)
+    except Unauthorized as refusal:
+        log.info("request refused", extra={"reason": refusal.reason})
+        return _problem(401, "unauthorized")
+    except TenantRefused:
+        log.info("tenant refused")
+        return _problem(403, "this tenant is not allowed to use the bot")
+    except (StorageUnavailable, SigningKeysUnavailable) as outage:
+        log.warning("dependency unavailable", extra={"dependency": type(outage).__name__})
+        return web.json_response(
+            {"error": "service temporarily unavailable, retry later"}, status=503, headers={"Retry-After": "5"}
+        )
+    except TurnFailed as failure:
+        return _problem(500, "the turn failed", reference=failure.reference)
+    except Exception:  # noqa: BLE001 - last resort: never a stack trace to the caller
+        reference = new_reference()
+        log.exception("request failed", extra={"reference": reference})
+        return _problem(500, "internal error", reference=reference)
+    if outcome.body is None:
+        return web.Response(status=outcome.status)
+    return web.json_response(outcome.body, status=outcome.status)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    database = request.app[SERVICES].database
+    if await database.ping():
+        return web.json_response({"status": "ok", "database": "ok"})
+    return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)

@@ -1,0 +1,24 @@
+"""The help card: what anyone can do, plus the commands of the roles the reader has."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from cards.base import adaptive_card, bullet_list, heading, paragraph, subheading
+
+SECTIONS = (
+    (None, "help.commands_title", ("help", "mentor"), "help.commands"),
+    ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"), "help.mentor_commands"),
+    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors"), "help.coordinator_commands"),
+)
+
+
+def help_card(texts: Callable[..., str], has_role: Callable[[str], bool]) -> dict:
+    body = [heading(texts("help.title")), paragraph(texts("help.ask"))]
+    for role, title_key, commands, prefix in SECTIONS:
+        if role is not None and not has_role(role):
+            continue
+        body.append(subheading(texts(title_key)))
+        body.append(bullet_list([texts(f"{prefix}.{command}") for command in commands]))
+    body.append(paragraph(texts("help.privacy"), isSubtle=True, spacing="Medium"))
+    return adaptive_card(body)

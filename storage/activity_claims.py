@@ -1,0 +1,35 @@
+"""Recognising re-delivered activities: Teams re-sends when a reply takes about 15 s."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import ProcessedActivity, utcnow
+
+
+class ActivityClaims:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def claim(self, activity_key: str) -> bool:
+        """True for the first delivery of this activity; False for every later one."""
+        try:
+            async with self._database.transaction() as session:
+                session.add(ProcessedActivity(activity_key=activity_key[:500], received_at=utcnow()))
+        except IntegrityError:
+            return False
+        return True
+
+    async def release(self, activity_key: str) -> None:
+        """A turn that failed gives its claim back, so that Teams' retry is processed."""
+        async with self._database.transaction() as session:
+            await session.execute(delete(ProcessedActivity).where(ProcessedActivity.activity_key == activity_key[:500]))
+
+    async def forget_older_than(self, age: timedelta) -> int:
+        async with self._database.transaction() as session:
+            result = await session.execute(delete(ProcessedActivity).where(ProcessedActivity.received_at < utcnow() - age))
+            return result.rowcount or 0

@@ -1,0 +1,88 @@
+"""Conversation references: where the bot can later reach a user proactively."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.db import Database
+from storage.models import ConversationReference, utcnow
+
+
+@dataclass(frozen=True)
+class StoredReference:
+    aad_object_id: str
+    conversation_id: str
+    conversation_type: str
+    tenant_id: str | None
+    service_url: str
+    locale: str | None
+    reference: dict
+    updated_at: datetime
+
+
+class ConversationRepository:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def remember(
+        self,
+        *,
+        aad_object_id: str,
+        conversation_id: str,
+        conversation_type: str,
+        tenant_id: str | None,
+        service_url: str,
+        channel_id: str,
+        locale: str | None,
+        reference: dict,
+    ) -> None:
+        """Insert or refresh in one statement, so that concurrent turns cannot collide."""
+        values = dict(
+            aad_object_id=aad_object_id.lower(),
+            conversation_id=conversation_id,
+            conversation_type=conversation_type,
+            tenant_id=tenant_id,
+            service_url=service_url,
+            channel_id=channel_id,
+            locale=locale,
+            reference=reference,
+            updated_at=utcnow(),
+        )
+        insert = pg_insert if self._database.dialect == "postgresql" else sqlite_insert
+        statement = insert(ConversationReference).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["aad_object_id", "conversation_id"],
+            set_={k: statement.excluded[k] for k in values if k not in ("aad_object_id", "conversation_id")},
+        )
+        async with self._database.transaction() as session:
+            await session.execute(statement)
+
+    async def personal(self, aad_object_id: str) -> StoredReference | None:
+        """The user's 1:1 chat with the bot, the newest if Teams gave several."""
+        async with self._database.transaction() as session:
+            row = await session.scalar(
+                select(ConversationReference)
+                .where(
+                    ConversationReference.aad_object_id == aad_object_id.lower(),
+                    ConversationReference.conversation_type == "personal",
+                )
+                .order_by(ConversationReference.updated_at.desc())
+                .limit(1)
+            )
+        if row is None:
+            return None
+        return StoredReference(
+            aad_object_id=row.aad_object_id,
+            conversation_id=row.conversation_id,
+            conversation_type=row.conversation_type,
+            tenant_id=row.tenant_id,
+            service_url=row.service_url,
+            locale=row.locale,
+            reference=row.reference,
+            updated_at=row.updated_at,
+        )

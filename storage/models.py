@@ -1,0 +1,307 @@
+"""The relational model of the whole domain.
+
+Two-person state (a hand-off, an offer, an acceptance) lives here so that the database, not a
+Python process, decides races. Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTime(DateTime):
+    """SQLite returns naive datetimes; every value read back is made UTC-aware."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def result_processor(self, dialect, coltype):  # noqa: ANN001 - SQLAlchemy's signature
+        parent = super().result_processor(dialect, coltype)
+
+        def process(value):
+            if parent is not None:
+                value = parent(value)
+            if value is not None and value.tzinfo is None:
+                value = value.replace(tzinfo=timezone.utc)
+            return value
+
+        return process
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Organization(Base):
+    """One deployment serves one organisation; its settings come from the organisation file."""
+
+    __tablename__ = "organization"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    default_language: Mapped[str] = mapped_column(String(2), default="fi")
+    mentor_weekly_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    offer_timeout_minutes: Mapped[float] = mapped_column(Float, default=10.0)
+    working_hours_start: Mapped[str] = mapped_column(String(5), default="08:00")
+    working_hours_end: Mapped[str] = mapped_column(String(5), default="16:00")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
+    names: Mapped[dict] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class PersonRole(Base):
+    __tablename__ = "person_roles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin')", name="known_role"),
+    )
+
+
+class CoordinatorScope(Base):
+    __tablename__ = "coordinator_scopes"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class MentorProfile(Base):
+    __tablename__ = "mentor_profiles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    topics: Mapped[list] = mapped_column(JSON, default=list)
+    # None means the organisation's default allowance.
+    weekly_minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="available")
+    away_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_send_refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ConversationReference(Base):
+    """Where the bot can reach a user proactively (personal chat) or a channel thread."""
+
+    __tablename__ = "conversation_references"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aad_object_id: Mapped[str] = mapped_column(String(64), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    conversation_type: Mapped[str] = mapped_column(String(20), default="personal")
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    service_url: Mapped[str] = mapped_column(String(400))
+    channel_id: Mapped[str] = mapped_column(String(40), default="msteams")
+    locale: Mapped[str | None] = mapped_column(String(20))
+    reference: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("aad_object_id", "conversation_id", name="uq_conversation_user"),)
+
+
+class ProcessedActivity(Base):
+    """Claims an inbound activity id so that a re-delivery is recognised and skipped."""
+
+    __tablename__ = "processed_activities"
+
+    activity_key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+class FaqEntry(Base):
+    __tablename__ = "faq_entries"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    topic: Mapped[str | None] = mapped_column(String(50))
+    # published entries answer questions; proposed ones wait for a coordinator.
+    status: Mapped[str] = mapped_column(String(20), default="published")
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class FaqTranslation(Base):
+    __tablename__ = "faq_translations"
+
+    entry_id: Mapped[str] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(2), primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    variants: Mapped[list] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)
+
+
+class Question(Base):
+    """Every question asked, after personal data was masked, with what the FAQ made of it."""
+
+    __tablename__ = "questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asker_aad_object_id: Mapped[str] = mapped_column(String(64), index=True)
+    asker_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(2))
+    outcome: Mapped[str] = mapped_column(String(20))  # answered | suggested | none | direct
+    faq_entry_id: Mapped[str | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
+    score: Mapped[float | None] = mapped_column(Float)
+    masked_items: Mapped[int] = mapped_column(Integer, default=0)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+class FaqFeedback(Base):
+    __tablename__ = "faq_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    faq_entry_id: Mapped[str | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("question_id", name="uq_faq_feedback_question"),)
+
+
+class HelpRequest(Base):
+    __tablename__ = "help_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), unique=True)
+    asker_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    asker_aad_object_id: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    topic: Mapped[str | None] = mapped_column(String(50))
+    state: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    assigned_mentor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    # The escalation timer: due rows are claimed by exactly one process.
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class RequestEvent(Base):
+    """The append-only history that every coordinator figure is computed from."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        Index("ix_request_events_request_kind", "request_id", "kind"),
+        Index("ix_request_events_kind_at", "kind", "at"),
+    )
+
+
+class RequestOffer(Base):
+    __tablename__ = "request_offers"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(20), default="sent")  # sent | declined | won | lost | failed
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    offered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class MentorTimeEntry(Base):
+    __tablename__ = "mentor_time_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"), unique=True)
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    logged_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+    __table_args__ = (CheckConstraint("minutes > 0 AND minutes <= 1440", name="sane_minutes"),)
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(50))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class BotStateItem(Base):
+    """botbuilder conversation and dialog state, shared by every replica."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    etag: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -1,0 +1,124 @@
+"""Shared fixtures: a fresh migrated database per test on SQLite and on a real PostgreSQL
+server, a loopback Bot Connector, and the bot served over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import AsyncIterator
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.config import load_settings
+from bot.web import create_app
+from storage.db import Database
+from storage.migrate import migrate
+from tests.fakes.connector import LoopbackConnector
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("DIGIMENTOR_REQUIRE_POSTGRES") == "1"
+_TEMPLATE = "digimentor_template"
+_template_ready = False
+
+
+def _asyncpg_dsn(url: str, database: str | None = None) -> str:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    if database is not None:
+        dsn = dsn.rsplit("/", 1)[0] + f"/{database}"
+    return dsn
+
+
+async def _fresh_postgres_database() -> str:
+    global _template_ready
+    admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+    try:
+        if not _template_ready:
+            await admin.execute(f"DROP DATABASE IF EXISTS {_TEMPLATE}")
+            await admin.execute(f"CREATE DATABASE {_TEMPLATE}")
+            template_url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{_TEMPLATE}"
+            database = Database(template_url)
+            await migrate(database)
+            await database.dispose()
+            _template_ready = True
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+    finally:
+        await admin.close()
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _backends() -> list:
+    params = [pytest.param("sqlite", id="sqlite")]
+    marks = []
+    if not POSTGRES_URL:
+        marks.append(pytest.mark.skip(reason="TEST_POSTGRES_URL not set (make test starts a cluster)"))
+    params.append(pytest.param("postgresql", id="postgresql", marks=marks))
+    return params
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001 - pytest hook
+    if REQUIRE_POSTGRES and not POSTGRES_URL:
+        raise pytest.UsageError("DIGIMENTOR_REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is empty")
+
+
+@pytest.fixture(params=_backends())
+async def database_url(request, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'digimentor.db'}"
+        database = Database(url)
+        await migrate(database)
+        await database.dispose()
+        yield url
+        return
+    url = await _fresh_postgres_database()
+    yield url
+    admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[LoopbackConnector]:
+    fake = await LoopbackConnector().start()
+    yield fake
+    await fake.close()
+
+
+def settings_for(database_url: str, **environ: str):
+    return load_settings({"DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", **environ})
+
+
+class BotClient:
+    """The bot served on a loopback port, talked to over real HTTP."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.http = client
+
+    async def post(self, activity: dict, *, token: str | None = None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.http.post("/api/messages", json=activity, headers=headers)
+
+
+async def start_bot(settings) -> TestClient:  # noqa: ANN001
+    client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
+    await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def bot(database_url: str) -> AsyncIterator[BotClient]:
+    client = await start_bot(settings_for(database_url))
+    yield BotClient(client)
+    await client.close()

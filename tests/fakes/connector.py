@@ -1,0 +1,168 @@
+"""A loopback Bot Connector (the /v3/conversations API), AAD token endpoint and Bot Framework
+OpenID metadata, so that the bot's real HTTP client code is exercised end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import jwt
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+
+@dataclass
+class SentActivity:
+    method: str
+    conversation_id: str
+    reply_to_id: str | None
+    activity: dict
+    authorization: str | None
+
+    @property
+    def text(self) -> str | None:
+        return self.activity.get("text")
+
+    @property
+    def cards(self) -> list[dict]:
+        return [
+            a["content"]
+            for a in self.activity.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+        ]
+
+
+@dataclass
+class SigningKey:
+    kid: str
+    private_key: rsa.RSAPrivateKey
+    endorsements: list[str] = field(default_factory=lambda: ["msteams"])
+
+    def jwk(self) -> dict:
+        numbers = self.private_key.public_key().public_numbers()
+
+        def b64(value: int) -> str:
+            raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+            return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+        return {"kty": "RSA", "use": "sig", "kid": self.kid, "n": b64(numbers.n), "e": b64(numbers.e),
+                "endorsements": self.endorsements}
+
+
+def new_signing_key(kid: str | None = None, endorsements: list[str] | None = None) -> SigningKey:
+    return SigningKey(
+        kid=kid or uuid.uuid4().hex,
+        private_key=rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        endorsements=["msteams"] if endorsements is None else endorsements,
+    )
+
+
+class LoopbackConnector:
+    ISSUER = "https://api.botframework.com"
+
+    def __init__(self) -> None:
+        self.sent: list[SentActivity] = []
+        self.token_requests: list[dict] = []
+        self.published_keys: list[SigningKey] = [new_signing_key("published-key")]
+        self._server: TestServer | None = None
+        self._arrived = asyncio.Condition()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return str(self._server.make_url("")).rstrip("/")
+
+    @property
+    def openid_url(self) -> str:
+        return f"{self.url}/v1/.well-known/openidconfiguration"
+
+    async def start(self) -> "LoopbackConnector":
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", self._reply)
+        app.router.add_post("/v3/conversations/{conversation}/activities", self._send)
+        app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", self._update)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
+        app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
+        app.router.add_get("/v1/keys", self._keys)
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+
+    # -- what the bot sent ---------------------------------------------------------------
+    def to(self, conversation_id: str) -> list[SentActivity]:
+        return [s for s in self.sent if s.conversation_id == conversation_id]
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[SentActivity]:
+        async def enough() -> None:
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: len(self.sent) >= count)
+
+        await asyncio.wait_for(enough(), timeout)
+        return self.sent
+
+    # -- tokens for inbound requests -----------------------------------------------------
+    def token(
+        self,
+        *,
+        app_id: str,
+        key: SigningKey | None = None,
+        issuer: str | None = None,
+        expires_in: int = 3600,
+        service_url: str | None = None,
+        **claims: object,
+    ) -> str:
+        key = key or self.published_keys[0]
+        now = int(time.time())
+        payload = {
+            "iss": issuer or self.ISSUER,
+            "aud": app_id,
+            "iat": now - 10,
+            "nbf": now - 10,
+            "exp": now + expires_in,
+            **({"serviceurl": service_url} if service_url else {}),
+            **claims,
+        }
+        return jwt.encode(payload, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+
+    # -- handlers ------------------------------------------------------------------------
+    async def _record(self, request: web.Request, method: str, reply_to: str | None) -> web.Response:
+        activity = await request.json()
+        async with self._arrived:
+            self.sent.append(
+                SentActivity(method, request.match_info["conversation"], reply_to, activity,
+                             request.headers.get("Authorization"))
+            )
+            self._arrived.notify_all()
+        return web.json_response({"id": f"sent-{len(self.sent)}"})
+
+    async def _reply(self, request: web.Request) -> web.Response:
+        return await self._record(request, "reply", request.match_info["activity"])
+
+    async def _send(self, request: web.Request) -> web.Response:
+        return await self._record(request, "send", None)
+
+    async def _update(self, request: web.Request) -> web.Response:
+        return await self._record(request, "update", request.match_info["activity"])
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        self.token_requests.append(form)
+        if form.get("client_secret") != "loopback-secret":
+            return web.json_response({"error": "invalid_client"}, status=401)
+        return web.json_response({"token_type": "Bearer", "expires_in": 3600, "access_token": "outbound-token"})
+
+    async def _metadata(self, request: web.Request) -> web.Response:
+        return web.json_response({"issuer": self.ISSUER, "jwks_uri": f"{self.url}/v1/keys"})
+
+    async def _keys(self, request: web.Request) -> web.Response:
+        return web.Response(text=json.dumps({"keys": [k.jwk() for k in self.published_keys]}),
+                            content_type="application/json")

@@ -1,0 +1,247 @@
+"""End to end through the real HTTP endpoint, with a loopback Bot Connector receiving replies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from bot.domain.org_file import parse_organization_file
+from bot.web import SERVICES
+from storage.conversation_repository import ConversationRepository
+from storage.db import Database
+from storage.models import ConversationReference, ProcessedActivity
+from storage.organization_repository import import_organization
+from tests.conftest import BotClient, settings_for, start_bot
+from tests.fakes.activities import installation, members_added, message
+
+COORDINATOR = "00000000-0000-0000-0000-0000000000c1"
+EMPLOYEE = "00000000-0000-0000-0000-0000000000a1"
+
+ORG = f"""
+organization: {{name: Testikunta}}
+units:
+  - {{id: sote, name: {{fi: Sote}}}}
+people:
+  - aad_object_id: {EMPLOYEE}
+    name: Maija Virtanen
+    unit: sote
+  - aad_object_id: {COORDINATOR}
+    name: Kaisa Laine
+    unit: sote
+    roles: [employee, coordinator]
+    coordinator_of: [sote]
+"""
+
+
+async def _seed(database_url: str) -> None:
+    database = Database(database_url)
+    await import_organization(database, parse_organization_file(ORG))
+    await database.dispose()
+
+
+async def _count(database_url: str, model) -> int:  # noqa: ANN001
+    database = Database(database_url)
+    async with database.transaction() as session:
+        value = await session.scalar(select(func.count()).select_from(model))
+    await database.dispose()
+    return value
+
+
+async def test_install_sends_finnish_welcome_card_and_stores_the_reference(bot: BotClient, connector, database_url):
+    response = await bot.post(installation(service_url=connector.url))
+    assert response.status == 200
+    [sent] = await connector.wait_for(1)
+    card = sent.cards[0]
+    assert card["version"] == "1.5"
+    assert card["body"][0]["text"] == "Hei! Olen Digimentori."
+    assert sent.conversation_id == f"a:personal-{EMPLOYEE}"
+
+    database = Database(database_url)
+    stored = await ConversationRepository(database).personal(EMPLOYEE)
+    await database.dispose()
+    assert stored is not None
+    assert stored.service_url == connector.url
+    assert stored.tenant_id == "00000000-0000-0000-0000-00000000d1f1"
+    assert stored.reference["conversation"]["id"] == f"a:personal-{EMPLOYEE}"
+
+
+@pytest.mark.parametrize(
+    ("locale", "title"),
+    [("sv-FI", "Hej! Jag är Digimentorn."), ("en-US", "Hi! I'm Digimentor."), ("de-DE", "Hei! Olen Digimentori.")],
+)
+async def test_welcome_follows_the_locale_with_finnish_as_default(bot, connector, locale, title):
+    await bot.post(installation(service_url=connector.url, locale=locale))
+    [sent] = await connector.wait_for(1)
+    assert sent.cards[0]["body"][0]["text"] == title
+
+
+async def test_bot_added_to_personal_chat_stores_the_reference_without_a_second_welcome(bot, connector, database_url):
+    assert (await bot.post(members_added(service_url=connector.url))).status == 200
+    await asyncio.sleep(0.1)
+    assert connector.sent == []
+    assert await _count(database_url, ConversationReference) == 1
+
+
+async def test_first_message_stores_the_reference_and_gets_a_reply(bot, connector, database_url):
+    response = await bot.post(message("mikä tämä on", service_url=connector.url))
+    assert response.status == 200
+    [sent] = await connector.wait_for(1)
+    assert "ohje" in sent.text
+    assert sent.reply_to_id is not None
+    assert await _count(database_url, ConversationReference) == 1
+
+
+async def test_help_alias_shows_only_the_commands_the_user_may_use(bot, connector, database_url):
+    await _seed(database_url)
+    await bot.post(message("Ohje", service_url=connector.url, user=EMPLOYEE))
+    await bot.post(message("hjälp", service_url=connector.url, user=COORDINATOR, locale="sv-SE"))
+    employee_reply, coordinator_reply = await connector.wait_for(2)
+    employee_text = json.dumps(employee_reply.cards[0], ensure_ascii=False)
+    coordinator_text = json.dumps(coordinator_reply.cards[0], ensure_ascii=False)
+    assert "Näin käytät Digimentoria" in employee_text
+    assert "Koordinaattorin komennot" not in employee_text
+    assert "Kommandon för koordinatorer" in coordinator_text
+
+
+async def test_employee_asking_for_stats_gets_a_polite_refusal(bot, connector, database_url):
+    await _seed(database_url)
+    await bot.post(message("tilastot", service_url=connector.url, user=EMPLOYEE))
+    [sent] = await connector.wait_for(1)
+    assert sent.text.startswith("Tämä komento on vain koordinaattori-roolille")
+
+
+async def test_unknown_user_is_served_as_an_employee(bot, connector):
+    stranger = "11111111-2222-3333-4444-555555555555"
+    await bot.post(message("help", service_url=connector.url, user=stranger, name="Uusi Työntekijä", locale="en-GB"))
+    [sent] = await connector.wait_for(1)
+    assert sent.cards[0]["body"][0]["text"] == "How to use Digimentor"
+
+
+async def test_channel_mention_is_stripped_and_the_reply_is_threaded(bot, connector):
+    thread = "19:abc@thread.tacv2;messageid=1700000000000"
+    await bot.post(message("ohje", service_url=connector.url, conversation_id=thread,
+                           conversation_type="channel", mention_bot=True))
+    [sent] = await connector.wait_for(1)
+    assert sent.conversation_id == thread
+    assert sent.cards[0]["body"][0]["text"] == "Näin käytät Digimentoria"
+
+
+async def test_a_message_delivered_twice_is_answered_once(bot, connector, database_url):
+    activity = message("ohje", service_url=connector.url)
+    first, second = await asyncio.gather(bot.post(activity), bot.post(activity))
+    assert {first.status, second.status} == {200}
+    await connector.wait_for(1)
+    await asyncio.sleep(0.2)
+    assert len(connector.sent) == 1
+    assert await _count(database_url, ProcessedActivity) == 1
+
+
+async def test_oversized_question_gets_a_clear_answer(bot, connector):
+    await bot.post(message("a" * 2500, service_url=connector.url))
+    [sent] = await connector.wait_for(1)
+    assert sent.text == "Viestisi on liian pitkä (2500 merkkiä). Kirjoita kysymys lyhyemmin, enintään 2000 merkkiä."
+
+
+async def test_malformed_requests_get_400_415_and_413(bot, connector):
+    http = bot.http
+    bad_json = await http.post("/api/messages", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert bad_json.status == 400
+    assert (await bad_json.json())["error"] == "body is not valid JSON"
+
+    not_activity = await http.post("/api/messages", json=[1, 2, 3])
+    assert not_activity.status == 400
+
+    no_conversation = await http.post("/api/messages", json={"type": "message", "serviceUrl": connector.url})
+    assert no_conversation.status == 400
+
+    wrong_type = await http.post("/api/messages", data="hello", headers={"Content-Type": "text/plain"})
+    assert wrong_type.status == 415
+
+    huge = message("x" * (300 * 1024), service_url=connector.url)
+    too_large = await http.post("/api/messages", json=huge)
+    assert too_large.status == 413
+    assert connector.sent == []
+
+
+async def test_unknown_activity_types_are_ignored_with_200(bot, connector):
+    activity = message("", service_url=connector.url)
+    activity["type"] = "somethingNew"
+    response = await bot.post(activity)
+    assert response.status == 200
+    await asyncio.sleep(0.1)
+    assert connector.sent == []
+
+
+@contextlib.contextmanager
+def database_outage(database: Database):
+    """Points the app's database handle at a server that refuses connections."""
+    engine, sessions = database.engine, database.sessions
+    dead = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none", connect_args={"timeout": 2})
+    database.engine, database.sessions = dead, async_sessionmaker(dead, expire_on_commit=False)
+    try:
+        yield
+    finally:
+        database.engine, database.sessions = engine, sessions
+
+
+async def test_database_down_gives_503_and_the_redelivery_is_answered_once(bot, connector, database_url):
+    database = bot.http.server.app[SERVICES].database
+    activity = message("ohje", service_url=connector.url)
+    with database_outage(database):
+        response = await bot.post(activity)
+        assert response.status == 503
+        assert response.headers["Retry-After"] == "5"
+        health = await bot.http.get("/healthz")
+        assert health.status == 503
+    assert connector.sent == []
+    assert await _count(database_url, ProcessedActivity) == 0
+    assert await _count(database_url, ConversationReference) == 0
+
+    retry = await bot.post(activity)
+    assert retry.status == 200
+    await connector.wait_for(1)
+    assert (await bot.http.get("/healthz")).status == 200
+
+
+async def test_unexpected_error_apologises_with_a_reference_that_the_log_keeps(bot, connector, caplog, monkeypatch):
+    directory = bot.http.server.app[SERVICES].directory
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("directory exploded with secret detail")
+
+    monkeypatch.setattr(directory, "member", broken)
+    with caplog.at_level(logging.ERROR, logger="digimentor.turn"):
+        response = await bot.post(message("ohje", service_url=connector.url))
+    assert response.status == 500
+    body = await response.json()
+    [sent] = await connector.wait_for(1)
+    assert body["reference"] in sent.text
+    assert sent.text.startswith("Pahoittelut, jokin meni vikaan.")
+    assert "secret detail" not in sent.text and "Traceback" not in sent.text
+    assert "secret detail" not in json.dumps(body)
+    assert any(getattr(r, "reference", None) == body["reference"] for r in caplog.records)
+
+
+async def test_restart_on_the_same_database_keeps_references(database_url, connector):
+    settings = settings_for(database_url)
+    first = await start_bot(settings)
+    await BotClient(first).post(installation(service_url=connector.url))
+    await connector.wait_for(1)
+    await first.close()
+
+    second = await start_bot(settings)
+    try:
+        database = second.server.app[SERVICES].database
+        stored = await ConversationRepository(database).personal(EMPLOYEE)
+        assert stored is not None and stored.service_url == connector.url
+        # The same activity re-delivered after the restart is still recognised.
+        await BotClient(second).post(message("ohje", service_url=connector.url))
+        await connector.wait_for(2)
+    finally:
+        await second.close()
