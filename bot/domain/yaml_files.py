@@ -1,7 +1,8 @@
 """Reading admin YAML files so that every error can name the line and the field.
 
-PyYAML's composed node tree keeps line marks; pydantic validates the constructed data and
-reports locations as paths, which are mapped back onto the node tree here.
+ruamel.yaml parses YAML 1.2 (where "Hur delar jag min kalender?" is a plain scalar even inside
+{flow: mappings}, as the DESIGN.md examples write it) and keeps line marks on every mapping
+and sequence; pydantic validates the data and its error paths are mapped back onto those marks.
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-import yaml
 from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 Location = Sequence[str | int]
 
@@ -48,70 +52,59 @@ def field_path(location: Location) -> str:
 class LocatedDocument:
     """The parsed data plus a way to find the line of any path inside it."""
 
-    def __init__(self, data: Any, root: yaml.Node | None) -> None:
+    def __init__(self, data: Any, root: Any) -> None:
         self.data = data
         self._root = root
 
     def line_of(self, location: Location) -> int:
         node = self._root
-        if node is None:
-            return 1
-        line = node.start_mark.line + 1
+        line = _own_line(node)
         for part in location:
-            child = _child(node, part)
-            if child is None:
+            if isinstance(node, CommentedMap) and part in node:
+                line = node.lc.key(part)[0] + 1
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line = node.lc.item(part)[0] + 1
+                node = node[part]
+            else:
                 break
-            key_node, node = child
-            line = (key_node or node).start_mark.line + 1
         return line
 
     def error(self, location: Location, message: str) -> FileError:
         return FileError(self.line_of(location), field_path(location), message)
 
 
-def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
-                return key_node, value_node
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        return None, node.value[part]
-    return None
+def _own_line(node: Any) -> int:
+    lc = getattr(node, "lc", None)
+    return lc.line + 1 if lc is not None and lc.line is not None else 1
 
 
-def _duplicate_keys(node: yaml.Node | None, path: list[str | int], found: list[tuple[list, yaml.Node]]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is not None and key in seen:
-                found.append((path + [key], key_node))
-            if key is not None:
-                seen.add(key)
-            _duplicate_keys(value_node, path + ([key] if key is not None else []), found)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _duplicate_keys(item, path + [index], found)
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip types, turned into plain dicts, lists and scalars for validation."""
+    if isinstance(node, dict):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
 
 
 def load_located(text: str, filename: str) -> LocatedDocument:
     """Parse YAML, refusing syntax errors and repeated keys with their line."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text) if root is not None else None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        root = YAML(typ="rt", pure=True).load(text)
+    except DuplicateKeyError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else 1
+        problem = (error.problem or "found a duplicate key").split(" with value")[0]
+        raise FileInvalid(filename, [FileError(line, "", f"repeated key: {problem}")]) from None
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
-        problem = getattr(error, "problem", None) or str(error)
-        raise FileInvalid(filename, [FileError(line, "", f"not valid YAML: {problem}")]) from None
-    duplicates: list[tuple[list, yaml.Node]] = []
-    _duplicate_keys(root, [], duplicates)
-    if duplicates:
-        raise FileInvalid(
-            filename,
-            [FileError(node.start_mark.line + 1, field_path(path), "repeated key") for path, node in duplicates],
-        )
-    return LocatedDocument(data, root)
+        raise FileInvalid(filename, [FileError(line, "", f"not valid YAML: {error.problem or error.context}")]) from None
+    except YAMLError as error:
+        raise FileInvalid(filename, [FileError(1, "", f"not valid YAML: {error}")]) from None
+    return LocatedDocument(_plain(root), root)
 
 
 def validate_model(document: LocatedDocument, model: type[BaseModel], filename: str, data: Any = None) -> Any:

@@ -1,0 +1,139 @@
+"""The organisation file contract: every invalid file is refused whole, naming line and field."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from bot.domain.org_file import parse_organization_file
+from bot.domain.yaml_files import FileInvalid
+
+VALID = textwrap.dedent(
+    """\
+    organization:
+      name: Esimerkin hyvinvointialue
+      default_language: fi
+      mentor_weekly_minutes: 120
+      offer_timeout_minutes: 0.05
+      working_hours: "08:00-16:00"
+    units:
+      - id: sote
+        name: {fi: Sosiaali- ja terveyspalvelut, sv: Social- och hälsovårdstjänster}
+      - id: ward-3
+        parent: sote
+        name: {fi: Osasto 3, en: Ward 3}
+    people:
+      - aad_object_id: 00000000-0000-0000-0000-0000000000A1
+        name: Maija Virtanen
+        email: maija.virtanen@example.fi
+        unit: ward-3
+        roles: [employee]
+      - aad_object_id: 00000000-0000-0000-0000-0000000000b1
+        name: Pekka Korhonen
+        unit: ward-3
+        languages: [fi, sv]
+        roles: [employee, mentor]
+        mentor: {topics: [teams, outlook], weekly_minutes: 90}
+      - aad_object_id: 00000000-0000-0000-0000-0000000000c1
+        name: Kaisa Coordinator
+        unit: sote
+        roles: [employee, coordinator]
+        coordinator_of: [sote]
+    """
+)
+
+
+def refusal(text: str) -> list[str]:
+    with pytest.raises(FileInvalid) as caught:
+        parse_organization_file(text, "org.yaml")
+    return str(caught.value).splitlines()
+
+
+def test_the_design_example_is_valid_and_defaults_are_filled_in():
+    plan = parse_organization_file(VALID)
+    assert plan.organization.offer_timeout_minutes == 0.05
+    assert plan.organization.working_hours_start == "08:00"
+    assert [u.id for u in plan.units] == ["sote", "ward-3"]
+    maija, pekka, kaisa = plan.people
+    assert maija.aad_object_id == "00000000-0000-0000-0000-0000000000a1"  # normalised to lower case
+    assert maija.languages == ["fi"]  # the organisation's default language
+    assert pekka.mentor.topics == ["teams", "outlook"] and pekka.mentor.weekly_minutes == 90
+    assert kaisa.coordinator_of == ["sote"]
+
+
+def test_unknown_unit_names_line_and_field():
+    text = VALID.replace("unit: ward-3\n    roles: [employee]\n", "unit: ward-9\n    roles: [employee]\n")
+    assert refusal(text) == ["org.yaml:17: people[0].unit: unknown unit 'ward-9'"]
+
+
+def test_duplicate_unit_id():
+    text = VALID.replace("  - id: ward-3\n", "  - id: sote\n")
+    assert "org.yaml:10: units[1].id: duplicate unit id 'sote'" in refusal(text)
+
+
+def test_duplicate_person():
+    text = VALID.replace("0000000000b1", "0000000000a1")
+    assert refusal(text) == [
+        "org.yaml:19: people[1].aad_object_id: duplicate aad_object_id 00000000-0000-0000-0000-0000000000a1"
+    ]
+
+
+def test_missing_field_names_the_entry_line():
+    text = VALID.replace("    name: Pekka Korhonen\n", "")
+    assert refusal(text) == ["org.yaml:19: people[1].name: required field is missing"]
+
+
+def test_cycle_in_the_unit_tree():
+    text = VALID.replace("  - id: sote\n", "  - id: sote\n    parent: ward-3\n")
+    assert refusal(text) == ["org.yaml:9: units[0].parent: the unit tree has a cycle: sote -> ward-3 -> sote"]
+
+
+def test_bad_yaml_names_the_line():
+    text = VALID.replace("  default_language: fi\n", "  default_language: [fi\n")
+    [line] = refusal(text)
+    assert line.startswith("org.yaml:4: not valid YAML:")
+
+
+def test_wrong_value_types_and_unknown_keys_are_named():
+    text = VALID.replace("mentor_weekly_minutes: 120", "mentor_weekly_minutes: lots").replace(
+        "    email: maija.virtanen@example.fi\n", "    e-mail: maija.virtanen@example.fi\n"
+    )
+    lines = refusal(text)
+    assert lines[0].startswith("org.yaml:4: organization.mentor_weekly_minutes: Input should be a valid integer")
+    assert lines[1] == "org.yaml:16: people[0].e-mail: Extra inputs are not permitted"
+
+
+def test_every_problem_is_listed_not_just_the_first():
+    text = VALID.replace("unit: ward-3\n    roles: [employee]\n", "unit: ward-9\n    roles: [employee]\n").replace(
+        "coordinator_of: [sote]", "coordinator_of: [nowhere]"
+    )
+    assert refusal(text) == [
+        "org.yaml:17: people[0].unit: unknown unit 'ward-9'",
+        "org.yaml:29: people[2].coordinator_of[0]: unknown unit 'nowhere'",
+    ]
+
+
+def test_repeated_keys_are_refused():
+    text = VALID.replace("    name: Maija Virtanen\n", "    name: Maija Virtanen\n    name: Maija V.\n")
+    assert refusal(text) == ['org.yaml:16: repeated key: found duplicate key "name"']
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('working_hours: "08:00-16:00"', 'working_hours: "16:00-08:00"', "organization.working_hours"),
+        ("languages: [fi, sv]", "languages: [fi, de]", "people[1].languages[1]"),
+        ("roles: [employee]", "roles: [boss]", "people[0].roles[0]"),
+        ("mentor: {topics", "mentorr: {topics", "people[1].mentorr"),
+        ("roles: [employee, mentor]", "roles: [employee]", "people[1].mentor: given, but roles does not include mentor"),
+        ("    coordinator_of: [sote]\n", "", "people[2].roles: a coordinator needs coordinator_of"),
+    ],
+)
+def test_other_invalid_values(old, new, message):
+    assert old in VALID
+    assert any(message in line for line in refusal(VALID.replace(old, new)))
+
+
+def test_a_file_that_is_not_a_mapping_is_refused():
+    assert refusal("- just\n- a list\n") == ["org.yaml:1: expected a mapping with organization, units and people"]
