@@ -1,0 +1,149 @@
+"""The process contract: `python app.py` and its admin commands, run as real subprocesses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.domain.faq_file import parse_faq_file
+from storage.db import Database
+from storage.directory_repository import DirectoryRepository
+from storage.faq_repository import count_faq_entries
+from tests.fakes.activities import installation
+from tests.test_org_file import VALID
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, database_url: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING", **env}
+    return subprocess.run(
+        [sys.executable, "app.py", *args], cwd=ROOT, env=environment, input=stdin,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+async def _people(database_url: str) -> int:
+    database = Database(database_url)
+    try:
+        return await DirectoryRepository(database).count_people()
+    finally:
+        await database.dispose()
+
+
+async def test_import_org_refuses_a_broken_file_whole_and_writes_nothing(database_url, tmp_path):
+    broken = tmp_path / "org.yaml"
+    broken.write_text(VALID.replace("unit: ward-3\n    roles: [employee]\n", "unit: ward-9\n    roles: [employee]\n"))
+    result = run_cli("import-org", str(broken), database_url=database_url)
+    assert result.returncode == 2
+    assert "org.yaml:17: people[0].unit: unknown unit 'ward-9'" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert await _people(database_url) == 0
+
+
+async def test_import_org_then_reimport_reports_no_change(database_url, tmp_path):
+    good = tmp_path / "org.yaml"
+    good.write_text(VALID)
+    first = run_cli("import-org", str(good), database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    assert "created {'units': 2, 'people': 3}" in first.stdout
+    second = run_cli("import-org", str(good), database_url=database_url)
+    assert second.stdout.strip() == "organisation imported: nothing changed"
+    assert await _people(database_url) == 3
+
+
+async def test_broken_faq_file_is_refused_with_line_and_field(database_url, tmp_path):
+    broken = tmp_path / "faq.yaml"
+    broken.write_text(textwrap.dedent(
+        """\
+        - id: ok-entry
+          fi: {question: Miten tulostan?, answer: Valitse Tulosta.}
+        - id: Bad Id
+          fi: {question: Miten?, answer: x}
+        - id: no-language
+          topic: teams
+        """
+    ))
+    result = run_cli("import-faq", str(broken), database_url=database_url)
+    assert result.returncode == 2
+    assert "faq.yaml:3: [1].id: String should match pattern" in result.stderr
+    assert "faq.yaml:5: [2]: Value error, an entry needs at least one language (fi, sv or en)" in result.stderr
+    database = Database(database_url)
+    try:
+        assert await count_faq_entries(database) == 0
+    finally:
+        await database.dispose()
+
+
+async def test_demo_loads_once_and_export_faq_round_trips(database_url, tmp_path):
+    first = run_cli("demo", "--if-empty", database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    people = await _people(database_url)
+    assert people >= 10
+    again = run_cli("demo", "--if-empty", database_url=database_url)
+    assert "nothing loaded" in again.stdout
+    assert await _people(database_url) == people
+
+    exported = run_cli("export-faq", "-", database_url=database_url)
+    assert exported.returncode == 0
+    entries = parse_faq_file(exported.stdout)
+    shipped = parse_faq_file((ROOT / "storage/seed/demo_faq.yaml").read_text())
+    assert sorted(entries, key=lambda e: e.id) == sorted(shipped, key=lambda e: e.id)
+
+
+def test_bad_configuration_names_the_variable():
+    result = run_cli("migrate", database_url="mysql://nope", PORT="eighty")
+    assert result.returncode == 2
+    assert "PORT: expected a port number" in result.stderr
+    assert "DATABASE_URL: expected" in result.stderr
+
+
+def test_unreachable_database_is_reported_plainly():
+    result = run_cli("migrate", database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    assert result.returncode == 3
+    assert "the database is unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_serve_answers_health_and_messages_and_stops_cleanly(database_url, connector):
+    port = _free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "INFO"}
+    process = subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the server did not become healthy")
+            async with http.post(f"http://127.0.0.1:{port}/api/messages",
+                                 json=installation(service_url=connector.url)) as response:
+                assert response.status == 200
+        [sent] = await connector.wait_for(1)
+        assert sent.cards[0]["body"][0]["text"] == "Hei! Olen Digimentori."
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert f"listening on http://127.0.0.1:{port}/api/messages" in stdout

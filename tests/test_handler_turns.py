@@ -1,0 +1,64 @@
+"""The activity handler through botbuilder's TestAdapter (no HTTP), on a real database."""
+
+from __future__ import annotations
+
+import pytest
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from bot.config import load_settings
+from bot.handler import DigimentorBot
+from bot.services import Services
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def bot(database) -> DigimentorBot:
+    settings = load_settings({"DATABASE_URL": database.url})
+    return DigimentorBot(Services.build(settings, database))
+
+
+def _adapter(bot: DigimentorBot, locale: str = "fi-FI") -> TestAdapter:
+    template = Activity(
+        channel_id="msteams",
+        service_url="https://test.invalid",
+        conversation=ConversationAccount(id="a:conv", conversation_type="personal"),
+        from_property=ChannelAccount(id="29:user", name="Maija", aad_object_id="00000000-0000-0000-0000-0000000000a1"),
+        recipient=ChannelAccount(id="28:bot", name="Digimentor"),
+        locale=locale,
+    )
+    return TestAdapter(bot.on_turn, template_or_conversation=template)
+
+
+async def _turn(adapter: TestAdapter, activity) -> list[Activity]:  # noqa: ANN001
+    """Runs one turn and returns what the bot sent during it."""
+    adapter.activity_buffer.clear()
+    await adapter.receive_activity(activity)
+    return list(adapter.activity_buffer)
+
+
+async def test_help_alias_gets_the_help_card(bot):
+    [reply] = await _turn(_adapter(bot), "apua")
+    card = reply.attachments[0].content
+    assert card["body"][0]["text"] == "Näin käytät Digimentoria"
+    assert card["version"] == "1.5"
+
+
+async def test_free_text_gets_an_honest_answer(bot):
+    [reply] = await _turn(_adapter(bot), "mikä on elämän tarkoitus")
+    assert reply.text.startswith("En vielä osaa vastata tähän")
+
+
+async def test_a_swedish_user_gets_swedish_text(bot):
+    [reply] = await _turn(_adapter(bot, locale="sv-FI"), "xyz")
+    assert reply.text.startswith("Jag kan inte svara på det här ännu")
+
+
+async def test_installation_update_welcomes_once(bot):
+    adapter = _adapter(bot)
+    install = Activity(type=ActivityTypes.installation_update, action="add", id="install-1")
+    [welcome] = await _turn(adapter, install)
+    assert welcome.attachments[0].content["body"][0]["text"] == "Hei! Olen Digimentori."
+    again = Activity(type=ActivityTypes.installation_update, action="add", id="install-1")
+    assert await _turn(adapter, again) == []
