@@ -24,7 +24,6 @@ from bot.domain.faq_file import parse_faq_file, render_faq_file
 from bot.domain.org_file import parse_organization_file
 from bot.domain.yaml_files import FileInvalid
 from bot.logging_setup import configure_logging
-from bot.web import create_app
 from storage.db import Database, StorageUnavailable
 from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import import_faq, published_faq
@@ -37,6 +36,9 @@ DEMO_FAQ = SEED_DIR / "demo_faq.yaml"
 
 
 def serve(settings: Settings) -> None:
+    # Imported here so that the admin commands start without loading the bot stack.
+    from bot.web import create_app
+
     app = create_app(settings)
     print(f"Digimentor listening on http://{settings.host}:{settings.port}/api/messages", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10, access_log=None)

@@ -5,12 +5,24 @@ from __future__ import annotations
 import logging
 
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
 
-from bot.domain.commands import Command, parse_command
+from bot.action_handlers import ActionReply
+from bot.card_actions import card_action_of
+from bot.domain.commands import parse_command
+from bot.domain.faq_matching import ANSWERED, SUGGESTED
+from bot.domain.people import Member
+from bot.faq_service import AskOutcome
 from bot.i18n import Texts, language_of
 from bot.services import MAX_QUESTION_CHARACTERS, Services
 from bot.teams_context import Incoming, conversation_reference_of, read_incoming
+from cards.faq import answer_card, no_answer_card, suggestions_card
 from cards.help import help_card
 from cards.welcome import welcome_card
 
@@ -19,6 +31,8 @@ log = logging.getLogger(__name__)
 # Only these are worth deduplicating here: card actions (invokes) must be idempotent on
 # their own, because a re-sent invoke still needs its card answer.
 _DEDUPLICATED_TYPES = {ActivityTypes.message, ActivityTypes.conversation_update, ActivityTypes.installation_update}
+CARD = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
 
 
 class DigimentorBot(ActivityHandler):
@@ -38,52 +52,95 @@ class DigimentorBot(ActivityHandler):
                 await self._services.claims.release(key)
             raise
 
+    # -- messages ---------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         incoming = read_incoming(turn_context.activity)
         await self._remember(turn_context, incoming)
-        texts = Texts(language_of(incoming.locale))
+        member, texts = await self._member_and_texts(incoming)
+        action = card_action_of(turn_context.activity)
+        if action is not None:
+            reply = await self._services.actions.handle(action, member, texts)
+            await self._send_action_reply(turn_context, reply)
+            return
         if len(incoming.text) > MAX_QUESTION_CHARACTERS:
             await turn_context.send_activity(
                 texts("reply.text_too_long", length=len(incoming.text), limit=MAX_QUESTION_CHARACTERS)
             )
             return
         command = parse_command(incoming.text)
-        member = await self._services.directory.member(incoming.aad_object_id, incoming.display_name)
         if command is not None and command.required_role and not member.has_role(command.required_role):
             await turn_context.send_activity(texts("reply.refused_role", role=texts(f"roles.{command.required_role}")))
             return
         if command is not None and command.name == "help":
             await _send_card(turn_context, help_card(texts, member.has_role))
             return
-        await self._answer_question(turn_context, incoming, command, texts)
-
-    async def _answer_question(
-        self, turn_context: TurnContext, incoming: Incoming, command: Command | None, texts: Texts
-    ) -> None:
-        # The FAQ and the hand-off to mentors plug in here.
+        if command is None and incoming.text:
+            await self._answer_question(turn_context, member, incoming.text, texts)
+            return
         await turn_context.send_activity(texts("reply.not_understood"))
 
+    async def _answer_question(self, turn_context: TurnContext, member: Member, text: str, texts: Texts) -> None:
+        outcome: AskOutcome = await self._services.faq.ask(member, text, texts.language)
+        answer_texts = Texts(outcome.language)
+        if outcome.masked.changed:
+            await turn_context.send_activity(answer_texts("faq.masked_notice"))
+        if outcome.outcome == ANSWERED:
+            card = answer_card(answer_texts, outcome.answer, outcome.question_id)
+        elif outcome.outcome == SUGGESTED:
+            card = suggestions_card(answer_texts, outcome.suggestions, outcome.question_id)
+        else:
+            card = no_answer_card(answer_texts, outcome.question_id)
+        await _send_card(turn_context, card)
+
+    # -- card actions -----------------------------------------------------------------------
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        incoming = read_incoming(turn_context.activity)
+        member, texts = await self._member_and_texts(incoming)
+        action = card_action_of(turn_context.activity)
+        reply = await self._services.actions.handle(action, member, texts)
+        if reply.card is not None:
+            if reply.text:
+                await turn_context.send_activity(reply.text)
+            return AdaptiveCardInvokeResponse(status_code=200, type=CARD, value=reply.card)
+        return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE, value=reply.text)
+
+    async def _send_action_reply(self, turn_context: TurnContext, reply: ActionReply) -> None:
+        """The Action.Submit path: replace the clicked card when possible, else post anew."""
+        if reply.text:
+            await turn_context.send_activity(reply.text)
+        if reply.card is None:
+            return
+        replaced = MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
+        if turn_context.activity.reply_to_id:
+            replaced.id = turn_context.activity.reply_to_id
+            try:
+                await turn_context.update_activity(replaced)
+                return
+            except Exception:  # noqa: BLE001 - a client that cannot update gets a new card
+                log.info("card update refused; sending a new card")
+            replaced.id = None
+        await turn_context.send_activity(replaced)
+
+    # -- installation -----------------------------------------------------------------------
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         incoming = read_incoming(turn_context.activity)
         await self._remember(turn_context, incoming)
-        await self._welcome(turn_context, incoming)
+        _, texts = await self._member_and_texts(incoming)
+        await _send_card(turn_context, welcome_card(texts, texts.list("welcome.examples")))
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
-        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        # Teams follows every installation with this update; the welcome is sent once, for the
+        # installationUpdate, and here the conversation reference is only refreshed.
         incoming = read_incoming(turn_context.activity)
-        for member in members_added:
-            if member.id == bot_id:
-                # The bot itself was added: in a personal chat that is the install.
-                if incoming.is_personal:
-                    await self._remember(turn_context, incoming)
-                continue
-            if incoming.is_personal:
-                await self._remember(turn_context, incoming)
-                await self._welcome(turn_context, incoming)
+        if incoming.is_personal:
+            await self._remember(turn_context, incoming)
 
-    async def _welcome(self, turn_context: TurnContext, incoming: Incoming) -> None:
-        texts = Texts(language_of(incoming.locale))
-        await _send_card(turn_context, welcome_card(texts, texts.list("welcome.examples")))
+    # -- helpers ----------------------------------------------------------------------------
+    async def _member_and_texts(self, incoming: Incoming) -> tuple[Member, Texts]:
+        member = await self._services.directory.member(incoming.aad_object_id, incoming.display_name)
+        return member, Texts(member.preferred_language(language_of(incoming.locale, fallback="")))
 
     async def _remember(self, turn_context: TurnContext, incoming: Incoming) -> None:
         if not incoming.aad_object_id or not incoming.conversation_id:

@@ -194,6 +194,8 @@ class Question(Base):
     outcome: Mapped[str] = mapped_column(String(20))  # answered | suggested | none | direct
     faq_entry_id: Mapped[str | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
     score: Mapped[float | None] = mapped_column(Float)
+    # The entry ids the asker was shown (answer or suggestions): only these may be rated.
+    shown_entry_ids: Mapped[list] = mapped_column(JSON, default=list)
     masked_items: Mapped[int] = mapped_column(Integer, default=0)
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 

@@ -45,14 +45,18 @@ async def test_help_alias_gets_the_help_card(bot):
     assert card["version"] == "1.5"
 
 
-async def test_free_text_gets_an_honest_answer(bot):
+async def test_a_question_the_faq_cannot_answer_offers_a_digimentor(bot):
     [reply] = await _turn(_adapter(bot), "mikä on elämän tarkoitus")
-    assert reply.text.startswith("En vielä osaa vastata tähän")
+    card = reply.attachments[0].content
+    assert card["body"][0]["text"] == "Tähän minulla ei ole valmista vastausta."
+    [button] = card["actions"]
+    assert (button["verb"], button["title"]) == ("askMentor", "Kysy digimentorilta")
+    assert button["fallback"]["data"]["verb"] == "askMentor"
 
 
-async def test_a_swedish_user_gets_swedish_text(bot):
-    [reply] = await _turn(_adapter(bot, locale="sv-FI"), "xyz")
-    assert reply.text.startswith("Jag kan inte svara på det här ännu")
+async def test_a_swedish_question_gets_swedish_text(bot):
+    [reply] = await _turn(_adapter(bot, locale="fi-FI"), "var hittar jag lönespecifikationen")
+    assert reply.attachments[0].content["body"][0]["text"] == "Jag har inget färdigt svar på det här."
 
 
 async def test_installation_update_welcomes_once(bot):

@@ -34,6 +34,7 @@ people:
   - aad_object_id: {COORDINATOR}
     name: Kaisa Laine
     unit: sote
+    languages: [fi, sv]
     roles: [employee, coordinator]
     coordinator_of: [sote]
 """
@@ -92,7 +93,7 @@ async def test_first_message_stores_the_reference_and_gets_a_reply(bot, connecto
     response = await bot.post(message("mikä tämä on", service_url=connector.url))
     assert response.status == 200
     [sent] = await connector.wait_for(1)
-    assert "ohje" in sent.text
+    assert sent.cards[0]["body"][0]["text"] == "Tähän minulla ei ole valmista vastausta."
     assert sent.reply_to_id is not None
     assert await _count(database_url, ConversationReference) == 1
 

@@ -20,6 +20,16 @@ class Member:
     def in_directory(self) -> bool:
         return self.person_id is not None
 
+    def preferred_language(self, locale_language: str | None) -> str:
+        """The Teams locale when the person speaks it, else their first directory language.
+
+        Teams reports the client's UI language, which is often English even for people who
+        work in Finnish; the directory says which languages they actually use.
+        """
+        if locale_language and (not self.languages or locale_language in self.languages):
+            return locale_language
+        return self.languages[0] if self.languages else (locale_language or "fi")
+
     def has_role(self, role: str) -> bool:
         # Admins may do everything a coordinator may.
         return role in self.roles or (role == "coordinator" and "admin" in self.roles)

@@ -1,0 +1,153 @@
+"""Answering questions from the FAQ: guard personal data, match, record, and take feedback.
+
+No botbuilder here: the handler turns these results into cards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from bot.domain.faq_file import LANGUAGES, FaqEntrySpec, FaqLink
+from bot.domain.faq_matching import ANSWERED, SUGGESTED, FaqMatcher
+from bot.domain.language_detection import LanguageDetector
+from bot.domain.people import Member
+from bot.domain.privacy import MaskedText, mask_personal_data
+from storage.db import Database
+from storage.faq_repository import published_faq
+from storage.question_repository import QuestionRepository, faq_revision
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EntryView:
+    entry_id: str
+    language: str
+    title: str
+    answer: str
+    links: tuple[FaqLink, ...] = ()
+    fell_back: bool = False  # shown in another language than the asker's
+
+
+@dataclass(frozen=True)
+class AskOutcome:
+    question_id: int
+    outcome: str
+    language: str
+    masked: MaskedText
+    answer: EntryView | None = None
+    suggestions: tuple[EntryView, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A card action that was refused; `reason` is a locale key under card_refusal."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class FeedbackRecorded:
+    helpful: bool
+    view: EntryView | None  # None when the entry was removed meanwhile
+
+
+class _Index:
+    def __init__(self, revision, entries: list[FaqEntrySpec]) -> None:  # noqa: ANN001
+        self.revision = revision
+        self.entries = {entry.id: entry for entry in entries}
+        self.matcher = FaqMatcher(entries)
+
+
+class FaqService:
+    def __init__(self, database: Database, questions: QuestionRepository, detector: LanguageDetector) -> None:
+        self._database = database
+        self._questions = questions
+        self._detector = detector
+        self._index: _Index | None = None
+        self._lock = asyncio.Lock()
+
+    async def _current(self) -> _Index:
+        """The in-memory index, rebuilt when any replica changed the FAQ."""
+        revision = await faq_revision(self._database)
+        if self._index is not None and self._index.revision == revision:
+            return self._index
+        async with self._lock:
+            if self._index is None or self._index.revision != revision:
+                entries = await published_faq(self._database)
+                self._index = await asyncio.to_thread(_Index, revision, entries)
+                log.info("faq index built", extra={"entries": len(entries)})
+        return self._index
+
+    async def ask(self, member: Member, text: str, locale_language: str) -> AskOutcome:
+        masked = mask_personal_data(text)
+        language = self._detector.detect(masked.text, fallback=locale_language)
+        index = await self._current()
+        result = index.matcher.match(masked.text)
+        shown: list[EntryView] = []
+        if result.outcome in (ANSWERED, SUGGESTED):
+            limit = 1 if result.outcome == ANSWERED else 3
+            shown = [_view(index.entries[c.entry_id], language) for c in result.candidates[:limit]]
+        best = result.best
+        question_id = await self._questions.record(
+            asker_aad_object_id=member.aad_object_id,
+            asker_person_id=member.person_id,
+            unit_id=member.unit_id,
+            text=masked.text,
+            language=language,
+            outcome=result.outcome,
+            faq_entry_id=shown[0].entry_id if shown else None,
+            score=best.score if best else None,
+            shown_entry_ids=[view.entry_id for view in shown],
+            masked_items=masked.masked_count,
+        )
+        if result.outcome == ANSWERED:
+            return AskOutcome(question_id, result.outcome, language, masked, answer=shown[0])
+        return AskOutcome(question_id, result.outcome, language, masked, suggestions=tuple(shown))
+
+    async def show_suggestion(self, question_id: int, clicker: str, entry_id: str) -> EntryView | Refusal:
+        question = await self._questions.get(question_id)
+        refusal = _check_owner(question, clicker)
+        if refusal:
+            return refusal
+        if entry_id not in question.shown_entry_ids:
+            return Refusal("not_offered")
+        index = await self._current()
+        entry = index.entries.get(entry_id)
+        if entry is None:
+            return Refusal("entry_gone")
+        await self._questions.note_suggestion_chosen(question_id, entry_id)
+        return _view(entry, question.language)
+
+    async def rate(self, question_id: int, clicker: str, entry_id: str, helpful: bool) -> FeedbackRecorded | Refusal:
+        question = await self._questions.get(question_id)
+        refusal = _check_owner(question, clicker)
+        if refusal:
+            return refusal
+        if entry_id not in question.shown_entry_ids:
+            return Refusal("not_offered")
+        if not await self._questions.record_feedback(question_id, entry_id, helpful):
+            return Refusal("already_rated")
+        entry = (await self._current()).entries.get(entry_id)
+        return FeedbackRecorded(helpful, _view(entry, question.language) if entry else None)
+
+
+def _check_owner(question, clicker: str) -> Refusal | None:  # noqa: ANN001
+    if question is None:
+        return Refusal("unknown_question")
+    if question.asker_aad_object_id != clicker.lower():
+        return Refusal("not_yours")
+    return None
+
+
+def _view(entry: FaqEntrySpec, language: str) -> EntryView:
+    texts = entry.texts()
+    if language in texts:
+        chosen, fell_back = language, False
+    else:
+        chosen = next(lang for lang in ("fi", *LANGUAGES) if lang in texts)
+        fell_back = True
+    text = texts[chosen]
+    return EntryView(entry.id, chosen, text.question, text.answer, tuple(entry.links), fell_back)

@@ -1,0 +1,53 @@
+"""FAQ cards: the answer, the suggestions, and the offer to ask a digimentor."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from cards.actions import execute, open_url
+from cards.base import adaptive_card, heading, paragraph
+
+Texts = Callable[..., str]
+
+
+def _fallback_note(texts: Texts, view) -> list[dict]:  # noqa: ANN001 - an EntryView
+    if not view.fell_back:
+        return []
+    language = texts(f"language_names.{view.language}")
+    return [paragraph(texts("faq.fallback_language", language=language), isSubtle=True)]
+
+
+def answer_card(texts: Texts, view, question_id: int, *, with_feedback: bool = True) -> dict:  # noqa: ANN001
+    body = [heading(view.title), *_fallback_note(texts, view), paragraph(view.answer)]
+    actions = [open_url(link.title, link.url) for link in view.links]
+    if with_feedback:
+        body.append(paragraph(texts("faq.helpful_question"), weight="Bolder", spacing="Medium"))
+        feedback = {"faq_id": view.entry_id, "question_id": question_id}
+        actions += [
+            execute(texts("faq.yes"), "faqHelpful", {**feedback, "helpful": True}, style="positive"),
+            execute(texts("faq.no"), "faqHelpful", {**feedback, "helpful": False}),
+        ]
+    actions.append(execute(texts("faq.ask_mentor"), "askMentor", {"question_id": question_id}))
+    return adaptive_card(body, actions, speak=view.title)
+
+
+def suggestions_card(texts: Texts, views: Sequence, question_id: int) -> dict:
+    body = [heading(texts("faq.suggestions_title")), paragraph(texts("faq.suggestions_body"))]
+    actions = [execute(view.title, "showFaq", {"faq_id": view.entry_id, "question_id": question_id})
+               for view in views]
+    actions.append(execute(texts("faq.ask_mentor"), "askMentor", {"question_id": question_id}, style="positive"))
+    return adaptive_card(body, actions)
+
+
+def no_answer_card(texts: Texts, question_id: int) -> dict:
+    body = [heading(texts("faq.none_title")), paragraph(texts("faq.none_body"))]
+    actions = [execute(texts("faq.ask_mentor"), "askMentor", {"question_id": question_id}, style="positive")]
+    return adaptive_card(body, actions)
+
+
+def feedback_thanks_card(texts: Texts, view, question_id: int, helpful: bool) -> dict:  # noqa: ANN001
+    """The answer card again, with the feedback buttons replaced by thanks."""
+    card = answer_card(texts, view, question_id, with_feedback=False)
+    key = "faq.thanks_helpful" if helpful else "faq.thanks_not_helpful"
+    card["body"].append(paragraph(texts(key), weight="Bolder", spacing="Medium"))
+    return card

@@ -1,0 +1,23 @@
+"""questions remember which FAQ entries the asker was shown
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("questions") as batch_op:
+        batch_op.add_column(sa.Column("shown_entry_ids", sa.JSON(), nullable=False, server_default="[]"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("questions") as batch_op:
+        batch_op.drop_column("shown_entry_ids")

@@ -1,0 +1,140 @@
+"""Questions asked (already masked), what the FAQ made of them, and the asker's verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import FaqEntry, FaqFeedback, Question, utcnow
+
+
+@dataclass(frozen=True)
+class StoredQuestion:
+    id: int
+    asker_aad_object_id: str
+    asker_person_id: int | None
+    unit_id: str | None
+    text: str
+    language: str
+    outcome: str
+    faq_entry_id: str | None
+    shown_entry_ids: tuple[str, ...]
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
+class GapQuestion:
+    question_id: int
+    text: str
+    language: str
+    reason: str  # "unanswered" | "not_helpful"
+    faq_entry_id: str | None
+    asked_at: datetime
+
+
+def _stored(row: Question) -> StoredQuestion:
+    return StoredQuestion(
+        id=row.id,
+        asker_aad_object_id=row.asker_aad_object_id,
+        asker_person_id=row.asker_person_id,
+        unit_id=row.unit_id,
+        text=row.text,
+        language=row.language,
+        outcome=row.outcome,
+        faq_entry_id=row.faq_entry_id,
+        shown_entry_ids=tuple(row.shown_entry_ids or ()),
+        asked_at=row.asked_at,
+    )
+
+
+class QuestionRepository:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def record(
+        self,
+        *,
+        asker_aad_object_id: str,
+        asker_person_id: int | None,
+        unit_id: str | None,
+        text: str,
+        language: str,
+        outcome: str,
+        faq_entry_id: str | None,
+        score: float | None,
+        shown_entry_ids: list[str],
+        masked_items: int,
+    ) -> int:
+        async with self._database.transaction() as session:
+            row = Question(
+                asker_aad_object_id=asker_aad_object_id,
+                asker_person_id=asker_person_id,
+                unit_id=unit_id,
+                text=text,
+                language=language,
+                outcome=outcome,
+                faq_entry_id=faq_entry_id,
+                score=score,
+                shown_entry_ids=shown_entry_ids,
+                masked_items=masked_items,
+                asked_at=utcnow(),
+            )
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def get(self, question_id: int) -> StoredQuestion | None:
+        async with self._database.transaction() as session:
+            row = await session.get(Question, question_id)
+            return _stored(row) if row is not None else None
+
+    async def note_suggestion_chosen(self, question_id: int, entry_id: str) -> None:
+        async with self._database.transaction() as session:
+            await session.execute(update(Question).where(Question.id == question_id).values(faq_entry_id=entry_id))
+
+    async def record_feedback(self, question_id: int, entry_id: str, helpful: bool) -> bool:
+        """True when stored; False when this question already had its feedback."""
+        try:
+            async with self._database.transaction() as session:
+                session.add(FaqFeedback(question_id=question_id, faq_entry_id=entry_id, helpful=helpful,
+                                        given_at=utcnow()))
+        except IntegrityError:
+            return False
+        return True
+
+    async def gaps(self, since: datetime, limit: int = 200) -> list[GapQuestion]:
+        """Unanswered questions and answers marked not helpful, newest first."""
+        async with self._database.transaction() as session:
+            unanswered = (
+                select(Question.id, Question.text, Question.language, Question.faq_entry_id, Question.asked_at)
+                .where(Question.outcome == "none", Question.asked_at >= since)
+                .order_by(Question.asked_at.desc())
+                .limit(limit)
+            )
+            unhelpful = (
+                select(Question.id, Question.text, Question.language, FaqFeedback.faq_entry_id, Question.asked_at)
+                .join(FaqFeedback, FaqFeedback.question_id == Question.id)
+                .where(FaqFeedback.helpful.is_(False), Question.asked_at >= since)
+                .order_by(Question.asked_at.desc())
+                .limit(limit)
+            )
+            gaps = [GapQuestion(r.id, r.text, r.language, "unanswered", r.faq_entry_id, r.asked_at)
+                    for r in (await session.execute(unanswered)).all()]
+            gaps += [GapQuestion(r.id, r.text, r.language, "not_helpful", r.faq_entry_id, r.asked_at)
+                     for r in (await session.execute(unhelpful)).all()]
+        return sorted(gaps, key=lambda g: g.asked_at, reverse=True)[:limit]
+
+
+async def faq_revision(database: Database) -> tuple[int, datetime | None]:
+    """Changes whenever a published entry is added, edited or withdrawn."""
+    async with database.transaction() as session:
+        row = (
+            await session.execute(
+                select(func.count(), func.max(FaqEntry.updated_at)).where(FaqEntry.status == "published")
+            )
+        ).one()
+    return int(row[0]), row[1]
