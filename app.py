@@ -32,7 +32,7 @@ from storage.organization_repository import import_organization
 
 SEED_DIR = Path(__file__).parent / "storage" / "seed"
 DEMO_ORGANIZATION = SEED_DIR / "demo_organization.yaml"
-DEMO_FAQ = SEED_DIR / "demo_faq.yaml"
+DEMO_FAQ = SEED_DIR / "faq.yaml"
 
 
 def serve(settings: Settings) -> None:

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import (
-    Activity,
-    ActivityTypes,
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
-    ChannelAccount,
-)
+from botbuilder.core import ActivityHandler, CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.action_handlers import ActionReply
 from bot.card_actions import card_action_of
@@ -93,18 +87,21 @@ class DigimentorBot(ActivityHandler):
         await _send_card(turn_context, card)
 
     # -- card actions -----------------------------------------------------------------------
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        # Built here as a plain dict: botbuilder's AdaptiveCardInvokeResponse model cannot carry
+        # a text value, and its own path serialises the body twice.
         incoming = read_incoming(turn_context.activity)
         member, texts = await self._member_and_texts(incoming)
-        action = card_action_of(turn_context.activity)
-        reply = await self._services.actions.handle(action, member, texts)
+        reply = await self._services.actions.handle(card_action_of(turn_context.activity), member, texts)
         if reply.card is not None:
             if reply.text:
                 await turn_context.send_activity(reply.text)
-            return AdaptiveCardInvokeResponse(status_code=200, type=CARD, value=reply.card)
-        return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE, value=reply.text)
+            body = {"statusCode": 200, "type": CARD, "value": reply.card}
+        else:
+            body = {"statusCode": 200, "type": MESSAGE, "value": reply.text}
+        return InvokeResponse(status=200, body=body)
 
     async def _send_action_reply(self, turn_context: TurnContext, reply: ActionReply) -> None:
         """The Action.Submit path: replace the clicked card when possible, else post anew."""

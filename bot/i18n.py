@@ -25,7 +25,8 @@ def language_of(locale: str | None, fallback: str = DEFAULT_LANGUAGE) -> str:
 @lru_cache(maxsize=None)
 def _catalogue(language: str) -> Mapping[str, str]:
     path = LOCALES_DIR / f"{language}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # BaseLoader keeps every scalar a string: YAML 1.1 would read keys such as "no" as False.
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader) or {}
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: object) -> None:

@@ -96,7 +96,7 @@ async def test_demo_loads_once_and_export_faq_round_trips(database_url, tmp_path
     exported = run_cli("export-faq", "-", database_url=database_url)
     assert exported.returncode == 0
     entries = parse_faq_file(exported.stdout)
-    shipped = parse_faq_file((ROOT / "storage/seed/demo_faq.yaml").read_text())
+    shipped = parse_faq_file((ROOT / "storage/seed/faq.yaml").read_text())
     assert sorted(entries, key=lambda e: e.id) == sorted(shipped, key=lambda e: e.id)
 
 

@@ -56,3 +56,25 @@ def members_added(*, service_url: str, user: str = "00000000-0000-0000-0000-0000
                      conversation_type="personal", locale=locale, tenant=TENANT)
     activity["membersAdded"] = [{"id": BOT_ID}]
     return activity
+
+
+def card_click(verb: str, data: dict, *, service_url: str, user: str = "00000000-0000-0000-0000-0000000000a1",
+               name: str = "Maija Virtanen", locale: str = "fi-FI", conversation_id: str | None = None) -> dict:
+    """An Action.Execute click: the adaptiveCard/action invoke."""
+    activity = _base("invoke", service_url=service_url, user=user, name=name, conversation_id=conversation_id,
+                     conversation_type="personal", locale=locale, tenant=TENANT)
+    activity["name"] = "adaptiveCard/action"
+    activity["value"] = {"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}},
+                         "trigger": "manual"}
+    activity["replyToId"] = "card-activity-1"
+    return activity
+
+
+def card_submit(value: dict, *, service_url: str, user: str = "00000000-0000-0000-0000-0000000000a1",
+                name: str = "Maija Virtanen", locale: str = "fi-FI", reply_to_id: str = "card-activity-1") -> dict:
+    """The Action.Submit fallback: a message whose value carries the verb."""
+    activity = _base("message", service_url=service_url, user=user, name=name, conversation_id=None,
+                     conversation_type="personal", locale=locale, tenant=TENANT)
+    activity["value"] = value
+    activity["replyToId"] = reply_to_id
+    return activity
