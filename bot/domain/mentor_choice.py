@@ -1,0 +1,128 @@
+"""Choosing which digimentors get an offer.
+
+Tiers widen the circle step by step: the asker's own unit, then each ancestor unit's whole
+subtree, then the organisation-wide pool; after the last tier a coordinator is told. Inside a
+tier only eligible mentors are offered, and topic matches and a fair spread of load come first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+DEFAULT_GROUP_SIZE = 3
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> "WorkingHours":
+        return cls(time.fromisoformat(start), time.fromisoformat(end) if end != "24:00" else time.max)
+
+    def contains(self, moment: datetime) -> bool:
+        """Mon-Fri between start and end, Europe/Helsinki time."""
+        local = moment.astimezone(HELSINKI)
+        return local.weekday() < 5 and self.start <= local.time() < self.end
+
+
+@dataclass(frozen=True)
+class MentorCandidate:
+    person_id: int
+    name: str
+    unit_id: str | None
+    languages: tuple[str, ...]
+    topics: tuple[str, ...]
+    status: str  # "available" | "away"
+    away_until: datetime | None
+    weekly_allowance: int  # minutes
+    minutes_this_week: int
+    reachable: bool
+    has_conversation: bool
+    open_requests: int
+    recent_requests: int  # accepted in the last 7 days
+
+
+def week_start(moment: datetime) -> datetime:
+    """Monday 00:00 Europe/Helsinki of the week `moment` falls in, as an aware datetime."""
+    local = moment.astimezone(HELSINKI)
+    monday = (local - timedelta(days=local.weekday())).date()
+    return datetime.combine(monday, time.min, tzinfo=HELSINKI)
+
+
+def ineligibility(candidate: MentorCandidate, *, language: str, now: datetime, hours: WorkingHours) -> str | None:
+    """Why this mentor cannot get an offer now, or None when they can."""
+    if candidate.status == "away" and (candidate.away_until is None or candidate.away_until > now):
+        return "away"
+    if not hours.contains(now):
+        return "outside_hours"
+    if candidate.minutes_this_week >= candidate.weekly_allowance:
+        return "allowance_used"
+    if language not in candidate.languages:
+        return "language"
+    if not candidate.has_conversation or not candidate.reachable:
+        return "unreachable"
+    return None
+
+
+def unit_tiers(unit_id: str | None, parents: dict[str, str | None]) -> list[frozenset[str] | None]:
+    """The circles to offer in: own unit, each ancestor's subtree, then None = everyone."""
+    if unit_id is None or unit_id not in parents:
+        return [None]
+    children: dict[str, list[str]] = {}
+    for unit, parent in parents.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(unit)
+
+    def subtree(root: str) -> frozenset[str]:
+        found, stack = set(), [root]
+        while stack:
+            unit = stack.pop()
+            if unit not in found:
+                found.add(unit)
+                stack.extend(children.get(unit, ()))
+        return frozenset(found)
+
+    tiers: list[frozenset[str] | None] = [frozenset({unit_id})]
+    current = parents.get(unit_id)
+    seen = {unit_id}
+    while current is not None and current not in seen:
+        seen.add(current)
+        if parents.get(current) is None:
+            break  # the root's subtree is everyone: the pool tier below covers it
+        tiers.append(subtree(current))
+        current = parents.get(current)
+    tiers.append(None)
+    return tiers
+
+
+def choose_mentors(
+    candidates: list[MentorCandidate],
+    *,
+    tier_units: frozenset[str] | None,
+    language: str,
+    topic: str | None,
+    now: datetime,
+    hours: WorkingHours,
+    exclude: set[int],
+    group_size: int = DEFAULT_GROUP_SIZE,
+) -> list[MentorCandidate]:
+    """Up to `group_size` eligible mentors in the tier: topic matches first, then the least loaded."""
+    eligible = [
+        c
+        for c in candidates
+        if c.person_id not in exclude
+        and (tier_units is None or c.unit_id in tier_units)
+        and ineligibility(c, language=language, now=now, hours=hours) is None
+    ]
+
+    def preference(c: MentorCandidate) -> tuple:
+        topic_match = topic is not None and topic in c.topics
+        share_used = c.minutes_this_week / c.weekly_allowance if c.weekly_allowance else 1.0
+        return (not topic_match, c.open_requests, c.recent_requests, share_used, c.person_id)
+
+    return sorted(eligible, key=preference)[:group_size]
