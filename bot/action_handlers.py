@@ -8,6 +8,7 @@ from typing import Awaitable, Callable
 from bot.card_actions import CardAction
 from bot.domain.people import Member
 from bot.faq_service import FaqService, Refusal
+from bot.handoff_service import HandoffService
 from bot.i18n import Texts
 from cards.faq import answer_card, feedback_thanks_card
 
@@ -52,6 +53,51 @@ class FaqActions:
         return ActionReply(card=feedback_thanks_card(Texts(result.view.language), result.view, question_id, helpful))
 
 
+class RequestActions:
+    def __init__(self, handoff: HandoffService) -> None:
+        self._handoff = handoff
+
+    async def _with_request(self, action: CardAction, texts: Texts, work) -> ActionReply:  # noqa: ANN001
+        request_id = action.integer("request_id")
+        if request_id is None:
+            return _refused(texts, "bad_data")
+        outcome = await work(request_id)
+        return ActionReply(card=outcome.card, text=outcome.text)
+
+    async def ask_mentor(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        question_id = action.integer("question_id")
+        if question_id is None:
+            return _refused(texts, "bad_data")
+        outcome = await self._handoff.ask(member, question_id, texts)
+        return ActionReply(card=outcome.card, text=outcome.text)
+
+    async def accept(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        return await self._with_request(action, texts, lambda rid: self._handoff.accept(member, rid, texts))
+
+    async def decline(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        return await self._with_request(action, texts, lambda rid: self._handoff.decline(member, rid, texts))
+
+    async def release(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        return await self._with_request(action, texts, lambda rid: self._handoff.release(member, rid, texts))
+
+    async def cancel(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        return await self._with_request(action, texts, lambda rid: self._handoff.cancel(member, rid, texts))
+
+    async def reopen(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        return await self._with_request(action, texts, lambda rid: self._handoff.reopen(member, rid, texts))
+
+    async def resolve(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        minutes = action.integer("minutes_other") or action.integer("minutes")
+        proposed = action.text("faq_answer", max_length=2000) if action.flag("propose_faq") else None
+        return await self._with_request(
+            action, texts, lambda rid: self._handoff.resolve(member, rid, minutes, proposed, texts))
+
+    async def rate(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        rating, comment = action.integer("rating"), action.text("comment", max_length=1000)
+        return await self._with_request(
+            action, texts, lambda rid: self._handoff.rate(member, rid, rating, comment, texts))
+
+
 class ActionRouter:
     def __init__(self, handlers: dict[str, Handler]) -> None:
         self._handlers = handlers
@@ -63,6 +109,17 @@ class ActionRouter:
         return await handler(action, member, texts)
 
 
-def build_router(faq: FaqService) -> ActionRouter:
-    faq_actions = FaqActions(faq)
-    return ActionRouter({"showFaq": faq_actions.show_faq, "faqHelpful": faq_actions.faq_helpful})
+def build_router(faq: FaqService, handoff: HandoffService) -> ActionRouter:
+    faq_actions, requests = FaqActions(faq), RequestActions(handoff)
+    return ActionRouter({
+        "showFaq": faq_actions.show_faq,
+        "faqHelpful": faq_actions.faq_helpful,
+        "askMentor": requests.ask_mentor,
+        "acceptRequest": requests.accept,
+        "declineRequest": requests.decline,
+        "resolveRequest": requests.resolve,
+        "releaseRequest": requests.release,
+        "cancelRequest": requests.cancel,
+        "rateHelp": requests.rate,
+        "reopenRequest": requests.reopen,
+    })

@@ -7,12 +7,6 @@ from dataclasses import dataclass
 
 from botbuilder.schema import Activity, ActivityTypes
 
-KNOWN_VERBS = frozenset(
-    {"askMentor", "faqHelpful", "showFaq", "acceptRequest", "declineRequest", "resolveRequest",
-     "cancelRequest", "rateHelp"}
-)
-
-
 @dataclass(frozen=True)
 class CardAction:
     verb: str

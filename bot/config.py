@@ -40,6 +40,7 @@ class Settings:
     login_url: str = PUBLIC_CLOUD_LOGIN_URL
     max_body_bytes: int = 256 * 1024
     migrate_on_start: bool = True
+    escalation_poll_seconds: float = 5.0
 
     @property
     def auth_enabled(self) -> bool:
@@ -112,6 +113,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         else:
             migrate_on_start = parsed
 
+    escalation_poll_seconds = 5.0
+    raw_poll = text("ESCALATION_POLL_SECONDS")
+    if raw_poll:
+        try:
+            escalation_poll_seconds = float(raw_poll)
+            if not 0.05 <= escalation_poll_seconds <= 300:
+                raise ValueError
+        except ValueError:
+            problems.append(f"ESCALATION_POLL_SECONDS: expected seconds between 0.05 and 300, got {raw_poll!r}")
+
     openid_metadata_url = text("BOT_OPENID_METADATA_URL") or PUBLIC_CLOUD_OPENID_METADATA
     token_issuer = text("BOT_TOKEN_ISSUER") or PUBLIC_CLOUD_TOKEN_ISSUER
     login_url = (text("BOT_LOGIN_URL") or PUBLIC_CLOUD_LOGIN_URL).rstrip("/")
@@ -139,4 +150,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         token_issuer=token_issuer,
         login_url=login_url,
         migrate_on_start=migrate_on_start,
+        escalation_poll_seconds=escalation_poll_seconds,
     )

@@ -107,6 +107,23 @@ class FaqService:
             return AskOutcome(question_id, result.outcome, language, masked, answer=shown[0])
         return AskOutcome(question_id, result.outcome, language, masked, suggestions=tuple(shown))
 
+    async def record_direct(self, member: Member, text: str, locale_language: str) -> tuple[int, MaskedText, str]:
+        """A question sent straight to a digimentor (`mentor <question>`), stored like any other."""
+        masked = mask_personal_data(text)
+        language = self._detector.detect(masked.text, fallback=locale_language)
+        question_id = await self._questions.record(
+            asker_aad_object_id=member.aad_object_id, asker_person_id=member.person_id, unit_id=member.unit_id,
+            text=masked.text, language=language, outcome="direct", faq_entry_id=None, score=None,
+            shown_entry_ids=[], masked_items=masked.masked_count,
+        )
+        return question_id, masked, language
+
+    async def titles(self, entry_ids: list[str], language: str) -> list[tuple[str, str]]:
+        """(entry id, title in the language) for entries that still exist."""
+        index = await self._current()
+        return [(entry_id, _view(index.entries[entry_id], language).title)
+                for entry_id in entry_ids if entry_id in index.entries]
+
     async def show_suggestion(self, question_id: int, clicker: str, entry_id: str) -> EntryView | Refusal:
         question = await self._questions.get(question_id)
         refusal = _check_owner(question, clicker)

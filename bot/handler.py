@@ -68,6 +68,9 @@ class DigimentorBot(ActivityHandler):
         if command is not None and command.name == "help":
             await _send_card(turn_context, help_card(texts, member.has_role))
             return
+        if command is not None and command.name == "mentor":
+            await self._ask_mentor_directly(turn_context, member, command.argument, texts)
+            return
         if command is None and incoming.text:
             await self._answer_question(turn_context, member, incoming.text, texts)
             return
@@ -86,6 +89,16 @@ class DigimentorBot(ActivityHandler):
             card = no_answer_card(answer_texts, outcome.question_id)
         await _send_card(turn_context, card)
 
+    async def _ask_mentor_directly(self, turn_context: TurnContext, member: Member, text: str, texts: Texts) -> None:
+        if not text:
+            await turn_context.send_activity(texts("request.mentor_usage"))
+            return
+        question_id, masked, language = await self._services.faq.record_direct(member, text, texts.language)
+        if masked.changed:
+            await turn_context.send_activity(Texts(language)("faq.masked_notice"))
+        outcome = await self._services.handoff.ask(member, question_id, Texts(language))
+        await self._send_action_reply(turn_context, ActionReply(card=outcome.card, text=outcome.text), replace=False)
+
     # -- card actions -----------------------------------------------------------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         if turn_context.activity.name != "adaptiveCard/action":
@@ -103,14 +116,14 @@ class DigimentorBot(ActivityHandler):
             body = {"statusCode": 200, "type": MESSAGE, "value": reply.text}
         return InvokeResponse(status=200, body=body)
 
-    async def _send_action_reply(self, turn_context: TurnContext, reply: ActionReply) -> None:
+    async def _send_action_reply(self, turn_context: TurnContext, reply: ActionReply, replace: bool = True) -> None:
         """The Action.Submit path: replace the clicked card when possible, else post anew."""
         if reply.text:
             await turn_context.send_activity(reply.text)
         if reply.card is None:
             return
         replaced = MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
-        if turn_context.activity.reply_to_id:
+        if replace and turn_context.activity.reply_to_id:
             replaced.id = turn_context.activity.reply_to_id
             try:
                 await turn_context.update_activity(replaced)

@@ -8,12 +8,15 @@ from bot.action_handlers import ActionRouter, build_router
 from bot.config import Settings
 from bot.domain.language_detection import LanguageDetector
 from bot.faq_service import FaqService
+from bot.handoff_service import HandoffService
+from bot.messenger import Messenger
 from storage.activity_claims import ActivityClaims
 from storage.bot_state import SqlStorage
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database
 from storage.directory_repository import DirectoryRepository
 from storage.question_repository import QuestionRepository
+from storage.request_repository import RequestRepository
 
 MAX_QUESTION_CHARACTERS = 2000
 
@@ -28,12 +31,14 @@ class Services:
     state_storage: SqlStorage
     questions: QuestionRepository
     faq: FaqService
+    handoff: HandoffService
     actions: ActionRouter
 
     @classmethod
-    def build(cls, settings: Settings, database: Database) -> "Services":
+    def build(cls, settings: Settings, database: Database, messenger: Messenger) -> "Services":
         questions = QuestionRepository(database)
         faq = FaqService(database, questions, LanguageDetector())
+        handoff = HandoffService(RequestRepository(database), questions, messenger, faq.titles)
         return cls(
             settings=settings,
             database=database,
@@ -43,5 +48,6 @@ class Services:
             state_storage=SqlStorage(database),
             questions=questions,
             faq=faq,
-            actions=build_router(faq),
+            handoff=handoff,
+            actions=build_router(faq, handoff),
         )

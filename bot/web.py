@@ -7,8 +7,10 @@ with a reference id only for the unexpected.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -19,14 +21,18 @@ from bot.auth import SigningKeysUnavailable, Unauthorized
 from bot.config import Settings
 from bot.handler import DigimentorBot
 from bot.logging_setup import new_reference
+from bot.messenger import Messenger
 from bot.msrest_speedups import apply_msrest_speedups
 from bot.services import Services
 from bot.turn_errors import TurnFailed, on_turn_error
+from storage.conversation_repository import ConversationRepository
 from storage.db import Database, StorageUnavailable
 from storage.migrate import migrate
 
 log = logging.getLogger("digimentor.web")
 
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
 SERVICES = web.AppKey("services", Services)
 ENDPOINT = web.AppKey("endpoint", BotEndpoint)
 BOT = web.AppKey("bot", DigimentorBot)
@@ -36,8 +42,8 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 def create_app(settings: Settings) -> web.Application:
     apply_msrest_speedups()
     app = web.Application(client_max_size=settings.max_body_bytes)
-    database = Database(settings.database_url)
-    app[SERVICES] = Services.build(settings, database)
+    app[SETTINGS] = settings
+    app[DATABASE] = Database(settings.database_url)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.cleanup_ctx.append(_lifecycle)
@@ -45,17 +51,46 @@ def create_app(settings: Settings) -> web.Application:
 
 
 async def _lifecycle(app: web.Application):
-    services = app[SERVICES]
-    if services.settings.migrate_on_start:
-        await migrate(services.database)
+    settings, database = app[SETTINGS], app[DATABASE]
+    if settings.migrate_on_start:
+        await migrate(database)
     app[HTTP] = aiohttp.ClientSession()
-    app[ENDPOINT] = BotEndpoint(services.settings, app[HTTP], on_turn_error)
+    app[ENDPOINT] = BotEndpoint(settings, app[HTTP], on_turn_error)
+    messenger = Messenger(app[ENDPOINT], ConversationRepository(database))
+    services = app[SERVICES] = Services.build(settings, database, messenger)
     app[BOT] = DigimentorBot(services)
-    log.info("digimentor started", extra={"auth": services.settings.auth_enabled, "db": services.database.dialect})
+    background = [
+        asyncio.create_task(_every(settings.escalation_poll_seconds, services.handoff.escalate_due, "escalation")),
+        asyncio.create_task(_every(3600, _forget_old_deliveries(services), "delivery-claims cleanup")),
+    ]
+    log.info("digimentor started", extra={"auth": settings.auth_enabled, "db": database.dialect})
     yield
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
     await app[ENDPOINT].close()
     await app[HTTP].close()
-    await services.database.dispose()
+    await database.dispose()
+
+
+def _forget_old_deliveries(services: Services):  # noqa: ANN202
+    async def forget() -> None:
+        # Teams re-delivers within minutes; two days of claims is ample.
+        await services.claims.forget_older_than(timedelta(days=2))
+
+    return forget
+
+
+async def _every(seconds: float, job, name: str) -> None:  # noqa: ANN001
+    """Runs `job` periodically; a failure is logged and the next round tries again."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except StorageUnavailable:
+            log.warning("background job skipped: database unavailable", extra={"job": name})
+        except Exception:  # noqa: BLE001 - a background loop must survive one bad round
+            log.exception("background job failed", extra={"job": name, "reference": new_reference()})
 
 
 def _problem(status: int, message: str, **extra: object) -> web.Response:
@@ -68,7 +103,7 @@ async def messages(request: web.Request) -> web.Response:
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return _problem(413, f"request body over {request.app[SERVICES].settings.max_body_bytes} bytes")
+        return _problem(413, f"request body over {request.app[SETTINGS].max_body_bytes} bytes")
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -108,7 +143,7 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    database = request.app[SERVICES].database
+    database = request.app[DATABASE]
     if await database.ping():
         return web.json_response({"status": "ok", "database": "ok"})
     return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)

@@ -267,7 +267,8 @@ class MentorTimeEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"), unique=True)
+    # Not unique: a request reopened and resolved again is a second stretch of work.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"), index=True)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
     minutes: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import FaqEntry, FaqFeedback, Question, utcnow
+from storage.models import FaqEntry, FaqFeedback, FaqTranslation, Question, utcnow
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,22 @@ class QuestionRepository:
         except IntegrityError:
             return False
         return True
+
+    async def propose_faq(self, question_id: int | None, answer: str, proposed_by: int | None) -> str | None:
+        """A mentor's answer, stored as an FAQ entry that waits for a coordinator's approval."""
+        if question_id is None:
+            return None
+        entry_id = f"proposed-{question_id}"
+        async with self._database.transaction() as session:
+            question = await session.get(Question, question_id)
+            if question is None or await session.get(FaqEntry, entry_id) is not None:
+                return None
+            session.add(FaqEntry(id=entry_id, status="proposed", proposed_by=proposed_by, links=[],
+                                 updated_at=utcnow()))
+            await session.flush()
+            session.add(FaqTranslation(entry_id=entry_id, language=question.language, question=question.text[:500],
+                                       variants=[], answer=answer[:20_000]))
+        return entry_id
 
     async def gaps(self, since: datetime, limit: int = 200) -> list[GapQuestion]:
         """Unanswered questions and answers marked not helpful, newest first."""

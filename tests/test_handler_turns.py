@@ -16,7 +16,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.fixture
 def bot(database) -> DigimentorBot:
     settings = load_settings({"DATABASE_URL": database.url})
-    return DigimentorBot(Services.build(settings, database))
+    # Hand-offs are exercised over HTTP; these turns never reach the messenger.
+    return DigimentorBot(Services.build(settings, database, messenger=None))
 
 
 def _adapter(bot: DigimentorBot, locale: str = "fi-FI") -> TestAdapter:

@@ -77,6 +77,10 @@ def allowed_from(action: Action) -> frozenset[State]:
     return TRANSITIONS[action][0]
 
 
+def target_of(action: Action) -> State:
+    return TRANSITIONS[action][1]
+
+
 def next_state(state: State | str, action: Action) -> State:
     """The state after `action`, or InvalidTransition with the reason."""
     current = State(state)

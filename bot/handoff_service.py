@@ -1,0 +1,360 @@
+"""Handing a question to a digimentor: offers, exactly-once acceptance, escalation, closure.
+
+State that spans two people lives in the database (storage.request_repository); this service
+decides who is told what, through the Messenger. No botbuilder here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Awaitable, Callable
+
+from bot.domain.help_requests import Action, InvalidTransition, State
+from bot.domain.mentor_choice import WorkingHours, choose_mentors, unit_tiers, week_start
+from bot.domain.people import Member
+from bot.i18n import Texts
+from bot.messenger import Delivery, DeliveryFailed, Messenger
+from cards import requests as request_cards
+from storage.models import utcnow
+from storage.question_repository import QuestionRepository
+from storage.request_repository import RequestRecord, RequestRepository
+
+log = logging.getLogger(__name__)
+CLAIM_LEASE = timedelta(seconds=60)
+MINUTES_LIMIT = 480
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the clicking person sees: a card replacing the clicked one and/or a text."""
+
+    card: dict | None = None
+    text: str | None = None
+
+
+class HandoffService:
+    def __init__(self, requests: RequestRepository, questions: QuestionRepository, messenger: Messenger,
+                 faq_titles: Callable[[list[str], str], Awaitable[list[tuple[str, str]]]],
+                 group_size: int = 3) -> None:
+        self._faq_titles = faq_titles
+        self._requests = requests
+        self._questions = questions
+        self._messenger = messenger
+        self._group_size = group_size
+
+    # -- asking --------------------------------------------------------------------------------
+    async def ask(self, member: Member, question_id: int, texts: Texts) -> Outcome:
+        question = await self._questions.get(question_id)
+        if question is None:
+            return Outcome(text=texts("card_refusal.unknown_question"))
+        if question.asker_aad_object_id != member.aad_object_id:
+            return Outcome(text=texts("card_refusal.not_yours"))
+        request, created = await self._requests.create(
+            question_id=question.id,
+            asker_person_id=member.person_id,
+            asker_aad_object_id=member.aad_object_id,
+            unit_id=member.unit_id,
+            language=question.language,
+            topic=None,
+        )
+        view = await self._view(request, question.text)
+        if created:
+            await self._offer_round(request)
+        return Outcome(card=request_cards.asker_waiting_card(Texts(request.language), view))
+
+    async def _offer_round(self, request: RequestRecord) -> None:
+        """Offers in the request's current tier, widening at once past tiers nobody can take."""
+        settings = await self._requests.settings()
+        parents = await self._requests.unit_parents()
+        tiers = unit_tiers(request.unit_id, parents)
+        hours = WorkingHours.parse(settings.working_hours_start, settings.working_hours_end)
+        tier = request.tier
+        while True:
+            if tier >= len(tiers):
+                await self._expire(request, parents)
+                return
+            now = utcnow()
+            offered = {offer.mentor_id for offer in await self._requests.offers(request.id)}
+            exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
+            candidates = await self._requests.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
+            chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
+                                    topic=request.topic, now=now, hours=hours, exclude=exclude,
+                                    group_size=self._group_size)
+            delivered = await self._send_offers(request, tier, chosen) if chosen else 0
+            if delivered:
+                await self._requests.set_timer(request.id, now + settings.offer_timeout)
+                if tier > 0:
+                    await self._tell_asker_widened(request, tier, tiers)
+                return
+            if not await self._requests.widen(request.id, tier, None):
+                return  # someone else moved the request on meanwhile
+            tier += 1
+
+    async def _send_offers(self, request: RequestRecord, tier: int, chosen) -> int:  # noqa: ANN001
+        added = await self._requests.add_offers(request.id, tier, [c.person_id for c in chosen])
+        question = await self._question_text(request)
+        view = await self._view(request, question)
+        by_id = {c.person_id: c for c in chosen}
+
+        async def offer(mentor_id: int) -> bool:
+            mentor = by_id[mentor_id]
+            person = await self._requests.person(mentor_id)
+            language = mentor.languages[0] if mentor.languages else request.language
+            try:
+                delivery = await self._messenger.send_card(person[0], request_cards.offer_card(Texts(language), view))
+            except DeliveryFailed as failure:
+                log.warning("offer not delivered", extra={"request": request.id, "unreachable": failure.unreachable})
+                await self._requests.offer_failed(request.id, mentor_id, failure.unreachable)
+                return False
+            await self._requests.offer_delivered(request.id, mentor_id, delivery.conversation_id, delivery.activity_id)
+            return True
+
+        results = await asyncio.gather(*(offer(mentor_id) for mentor_id in added))
+        return sum(results)
+
+    async def _tell_asker_widened(self, request: RequestRecord, tier: int, tiers: list) -> None:
+        texts = Texts(request.language)
+        unit_name = None
+        if tiers[tier] is not None and request.unit_id:
+            parents = await self._requests.unit_parents()
+            names = await self._requests.unit_names()
+            ancestor = request.unit_id
+            for _ in range(tier):
+                ancestor = parents.get(ancestor) or ancestor
+            unit_name = _unit_name(names, ancestor, request.language)
+        whole_organisation = tiers[tier] is None
+        await self._notify(request.asker_aad_object_id,
+                           text=request_cards.asker_widened_text(texts, 2 if whole_organisation else 1, unit_name))
+
+    async def _expire(self, request: RequestRecord, parents: dict) -> None:
+        try:
+            expired = await self._requests.transition(request.id, Action.EXPIRE, actor_person_id=None)
+        except InvalidTransition:
+            return
+        question = await self._question_text(expired)
+        view = await self._view(expired, question)
+        coordinators = await self._requests.coordinators_for(expired.unit_id, parents)
+        if coordinators:
+            person_id, aad = coordinators[0]
+            await self._requests.add_offers(expired.id, 99, [person_id])
+            try:
+                delivery = await self._messenger.send_card(aad, request_cards.coordinator_alert_card(
+                    Texts(expired.language), view))
+                await self._requests.offer_delivered(expired.id, person_id, delivery.conversation_id,
+                                                     delivery.activity_id)
+            except DeliveryFailed:
+                log.warning("coordinator alert not delivered", extra={"request": expired.id})
+        suggestions = []
+        if expired.question_id is not None:
+            stored = await self._questions.get(expired.question_id)
+            titles = await self._faq_titles(list(stored.shown_entry_ids), expired.language)
+            suggestions = [(entry_id, title, expired.question_id) for entry_id, title in titles]
+        await self._notify(expired.asker_aad_object_id,
+                           card=request_cards.asker_unanswered_card(Texts(expired.language), view, suggestions))
+
+    # -- timers --------------------------------------------------------------------------------
+    async def escalate_due(self, now: datetime | None = None) -> int:
+        """Widens every request whose offer timed out; each fires exactly once across processes."""
+        fired = 0
+        for request_id, tier in await self._requests.claim_due(now or utcnow(), CLAIM_LEASE):
+            if await self._requests.widen(request_id, tier, None):
+                request = await self._requests.get(request_id)
+                if request is not None:
+                    await self._offer_round(request)
+                    fired += 1
+        return fired
+
+    # -- mentor actions ------------------------------------------------------------------------
+    async def accept(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+        if member.person_id is None:
+            return Outcome(text=texts("request_refusal.not_offered_to_you"))
+        try:
+            request = await self._requests.transition(
+                request_id, Action.ACCEPT, actor_person_id=member.person_id,
+                assigned_mentor_id=member.person_id, require_offer_to=member.person_id,
+            )
+        except LookupError:
+            return Outcome(text=texts("card_refusal.unknown_question"))
+        except InvalidTransition as refusal:
+            return await self._accept_refused(member, request_id, refusal, texts)
+        question = await self._question_text(request)
+        view = await self._view(request, question)
+        await asyncio.gather(self._update_other_offers(request, view, member), self._tell_asker_assigned(request, view))
+        return Outcome(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
+
+    async def _accept_refused(self, member: Member, request_id: int, refusal: InvalidTransition,
+                              texts: Texts) -> Outcome:
+        request = await self._requests.get(request_id)
+        offers = await self._requests.offers(request_id)
+        if not any(o.mentor_id == member.person_id for o in offers):
+            return Outcome(text=texts("request_refusal.not_offered_to_you"))
+        if request.state == State.ACCEPTED.value and request.assigned_mentor_id == member.person_id:
+            view = await self._view(request, await self._question_text(request))
+            return Outcome(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
+        if request.state in (State.ACCEPTED.value, State.RESOLVED.value) and request.assigned_mentor_id:
+            view = await self._view(request, await self._question_text(request))
+            return Outcome(card=request_cards.taken_card(texts, view))
+        return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+
+    async def _update_other_offers(self, request: RequestRecord, view, winner: Member) -> None:  # noqa: ANN001
+        async def update(offer) -> None:  # noqa: ANN001
+            if offer.mentor_id == winner.person_id or not offer.activity_id:
+                return
+            try:
+                await self._messenger.update_card(
+                    Delivery(offer.mentor_aad_object_id, offer.conversation_id, offer.activity_id),
+                    request_cards.taken_card(Texts(request.language), view))
+            except DeliveryFailed:
+                log.info("could not update an offer card", extra={"request": request.id})
+
+        await asyncio.gather(*(update(offer) for offer in await self._requests.offers(request.id)))
+
+    async def _tell_asker_assigned(self, request: RequestRecord, view) -> None:  # noqa: ANN001
+        await self._notify(request.asker_aad_object_id, card=request_cards.asker_assigned_card(
+            Texts(request.language), view, _chat_url(view.mentor_aad_object_id)))
+
+    async def decline(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+        if member.person_id is None or not await self._requests.decline(request_id, member.person_id):
+            return Outcome(text=texts("request_refusal.not_offered_to_you"))
+        request = await self._requests.get(request_id)
+        if request.state == State.OFFERED.value and await self._requests.open_offers_left(request_id) == 0:
+            # Everyone in this tier said no: widen now rather than wait for the timer.
+            if await self._requests.widen(request_id, request.tier, None):
+                await self._offer_round(await self._requests.get(request_id))
+        return Outcome(text=texts("request.declined_thanks"))
+
+    async def resolve(self, member: Member, request_id: int, minutes: int | None, proposed_answer: str | None,
+                      texts: Texts) -> Outcome:
+        if minutes is None or not 1 <= minutes <= MINUTES_LIMIT:
+            return Outcome(text=texts("request_refusal.minutes", limit=MINUTES_LIMIT))
+        try:
+            request = await self._requests.transition(
+                request_id, Action.RESOLVE, actor_person_id=member.person_id, require_assigned=member.person_id,
+                event_data={"minutes": minutes, "faq_proposed": bool(proposed_answer)},
+            )
+        except LookupError:
+            return Outcome(text=texts("card_refusal.unknown_question"))
+        except InvalidTransition as refusal:
+            current = await self._requests.get(request_id)
+            if current and current.assigned_mentor_id != member.person_id:
+                return Outcome(text=texts("request_refusal.not_yours"))
+            return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+        await self._requests.record_time(member.person_id, request.id, request.unit_id, minutes)
+        if proposed_answer:
+            await self._questions.propose_faq(request.question_id, proposed_answer, member.person_id)
+        view = await self._view(request, await self._question_text(request))
+        await self._notify(request.asker_aad_object_id, card=request_cards.feedback_card(Texts(request.language),
+                                                                                          view))
+        return Outcome(card=request_cards.resolved_mentor_card(texts, view, minutes))
+
+    async def release(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+        try:
+            request = await self._requests.transition(
+                request_id, Action.RELEASE, actor_person_id=member.person_id, require_assigned=member.person_id)
+        except LookupError:
+            return Outcome(text=texts("card_refusal.unknown_question"))
+        except InvalidTransition as refusal:
+            return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+        await self._offer_round(request)
+        return Outcome(text=texts("request.released"))
+
+    # -- asker actions -------------------------------------------------------------------------
+    async def cancel(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+        request = await self._requests.get(request_id)
+        if request is None:
+            return Outcome(text=texts("card_refusal.unknown_question"))
+        if request.asker_aad_object_id != member.aad_object_id:
+            return Outcome(text=texts("request_refusal.only_asker"))
+        try:
+            request = await self._requests.transition(request_id, Action.CANCEL, actor_person_id=member.person_id)
+        except InvalidTransition as refusal:
+            return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+        view = await self._view(request, await self._question_text(request))
+        for offer in await self._requests.offers(request_id):
+            if offer.activity_id:
+                try:
+                    await self._messenger.update_card(
+                        Delivery(offer.mentor_aad_object_id, offer.conversation_id, offer.activity_id),
+                        request_cards.cancelled_offer_card(Texts(request.language), view))
+                except DeliveryFailed:
+                    pass
+        return Outcome(card=request_cards.cancelled_card(texts, view))
+
+    async def rate(self, member: Member, request_id: int, rating: int | None, comment: str | None,
+                   texts: Texts) -> Outcome:
+        request = await self._requests.get(request_id)
+        if request is None:
+            return Outcome(text=texts("card_refusal.unknown_question"))
+        if request.asker_aad_object_id != member.aad_object_id:
+            return Outcome(text=texts("request_refusal.only_asker"))
+        if request.state != State.RESOLVED.value:
+            return Outcome(text=texts("request_refusal.not_resolved"))
+        if rating is None or not 1 <= rating <= 5:
+            return Outcome(text=texts("request_refusal.rating"))
+        if not await self._requests.record_feedback(request_id, rating, comment):
+            return Outcome(text=texts("card_refusal.already_rated"))
+        view = await self._view(request, await self._question_text(request))
+        return Outcome(card=request_cards.feedback_thanks_card(texts, view, rating))
+
+    async def reopen(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+        request = await self._requests.get(request_id)
+        if request is None:
+            return Outcome(text=texts("card_refusal.unknown_question"))
+        if request.asker_aad_object_id != member.aad_object_id:
+            return Outcome(text=texts("request_refusal.only_asker"))
+        try:
+            request = await self._requests.transition(request_id, Action.REOPEN, actor_person_id=member.person_id)
+        except InvalidTransition as refusal:
+            return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+        await self._offer_round(request)
+        view = await self._view(request, await self._question_text(request))
+        return Outcome(card=request_cards.asker_waiting_card(texts, view))
+
+    # -- helpers -------------------------------------------------------------------------------
+    async def _notify(self, aad_object_id: str, *, card: dict | None = None, text: str | None = None) -> None:
+        try:
+            if card is not None:
+                await self._messenger.send_card(aad_object_id, card)
+            if text is not None:
+                await self._messenger.send_text(aad_object_id, text)
+        except DeliveryFailed:
+            log.warning("could not notify a person")
+
+    async def _question_text(self, request: RequestRecord) -> str:
+        if request.question_id is None:
+            return ""
+        question = await self._questions.get(request.question_id)
+        return question.text if question else ""
+
+    async def _view(self, request: RequestRecord, question: str) -> request_cards.RequestView:
+        asker = await self._requests.person(request.asker_person_id) if request.asker_person_id else None
+        mentor = await self._requests.person(request.assigned_mentor_id) if request.assigned_mentor_id else None
+        names = await self._requests.unit_names()
+        waited = max(0, int((utcnow() - request.created_at).total_seconds() // 60))
+        return request_cards.RequestView(
+            request_id=request.id,
+            question=question,
+            asker_name=asker[1] if asker else "",
+            asker_unit=_unit_name(names, request.unit_id, request.language),
+            asker_aad_object_id=request.asker_aad_object_id,
+            language=request.language,
+            waiting_minutes=waited,
+            mentor_name=mentor[1] if mentor else None,
+            mentor_aad_object_id=mentor[0] if mentor else None,
+            topic=request.topic,
+        )
+
+
+def _unit_name(names: dict[str, dict], unit_id: str | None, language: str) -> str | None:
+    if unit_id is None:
+        return None
+    localized = names.get(unit_id) or {}
+    return localized.get(language) or localized.get("fi") or next(iter(localized.values()), unit_id)
+
+
+def _chat_url(aad_object_id: str | None) -> str:
+    """A Teams deep link that opens a 1:1 chat with the person."""
+    return f"https://teams.microsoft.com/l/chat/0/0?users=8:orgid:{aad_object_id or ''}"
