@@ -40,6 +40,8 @@ class HandoffService:
                  faq_titles: Callable[[list[str], str], Awaitable[list[tuple[str, str]]]],
                  group_size: int = 3) -> None:
         self._faq_titles = faq_titles
+        # The time the rules see (working hours, timers); tests set a fixed clock here.
+        self.clock: Callable[[], datetime] = utcnow
         self._requests = requests
         self._questions = questions
         self._messenger = messenger
@@ -65,8 +67,9 @@ class HandoffService:
             await self._offer_round(request)
         return Outcome(card=request_cards.asker_waiting_card(Texts(request.language), view))
 
-    async def _offer_round(self, request: RequestRecord) -> None:
+    async def _offer_round(self, request: RequestRecord, now: datetime | None = None) -> None:
         """Offers in the request's current tier, widening at once past tiers nobody can take."""
+        now = now or self.clock()
         settings = await self._requests.settings()
         parents = await self._requests.unit_parents()
         tiers = unit_tiers(request.unit_id, parents)
@@ -76,7 +79,6 @@ class HandoffService:
             if tier >= len(tiers):
                 await self._expire(request, parents)
                 return
-            now = utcnow()
             offered = {offer.mentor_id for offer in await self._requests.offers(request.id)}
             exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
             candidates = await self._requests.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
@@ -159,11 +161,12 @@ class HandoffService:
     async def escalate_due(self, now: datetime | None = None) -> int:
         """Widens every request whose offer timed out; each fires exactly once across processes."""
         fired = 0
-        for request_id, tier in await self._requests.claim_due(now or utcnow(), CLAIM_LEASE):
+        now = now or self.clock()
+        for request_id, tier in await self._requests.claim_due(now, CLAIM_LEASE):
             if await self._requests.widen(request_id, tier, None):
                 request = await self._requests.get(request_id)
                 if request is not None:
-                    await self._offer_round(request)
+                    await self._offer_round(request, now)
                     fired += 1
         return fired
 
@@ -239,7 +242,7 @@ class HandoffService:
             return Outcome(text=texts("card_refusal.unknown_question"))
         except InvalidTransition as refusal:
             current = await self._requests.get(request_id)
-            if current and current.assigned_mentor_id != member.person_id:
+            if current and current.assigned_mentor_id not in (None, member.person_id):
                 return Outcome(text=texts("request_refusal.not_yours"))
             return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
         await self._requests.record_time(member.person_id, request.id, request.unit_id, minutes)
@@ -257,6 +260,9 @@ class HandoffService:
         except LookupError:
             return Outcome(text=texts("card_refusal.unknown_question"))
         except InvalidTransition as refusal:
+            current = await self._requests.get(request_id)
+            if current and current.assigned_mentor_id not in (None, member.person_id):
+                return Outcome(text=texts("request_refusal.not_yours"))
             return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
         await self._offer_round(request)
         return Outcome(text=texts("request.released"))
@@ -333,7 +339,7 @@ class HandoffService:
         asker = await self._requests.person(request.asker_person_id) if request.asker_person_id else None
         mentor = await self._requests.person(request.assigned_mentor_id) if request.assigned_mentor_id else None
         names = await self._requests.unit_names()
-        waited = max(0, int((utcnow() - request.created_at).total_seconds() // 60))
+        waited = max(0, int((self.clock() - request.created_at).total_seconds() // 60))
         return request_cards.RequestView(
             request_id=request.id,
             question=question,

@@ -81,7 +81,7 @@ class Messenger:
     async def _with_retries(self, reference: ConversationReference, callback) -> None:  # noqa: ANN001
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                await self._endpoint.continue_conversation(reference, callback)
+                await self._continue(reference, callback)
                 return
             except HttpOperationError as error:
                 status = error.response.status_code if error.response is not None else 0
@@ -94,6 +94,22 @@ class Messenger:
                 if attempt == ATTEMPTS:
                     raise DeliveryFailed(type(error).__name__) from None
                 await asyncio.sleep(_backoff(attempt, None))
+
+
+    async def _continue(self, reference: ConversationReference, callback) -> None:  # noqa: ANN001
+        """Runs `callback` in the conversation; its failure is raised here, not sent to the
+        adapter's turn-error handler, which would apologise to the very person unreachable."""
+        failures: list[BaseException] = []
+
+        async def guarded(turn_context: TurnContext) -> None:
+            try:
+                await callback(turn_context)
+            except Exception as error:  # noqa: BLE001 - re-raised below
+                failures.append(error)
+
+        await self._endpoint.continue_conversation(reference, guarded)
+        if failures:
+            raise failures[0]
 
 
 def _backoff(attempt: int, retry_after: str | None) -> float:

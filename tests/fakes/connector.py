@@ -69,6 +69,8 @@ class LoopbackConnector:
         self.sent: list[SentActivity] = []
         self.token_requests: list[dict] = []
         self.published_keys: list[SigningKey] = [new_signing_key("published-key")]
+        # Conversations where the bot is blocked or uninstalled: sends get 403, as in Teams.
+        self.refused_conversations: set[str] = set()
         self._server: TestServer | None = None
         self._arrived = asyncio.Condition()
 
@@ -100,6 +102,10 @@ class LoopbackConnector:
     # -- what the bot sent ---------------------------------------------------------------
     def to(self, conversation_id: str) -> list[SentActivity]:
         return [s for s in self.sent if s.conversation_id == conversation_id]
+
+    def cards_to(self, conversation_id: str) -> list[tuple[str, dict]]:
+        """(method, card) of every card sent or updated in the conversation, in order."""
+        return [(s.method, card) for s in self.to(conversation_id) for card in s.cards]
 
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[SentActivity]:
         async def enough() -> None:
@@ -135,6 +141,8 @@ class LoopbackConnector:
 
     # -- handlers ------------------------------------------------------------------------
     async def _record(self, request: web.Request, method: str, reply_to: str | None) -> web.Response:
+        if request.match_info["conversation"] in self.refused_conversations:
+            return web.json_response({"error": {"code": "BotDisabledByAdmin", "message": "blocked"}}, status=403)
         activity = await request.json()
         async with self._arrived:
             self.sent.append(

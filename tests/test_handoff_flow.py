@@ -1,0 +1,320 @@
+"""Hand-off to digimentors, multi-user, end to end through the HTTP endpoint with a loopback
+Bot Connector: offers, exactly-once acceptance, card updates, escalation, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.domain.org_file import parse_organization_file
+from bot.web import SERVICES
+from storage.db import Database
+from storage.models import Feedback, HelpRequest, MentorProfile, MentorTimeEntry, Person, RequestOffer
+from storage.organization_repository import import_organization
+from storage.request_repository import RequestRepository
+from tests.conftest import BotClient, settings_for, start_bot
+from tests.fakes.activities import card_click, installation, message
+
+# Wednesday 25 Nov 2026, 10:00 in Helsinki: inside working hours.
+WEDNESDAY_MORNING = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
+
+
+def aad(suffix: str) -> str:
+    return f"00000000-0000-0000-0000-0000000000{suffix}"
+
+
+MAIJA, PEKKA, VILLE, AINO, SARI, OLLI, KAISA = (aad(s) for s in ("a1", "b1", "b2", "b3", "b4", "b5", "c1"))
+PEOPLE = {MAIJA: "Maija Virtanen", PEKKA: "Pekka Korhonen", VILLE: "Ville Heikkinen", AINO: "Aino Mäkinen",
+          SARI: "Sari Lehto", OLLI: "Olli Nieminen", KAISA: "Kaisa Laine"}
+
+ORG = f"""
+organization: {{name: Testialue, offer_timeout_minutes: 10, working_hours: "08:00-16:00"}}
+units:
+  - {{id: hva, name: {{fi: Hyvinvointialue}}}}
+  - {{id: sote, parent: hva, name: {{fi: Sote}}}}
+  - {{id: ward-3, parent: sote, name: {{fi: Osasto 3}}}}
+  - {{id: ward-5, parent: sote, name: {{fi: Osasto 5}}}}
+  - {{id: hr, parent: hva, name: {{fi: Henkilöstö}}}}
+people:
+  - {{aad_object_id: {MAIJA}, name: Maija Virtanen, unit: ward-3}}
+  - {{aad_object_id: {PEKKA}, name: Pekka Korhonen, unit: ward-3, roles: [employee, mentor], mentor: {{topics: [teams]}}}}
+  - {{aad_object_id: {VILLE}, name: Ville Heikkinen, unit: ward-3, roles: [employee, mentor]}}
+  - {{aad_object_id: {AINO}, name: Aino Mäkinen, unit: sote, roles: [employee, mentor]}}
+  - {{aad_object_id: {SARI}, name: Sari Lehto, unit: ward-5, roles: [employee, mentor]}}
+  - {{aad_object_id: {OLLI}, name: Olli Nieminen, unit: hr, roles: [employee, mentor]}}
+  - {{aad_object_id: {KAISA}, name: Kaisa Laine, unit: sote, roles: [employee, coordinator], coordinator_of: [sote]}}
+"""
+
+
+def chat(person: str) -> str:
+    return f"a:personal-{person}"
+
+
+class Office:
+    """The bot with a seeded organisation whose people have all installed the app."""
+
+    def __init__(self, bot: BotClient, connector, database_url: str) -> None:  # noqa: ANN001
+        self.bot, self.connector, self.database_url = bot, connector, database_url
+
+    @property
+    def services(self):  # noqa: ANN201
+        return self.bot.http.server.app[SERVICES]
+
+    async def setup(self) -> "Office":
+        database = Database(self.database_url)
+        await import_organization(database, parse_organization_file(ORG))
+        await database.dispose()
+        self.services.handoff.clock = lambda: WEDNESDAY_MORNING
+        for person, name in PEOPLE.items():
+            await self.bot.post(installation(service_url=self.connector.url, user=person, name=name))
+        await self.connector.wait_for(len(PEOPLE))
+        self.connector.sent.clear()
+        return self
+
+    async def say(self, person: str, text: str):  # noqa: ANN201
+        return await self.bot.post(message(text, service_url=self.connector.url, user=person, name=PEOPLE[person]))
+
+    async def click(self, person: str, verb: str, data: dict) -> dict:
+        response = await self.bot.post(card_click(verb, data, service_url=self.connector.url, user=person,
+                                                  name=PEOPLE[person]))
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    def cards(self, person: str, method: str | None = None) -> list[dict]:
+        return [card for m, card in self.connector.cards_to(chat(person)) if method is None or m == method]
+
+    def texts(self, person: str) -> list[str]:
+        return [s.text for s in self.connector.to(chat(person)) if s.text]
+
+    async def ask_a_mentor(self, person: str = MAIJA, question: str = "milloin palkka maksetaan") -> int:
+        await self.say(person, question)
+        await self.connector.wait_for(1)
+        offer_button = self.cards(person)[-1]["actions"][-1]
+        assert offer_button["verb"] == "askMentor"
+        reply = await self.click(person, "askMentor", offer_button["data"])
+        assert reply["type"] == "application/vnd.microsoft.card.adaptive"
+        cancel = [a for a in reply["value"]["actions"] if a["verb"] == "cancelRequest"][0]
+        return cancel["data"]["request_id"]
+
+    async def count(self, model, **where) -> int:  # noqa: ANN001
+        database = Database(self.database_url)
+        async with database.transaction() as session:
+            query = select(func.count()).select_from(model)
+            for column, value in where.items():
+                query = query.where(getattr(model, column) == value)
+            value = await session.scalar(query)
+        await database.dispose()
+        return value
+
+    async def request(self, request_id: int):  # noqa: ANN201
+        database = Database(self.database_url)
+        record = await RequestRepository(database).get(request_id)
+        events = await RequestRepository(database).events(request_id)
+        await database.dispose()
+        return record, [kind for kind, _, _ in events]
+
+
+@pytest.fixture
+async def office(bot, connector, database_url) -> Office:
+    return await Office(bot, connector, database_url).setup()
+
+
+def _offer_of(card: dict) -> int:
+    return [a for a in card["actions"] if a["verb"] == "acceptRequest"][0]["data"]["request_id"]
+
+
+def _body_text(card: dict) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+async def test_the_whole_hand_off(office):
+    request_id = await office.ask_a_mentor()
+    # The asker's own unit first: both ward-3 mentors get the offer, nobody else.
+    assert len(office.cards(PEKKA)) == 1 and len(office.cards(VILLE)) == 1
+    assert office.cards(AINO) == [] and office.cards(OLLI) == []
+    offer = office.cards(PEKKA)[0]
+    assert "milloin palkka maksetaan" in _body_text(offer) and "Maija Virtanen" in _body_text(offer)
+    assert _offer_of(offer) == request_id
+
+    accepted = await office.click(PEKKA, "acceptRequest", {"request_id": request_id})
+    working = accepted["value"]
+    assert [a["verb"] for a in working["actions"] if a["type"] == "Action.Execute"] == ["resolveRequest",
+                                                                                       "releaseRequest"]
+    assert f"users=8:orgid:{MAIJA}" in _body_text(working)
+    # Ville's offer is updated in place; Maija is told who helps, with a link to chat.
+    [taken] = office.cards(VILLE, "update")
+    assert "Pekka Korhonen" in _body_text(taken) and "acceptRequest" not in _body_text(taken)
+    assigned = office.cards(MAIJA)[-1]
+    assert "Pekka Korhonen" in _body_text(assigned) and f"users=8:orgid:{PEKKA}" in _body_text(assigned)
+
+    resolved = await office.click(PEKKA, "resolveRequest", {"request_id": request_id, "minutes": "15"})
+    assert "15 min" in _body_text(resolved["value"])
+    feedback_card = office.cards(MAIJA)[-1]
+    assert [a["verb"] for a in feedback_card["actions"] if a["type"] == "Action.Execute"] == ["rateHelp",
+                                                                                             "reopenRequest"]
+    thanks = await office.click(MAIJA, "rateHelp", {"request_id": request_id, "rating": "5", "comment": "Kiitos!"})
+    assert thanks["type"] == "application/vnd.microsoft.card.adaptive"
+
+    record, events = await office.request(request_id)
+    assert record.state == "resolved"
+    assert events == ["created", "offered", "accept", "resolve", "rated"]
+    assert await office.count(MentorTimeEntry, request_id=request_id, minutes=15) == 1
+    assert await office.count(Feedback, request_id=request_id, rating=5) == 1
+
+
+async def test_three_mentors_clicking_at_once_get_exactly_one_winner(office):
+    request_id = await office.ask_a_mentor()
+    # Open the circle to three: Aino (sote) is offered too after a timeout.
+    await office.services.handoff.escalate_due(WEDNESDAY_MORNING + timedelta(minutes=11))
+    replies = await asyncio.gather(*(office.click(person, "acceptRequest", {"request_id": request_id})
+                                     for person in (PEKKA, VILLE, AINO)))
+    winners = [r for r in replies if "resolveRequest" in _body_text(r["value"])]
+    assert len(winners) == 1
+    losers = [r for r in replies if r is not winners[0]]
+    for loser in losers:
+        text = _body_text(loser["value"])
+        assert "resolveRequest" not in text and "acceptRequest" not in text
+    record, events = await office.request(request_id)
+    assert events.count("accept") == 1 and record.state == "accepted"
+
+
+async def test_a_double_click_on_ask_a_mentor_makes_one_request(office):
+    await office.say(MAIJA, "milloin palkka maksetaan")
+    await office.connector.wait_for(1)
+    button = office.cards(MAIJA)[-1]["actions"][-1]
+    first, second = await asyncio.gather(office.click(MAIJA, "askMentor", button["data"]),
+                                         office.click(MAIJA, "askMentor", button["data"]))
+    assert first["value"] == second["value"]
+    assert await office.count(HelpRequest) == 1
+    assert await office.count(RequestOffer) == 2
+    assert len(office.cards(PEKKA)) == 1
+
+
+async def test_mentor_command_skips_the_faq(office):
+    await office.say(MAIJA, "mentori miten jaan kalenterini työkaverille")
+    await office.connector.wait_for(3)
+    waiting = office.cards(MAIJA)[-1]
+    assert "cancelRequest" in _body_text(waiting)
+    assert len(office.cards(PEKKA)) == 1
+
+
+async def test_nobody_accepts_so_the_offer_widens_tier_by_tier_exactly_once(office, database_url):
+    request_id = await office.ask_a_mentor()
+    handoff = office.services.handoff
+    timeout = timedelta(minutes=11)
+
+    assert await handoff.escalate_due(WEDNESDAY_MORNING + timeout) == 1
+    assert await handoff.escalate_due(WEDNESDAY_MORNING + timeout) == 0  # already fired
+    # Tier 1: the parent unit's subtree (sote: Aino, Sari); the asker hears about it.
+    assert len(office.cards(AINO)) == 1 and len(office.cards(SARI)) == 1 and office.cards(OLLI) == []
+    assert any("Sote" in text for text in office.texts(MAIJA))
+
+    # A restart in the middle: a new app on the same database carries on.
+    settings = settings_for(database_url)
+    second = await start_bot(settings)
+    try:
+        other = second.server.app[SERVICES].handoff
+        other.clock = lambda: WEDNESDAY_MORNING
+        assert await other.escalate_due(WEDNESDAY_MORNING + 2 * timeout) == 1
+        assert len(office.cards(OLLI)) == 1  # tier 2: the organisation-wide pool
+        assert await other.escalate_due(WEDNESDAY_MORNING + 3 * timeout) == 1
+        assert await other.escalate_due(WEDNESDAY_MORNING + 3 * timeout) == 0
+    finally:
+        await second.close()
+    # After the last tier: the coordinator can take it, and the asker is told honestly.
+    [alert] = office.cards(KAISA)
+    assert "acceptRequest" in _body_text(alert)
+    assert "Kukaan digimentori ei valitettavasti ehtinyt" in _body_text(office.cards(MAIJA)[-1])
+    record, events = await office.request(request_id)
+    assert record.state == "expired"
+    # own unit -> parent unit -> organisation pool -> coordinator: three widenings, one expiry
+    assert events.count("escalated") == 3 and events.count("expire") == 1
+    taken = await office.click(KAISA, "acceptRequest", {"request_id": request_id})
+    assert "resolveRequest" in _body_text(taken["value"])
+
+
+async def test_a_blocked_mentor_is_marked_unreachable_and_another_gets_the_offer(office):
+    office.connector.refused_conversations.add(chat(PEKKA))
+    await office.ask_a_mentor()
+    assert office.cards(PEKKA) == []
+    assert len(office.cards(VILLE)) == 1
+    database = Database(office.database_url)
+    async with database.transaction() as session:
+        unreachable = (await session.scalars(
+            select(Person.aad_object_id).join(MentorProfile, MentorProfile.person_id == Person.id)
+            .where(MentorProfile.reachable.is_(False)))).all()
+    await database.dispose()
+    assert unreachable == [PEKKA]
+
+
+async def test_when_everyone_declines_the_offer_widens_at_once(office):
+    request_id = await office.ask_a_mentor()
+    for person in (PEKKA, VILLE):
+        reply = await office.click(person, "declineRequest", {"request_id": request_id})
+        assert reply["type"] == "application/vnd.microsoft.activity.message"
+    assert len(office.cards(AINO)) == 1
+
+
+@pytest.mark.parametrize(
+    ("actor", "verb", "data", "expected"),
+    [
+        (AINO, "acceptRequest", {}, "Tätä kysymystä ei tarjottu sinulle, joten en tehnyt muutoksia."),
+        (MAIJA, "acceptRequest", {}, "Tätä kysymystä ei tarjottu sinulle, joten en tehnyt muutoksia."),
+        (PEKKA, "cancelRequest", {}, "Vain kysyjä voi tehdä tämän, joten en tehnyt muutoksia."),
+        (PEKKA, "rateHelp", {"rating": "5"}, "Vain kysyjä voi tehdä tämän, joten en tehnyt muutoksia."),
+        (MAIJA, "rateHelp", {"rating": "5"}, "Kysymystä ei ole vielä merkitty ratkaistuksi."),
+        (PEKKA, "resolveRequest", {"minutes": "15"}, "Kukaan ei ole vielä ottanut tätä kysymystä hoitaakseen."),
+        (PEKKA, "acceptRequest", {"request_id": "999999"}, "Tätä kysymystä ei löydy enää. Kirjoita kysymys uudelleen."),
+        (PEKKA, "acceptRequest", {"request_id": "not-a-number"}, "Kortin tiedot olivat puutteelliset, joten en tehnyt muutoksia."),
+    ],
+    ids=["not-offered-mentor", "asker-accepts", "mentor-cancels", "mentor-rates", "rating-too-early",
+         "resolve-before-accept", "unknown-request", "malformed-id"],
+)
+async def test_forged_or_stale_actions_are_refused_and_change_nothing(office, actor, verb, data, expected):
+    request_id = await office.ask_a_mentor()
+    before = await office.request(request_id)
+    reply = await office.click(actor, verb, {"request_id": request_id, **data})
+    assert reply["type"] == "application/vnd.microsoft.activity.message"
+    assert reply["value"] == expected
+    assert await office.request(request_id) == before
+
+
+async def test_assigned_request_refuses_others_and_late_clicks(office):
+    request_id = await office.ask_a_mentor()
+    await office.click(PEKKA, "acceptRequest", {"request_id": request_id})
+    late = await office.click(VILLE, "acceptRequest", {"request_id": request_id})
+    assert "Pekka Korhonen" in _body_text(late["value"])  # the "taken by" card again
+    not_yours = await office.click(VILLE, "resolveRequest", {"request_id": request_id, "minutes": "5"})
+    assert not_yours["value"] == "Toinen digimentori hoitaa tämän kysymyksen, joten en tehnyt muutoksia."
+    bad_minutes = await office.click(PEKKA, "resolveRequest", {"request_id": request_id, "minutes": "9999"})
+    assert bad_minutes["value"] == "Valitse käyttämäsi aika tai kirjoita minuuttimäärä (1–480)."
+    again = await office.click(PEKKA, "acceptRequest", {"request_id": request_id})
+    assert "resolveRequest" in _body_text(again["value"])  # a double click shows the working card again
+    record, events = await office.request(request_id)
+    assert events.count("accept") == 1 and record.state == "accepted"
+
+
+async def test_asker_cancels_and_the_offers_are_withdrawn(office):
+    request_id = await office.ask_a_mentor()
+    cancelled = await office.click(MAIJA, "cancelRequest", {"request_id": request_id})
+    assert cancelled["type"] == "application/vnd.microsoft.card.adaptive"
+    for mentor in (PEKKA, VILLE):
+        [withdrawn] = office.cards(mentor, "update")
+        assert "acceptRequest" not in _body_text(withdrawn)
+    late = await office.click(PEKKA, "acceptRequest", {"request_id": request_id})
+    assert late["value"] == "Kysyjä on perunut tämän kysymyksen."
+
+
+async def test_release_gives_the_request_back_to_the_others(office):
+    request_id = await office.ask_a_mentor()
+    await office.click(PEKKA, "acceptRequest", {"request_id": request_id})
+    released = await office.click(PEKKA, "releaseRequest", {"request_id": request_id})
+    assert released["type"] == "application/vnd.microsoft.activity.message"
+    record, events = await office.request(request_id)
+    assert events[-2:] == ["release", "offered"] or "release" in events
+    assert record.state == "offered"
+    assert record.assigned_mentor_id is None
