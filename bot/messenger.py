@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import ConversationReference
-from msrest.exceptions import HttpOperationError
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.adapter import BotEndpoint
 from storage.conversation_repository import ConversationRepository
@@ -90,7 +90,7 @@ class Messenger:
                 if status not in RETRIED or attempt == ATTEMPTS:
                     raise DeliveryFailed(f"the Bot Connector answered {status}") from None
                 await asyncio.sleep(_backoff(attempt, error.response.headers.get("Retry-After")))
-            except (OSError, asyncio.TimeoutError) as error:
+            except (ClientRequestError, OSError, asyncio.TimeoutError) as error:
                 if attempt == ATTEMPTS:
                     raise DeliveryFailed(type(error).__name__) from None
                 await asyncio.sleep(_backoff(attempt, None))

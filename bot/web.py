@@ -8,6 +8,7 @@ with a reference id only for the unexpected.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from datetime import timedelta
@@ -63,6 +64,10 @@ async def _lifecycle(app: web.Application):
         asyncio.create_task(_every(settings.escalation_poll_seconds, services.handoff.escalate_due, "escalation")),
         asyncio.create_task(_every(3600, _forget_old_deliveries(services), "delivery-claims cleanup")),
     ]
+    # Start-up objects live as long as the process: keep them out of every later collection,
+    # whose full passes otherwise pause all turns.
+    gc.collect()
+    gc.freeze()
     log.info("digimentor started", extra={"auth": settings.auth_enabled, "db": database.dialect})
     yield
     for task in background:

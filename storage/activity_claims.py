@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
@@ -17,9 +17,12 @@ class ActivityClaims:
 
     async def claim(self, activity_key: str) -> bool:
         """True for the first delivery of this activity; False for every later one."""
+        # A Core insert on a bare connection: this runs on every turn, and the ORM's unit of
+        # work costs more than the insert itself.
+        statement = insert(ProcessedActivity).values(activity_key=activity_key[:500], received_at=utcnow())
         try:
-            async with self._database.transaction() as session:
-                session.add(ProcessedActivity(activity_key=activity_key[:500], received_at=utcnow()))
+            async with self._database.connection() as connection:
+                await connection.execute(statement)
         except IntegrityError:
             return False
         return True

@@ -28,6 +28,9 @@ class StoredReference:
 class ConversationRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
+        # What this process last stored per (user, conversation): an unchanged reference is not
+        # written again on every message.
+        self._stored: dict[tuple[str, str], tuple] = {}
 
     async def remember(
         self,
@@ -42,6 +45,10 @@ class ConversationRepository:
         reference: dict,
     ) -> None:
         """Insert or refresh in one statement, so that concurrent turns cannot collide."""
+        key = (aad_object_id.lower(), conversation_id)
+        fingerprint = (conversation_type, tenant_id, service_url, channel_id, locale, reference)
+        if self._stored.get(key) == fingerprint:
+            return
         values = dict(
             aad_object_id=aad_object_id.lower(),
             conversation_id=conversation_id,
@@ -61,6 +68,7 @@ class ConversationRepository:
         )
         async with self._database.transaction() as session:
             await session.execute(statement)
+        self._stored[key] = fingerprint
 
     async def personal(self, aad_object_id: str) -> StoredReference | None:
         """The user's 1:1 chat with the bot, the newest if Teams gave several."""

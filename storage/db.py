@@ -8,7 +8,13 @@ from typing import AsyncIterator
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 
 class StorageUnavailable(RuntimeError):
@@ -43,8 +49,10 @@ class Database:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # One connection: SQLite has one writer at a time anyway, and writers queued inside
+            # SQLite back off in sleeps of up to 100 ms, while queueing for the pool is immediate.
             self.engine: AsyncEngine = create_async_engine(
-                url, echo=echo, connect_args={"timeout": 30}
+                url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
             )
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
@@ -68,6 +76,12 @@ class Database:
         """One unit of work: everything in it commits together or not at all."""
         async with outage_as_unavailable(), self.sessions() as session, session.begin():
             yield session
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in one transaction, for hot paths that need no ORM session."""
+        async with outage_as_unavailable(), self.engine.begin() as connection:
+            yield connection
 
     async def ping(self) -> bool:
         try:

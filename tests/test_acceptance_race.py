@@ -1,0 +1,125 @@
+"""Exactly one mentor wins, however many click at once: decided by the database, on SQLite and
+PostgreSQL, within one process and across two app processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.domain.help_requests import Action, InvalidTransition
+from bot.domain.org_file import parse_organization_file
+from storage.db import Database
+from storage.organization_repository import import_organization
+from storage.question_repository import QuestionRepository
+from storage.request_repository import RequestRepository
+from tests.fakes.activities import card_click
+from tests.test_handoff_flow import MAIJA, PEKKA, PEOPLE, VILLE, AINO, Office
+
+ROOT = Path(__file__).resolve().parent.parent
+ASKER = "00000000-0000-0000-0000-000000000100"
+
+
+def _org_with_mentors(count: int) -> str:
+    people = [f"  - {{aad_object_id: {ASKER}, name: Kysyjä, unit: ward}}"]
+    people += [
+        f"  - {{aad_object_id: 00000000-0000-0000-0000-{200 + n:012d}, name: Mentori {n}, unit: ward, "
+        f"roles: [employee, mentor]}}"
+        for n in range(count)
+    ]
+    return "organization: {name: Kilpa}\nunits:\n  - {id: ward, name: {fi: Osasto}}\npeople:\n" + "\n".join(people)
+
+
+async def test_twenty_concurrent_accepts_have_exactly_one_winner(database_url):
+    database = Database(database_url)
+    try:
+        await import_organization(database, parse_organization_file(_org_with_mentors(20)))
+        requests = RequestRepository(database)
+        question_id = await QuestionRepository(database).record(
+            asker_aad_object_id=ASKER, asker_person_id=1, unit_id="ward", text="apua", language="fi",
+            outcome="none", faq_entry_id=None, score=None, shown_entry_ids=[], masked_items=0)
+        request, _ = await requests.create(question_id=question_id, asker_person_id=1, asker_aad_object_id=ASKER,
+                                           unit_id="ward", language="fi", topic=None)
+        mentor_ids = list(range(2, 22))
+        assert await requests.add_offers(request.id, 0, mentor_ids) == mentor_ids
+
+        async def accept(mentor_id: int) -> int | None:
+            try:
+                await requests.transition(request.id, Action.ACCEPT, actor_person_id=mentor_id,
+                                          assigned_mentor_id=mentor_id, require_offer_to=mentor_id)
+                return mentor_id
+            except InvalidTransition as refused:
+                assert refused.reason == "already_taken"
+                return None
+
+        results = await asyncio.gather(*(accept(m) for m in mentor_ids))
+        winners = [r for r in results if r is not None]
+        assert len(winners) == 1
+        record = await requests.get(request.id)
+        assert record.state == "accepted" and record.assigned_mentor_id == winners[0]
+        events = [kind for kind, _, _ in await requests.events(request.id)]
+        assert events.count("accept") == 1
+        offers = {o.mentor_id: o.state for o in await requests.offers(request.id)}
+        assert offers[winners[0]] == "won"
+        assert sorted(offers.values()).count("lost") == 19
+    finally:
+        await database.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_app_processes_sharing_postgresql_pick_one_winner(bot, connector, database_url):
+    office = await Office(bot, connector, database_url).setup()
+    request_id = await office.ask_a_mentor()
+    await office.services.handoff.escalate_due(
+        office.services.handoff.clock() + __import__("datetime").timedelta(minutes=11))  # Aino offered too
+
+    port = _free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "WARNING"}
+    second = subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=environment,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
+                        if health.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+
+            async def click(index: int) -> dict:
+                person = (PEKKA, VILLE, AINO)[index % 3]
+                activity = card_click("acceptRequest", {"request_id": request_id}, service_url=connector.url,
+                                      user=person, name=PEOPLE[person])
+                if index % 2:
+                    async with http.post(f"http://127.0.0.1:{port}/api/messages", json=activity) as response:
+                        return await response.json()
+                response = await bot.post(activity)
+                return await response.json()
+
+            replies = await asyncio.gather(*(click(i) for i in range(20)))
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=30)
+    working = [r for r in replies if "resolveRequest" in json.dumps(r)]
+    winner_ids = {json.dumps(r["value"]["body"], ensure_ascii=False) for r in working}
+    assert len(winner_ids) == 1  # one mentor won; their own repeated clicks show the same working card
+    record, events = await office.request(request_id)
+    assert events.count("accept") == 1
+    assert record.state == "accepted"
+    assert MAIJA in PEOPLE
