@@ -10,6 +10,8 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from bot.action_handlers import ActionReply
 from bot.card_actions import card_action_of
 from bot.domain.commands import parse_command
+from bot.domain.duty import away_until
+from bot.domain.mentor_choice import HELSINKI
 from bot.domain.faq_matching import ANSWERED, SUGGESTED
 from bot.domain.people import Member
 from bot.faq_service import AskOutcome
@@ -71,6 +73,12 @@ class DigimentorBot(ActivityHandler):
         if command is not None and command.name == "mentor":
             await self._ask_mentor_directly(turn_context, member, command.argument, texts)
             return
+        if command is not None and command.name in ("available", "away"):
+            await turn_context.send_activity(await self._set_duty(member, command.name, command.argument, texts))
+            return
+        if command is not None:
+            await turn_context.send_activity(texts("duty.not_yet"))
+            return
         if command is None and incoming.text:
             await self._answer_question(turn_context, member, incoming.text, texts)
             return
@@ -98,6 +106,16 @@ class DigimentorBot(ActivityHandler):
             await turn_context.send_activity(Texts(language)("faq.masked_notice"))
         outcome = await self._services.handoff.ask(member, question_id, Texts(language))
         await self._send_action_reply(turn_context, ActionReply(card=outcome.card, text=outcome.text), replace=False)
+
+    async def _set_duty(self, member: Member, command: str, argument: str, texts: Texts) -> str:
+        until = away_until(argument, self._services.handoff.clock()) if command == "away" else None
+        if not await self._services.mentors.set_duty(member.person_id, command == "available", until):
+            return texts("duty.no_profile")
+        if command == "available":
+            return texts("duty.available")
+        if until is None:
+            return texts("duty.away")
+        return texts("duty.away_until", time=until.astimezone(HELSINKI).strftime("%H:%M"))
 
     # -- card actions -----------------------------------------------------------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:

@@ -85,12 +85,13 @@ class HandoffService:
             chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
-            delivered = await self._send_offers(request, tier, chosen) if chosen else 0
-            if delivered:
-                await self._requests.set_timer(request.id, now + settings.offer_timeout)
-                if tier > 0:
-                    await self._tell_asker_widened(request, tier, tiers)
-                return
+            if chosen:
+                if await self._send_offers(request, tier, chosen):
+                    await self._requests.set_timer(request.id, now + settings.offer_timeout)
+                    if tier > 0:
+                        await self._tell_asker_widened(request, tier, tiers)
+                    return
+                continue  # every send failed; those mentors are now excluded, so try the rest
             if not await self._requests.widen(request.id, tier, None):
                 return  # someone else moved the request on meanwhile
             tier += 1

@@ -15,6 +15,7 @@ from storage.bot_state import SqlStorage
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database
 from storage.directory_repository import DirectoryRepository
+from storage.mentor_repository import MentorRepository
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
 
@@ -32,6 +33,7 @@ class Services:
     questions: QuestionRepository
     faq: FaqService
     handoff: HandoffService
+    mentors: MentorRepository
     actions: ActionRouter
 
     @classmethod
@@ -49,5 +51,6 @@ class Services:
             questions=questions,
             faq=faq,
             handoff=handoff,
+            mentors=MentorRepository(database),
             actions=build_router(faq, handoff),
         )

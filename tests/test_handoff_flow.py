@@ -318,3 +318,22 @@ async def test_release_gives_the_request_back_to_the_others(office):
     assert events[-2:] == ["release", "offered"] or "release" in events
     assert record.state == "offered"
     assert record.assigned_mentor_id is None
+
+
+async def test_a_mentor_who_is_away_gets_no_offers_until_available_again(office):
+    await office.say(PEKKA, "poissa")
+    await office.connector.wait_for(1)
+    assert office.texts(PEKKA) == ['Olet poissa. Et saa uusia kysymyksiä, ennen kuin kirjoitat "paikalla".']
+    await office.ask_a_mentor()
+    assert len(office.cards(VILLE)) == 1 and office.cards(PEKKA) == []
+
+    await office.say(PEKKA, "paikalla")
+    await office.ask_a_mentor(question="kuka hoitaa parkkiluvat")
+    assert len(office.cards(PEKKA)) == 1
+
+
+async def test_an_employee_cannot_set_duty(office):
+    await office.say(MAIJA, "available")
+    await office.connector.wait_for(1)
+    assert office.texts(MAIJA) == ["Tämä komento on vain digimentori-roolille. Jos tarvitset sen, pyydä "
+                                   "koordinaattoria lisäämään rooli."]

@@ -129,3 +129,14 @@ def test_the_week_starts_on_monday_in_helsinki():
     assert week_start(sunday_late_utc).date().isoformat() == "2026-11-30"
     assert week_start(sunday_late_utc - timedelta(hours=1)).date().isoformat() == "2026-11-23"
     assert week_start(WEDNESDAY_10_HELSINKI).date().isoformat() == "2026-11-23"
+
+
+def test_away_until_a_clock_time_in_helsinki():
+    from bot.domain.duty import away_until
+
+    assert away_until("", WEDNESDAY_10_HELSINKI) is None
+    until = away_until("klo 14.30", WEDNESDAY_10_HELSINKI)
+    assert until.astimezone(timezone.utc) == datetime(2026, 11, 25, 12, 30, tzinfo=timezone.utc)
+    tomorrow = away_until("9", WEDNESDAY_10_HELSINKI)  # 09:00 has passed today: tomorrow morning
+    assert tomorrow.astimezone(timezone.utc) == datetime(2026, 11, 26, 7, 0, tzinfo=timezone.utc)
+    assert away_until("25:00", WEDNESDAY_10_HELSINKI) is None
