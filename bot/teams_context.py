@@ -55,4 +55,9 @@ def _bot_mention_texts(activity: Activity) -> list[str]:
 
 
 def conversation_reference_of(activity: Activity) -> dict:
-    return TurnContext.get_conversation_reference(activity).serialize()
+    """Where to reach this conversation later. The triggering message's id is left out: a
+    proactive message starts anew rather than replying to it, and the stored reference then
+    stays the same from one message to the next."""
+    reference = TurnContext.get_conversation_reference(activity).serialize()
+    reference.pop("activityId", None)
+    return reference
