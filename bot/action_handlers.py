@@ -53,6 +53,21 @@ class FaqActions:
         return ActionReply(card=feedback_thanks_card(Texts(result.view.language), result.view, question_id, helpful))
 
 
+class FaqAdminActions:
+    def __init__(self, faq: FaqService) -> None:
+        self._faq = faq
+
+    async def save(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        # The form is only sent to coordinators, but a forged click must not edit the FAQ.
+        if not member.has_role("coordinator"):
+            return ActionReply(text=texts("reply.refused_role", role=texts("roles.coordinator")))
+        result = await self._faq.save_language(action.data)
+        if isinstance(result, tuple):
+            field, problem = result
+            return ActionReply(text=texts("faq_admin.invalid", field=field, problem=problem))
+        return ActionReply(card=answer_card(Texts(result.language), result, None), text=texts("faq_admin.saved"))
+
+
 class RequestActions:
     def __init__(self, handoff: HandoffService) -> None:
         self._handoff = handoff
@@ -110,8 +125,9 @@ class ActionRouter:
 
 
 def build_router(faq: FaqService, handoff: HandoffService) -> ActionRouter:
-    faq_actions, requests = FaqActions(faq), RequestActions(handoff)
+    faq_actions, requests, faq_admin = FaqActions(faq), RequestActions(handoff), FaqAdminActions(faq)
     return ActionRouter({
+        "saveFaq": faq_admin.save,
         "showFaq": faq_actions.show_faq,
         "faqHelpful": faq_actions.faq_helpful,
         "askMentor": requests.ask_mentor,

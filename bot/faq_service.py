@@ -9,13 +9,15 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from bot.domain.faq_file import LANGUAGES, FaqEntrySpec, FaqLink
 from bot.domain.faq_matching import ANSWERED, SUGGESTED, FaqMatcher
 from bot.domain.language_detection import LanguageDetector
 from bot.domain.people import Member
 from bot.domain.privacy import MaskedText, mask_personal_data
 from storage.db import Database
-from storage.faq_repository import published_faq
+from storage.faq_repository import import_faq, published_faq
 from storage.question_repository import QuestionRepository, faq_revision
 
 log = logging.getLogger(__name__)
@@ -117,6 +119,34 @@ class FaqService:
             shown_entry_ids=[], masked_items=masked.masked_count,
         )
         return question_id, masked, language
+
+    async def entry(self, entry_id: str) -> FaqEntrySpec | None:
+        return (await self._current()).entries.get(entry_id)
+
+    async def save_language(self, data: dict) -> EntryView | Refusal | tuple[str, str]:
+        """Adds or replaces one language of an entry from the coordinator's form; other
+        languages stay. Returns the saved view, or (field, problem) when the form is invalid."""
+        language = data.get("language") if data.get("language") in LANGUAGES else None
+        if language is None:
+            return ("language", "fi, sv, en")
+        entry_id = str(data.get("faq_id") or "").strip()
+        variants = [v.strip() for v in str(data.get("variants") or "").split(",") if v.strip()]
+        current = (await self._current()).entries.get(entry_id)
+        document = current.model_dump(exclude_none=True) if current else {"id": entry_id}
+        document["id"] = entry_id
+        topic = str(data.get("topic") or "").strip()
+        if topic:
+            document["topic"] = topic
+        document[language] = {"question": str(data.get("question") or ""), "variants": variants,
+                              "answer": str(data.get("answer") or "")}
+        try:
+            entry = FaqEntrySpec.model_validate(document)
+        except ValidationError as invalid:
+            error = invalid.errors()[0]
+            field = ".".join(str(part) for part in error["loc"] if part != language) or "faq_id"
+            return (field, error["msg"])
+        await import_faq(self._database, [entry])
+        return _view(entry, language)
 
     async def titles(self, entry_ids: list[str], language: str) -> list[tuple[str, str]]:
         """(entry id, title in the language) for entries that still exist."""

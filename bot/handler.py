@@ -19,6 +19,7 @@ from bot.i18n import Texts, language_of
 from bot.services import MAX_QUESTION_CHARACTERS, Services
 from bot.teams_context import Incoming, conversation_reference_of, read_incoming
 from cards.faq import answer_card, no_answer_card, suggestions_card
+from cards.faq_admin import faq_form_card
 from cards.help import help_card
 from cards.welcome import welcome_card
 
@@ -73,6 +74,9 @@ class DigimentorBot(ActivityHandler):
         if command is not None and command.name == "mentor":
             await self._ask_mentor_directly(turn_context, member, command.argument, texts)
             return
+        if command is not None and command.name == "faq":
+            await self._faq_form(turn_context, command.argument.strip(), texts)
+            return
         if command is not None and command.name in ("available", "away"):
             await turn_context.send_activity(await self._set_duty(member, command.name, command.argument, texts))
             return
@@ -106,6 +110,19 @@ class DigimentorBot(ActivityHandler):
             await turn_context.send_activity(Texts(language)("faq.masked_notice"))
         outcome = await self._services.handoff.ask(member, question_id, Texts(language))
         await self._send_action_reply(turn_context, ActionReply(card=outcome.card, text=outcome.text), replace=False)
+
+    async def _faq_form(self, turn_context: TurnContext, entry_id: str, texts: Texts) -> None:
+        entry = await self._services.faq.entry(entry_id) if entry_id else None
+        if entry_id and entry is None:
+            await turn_context.send_activity(texts("faq_admin.unknown_entry", id=entry_id))
+        if entry is None:
+            await _send_card(turn_context, faq_form_card(texts, entry_id=entry_id, language=texts.language))
+            return
+        text = entry.texts().get(texts.language)
+        await _send_card(turn_context, faq_form_card(
+            texts, entry_id=entry.id, topic=entry.topic or "", language=texts.language, editing=True,
+            question=text.question if text else "", variants=list(text.variants) if text else [],
+            answer=text.answer if text else ""))
 
     async def _set_duty(self, member: Member, command: str, argument: str, texts: Texts) -> str:
         until = away_until(argument, self._services.handoff.clock()) if command == "away" else None

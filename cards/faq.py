@@ -17,9 +17,12 @@ def _fallback_note(texts: Texts, view) -> list[dict]:  # noqa: ANN001 - an Entry
     return [paragraph(texts("faq.fallback_language", language=language), isSubtle=True)]
 
 
-def answer_card(texts: Texts, view, question_id: int, *, with_feedback: bool = True) -> dict:  # noqa: ANN001
+def answer_card(texts: Texts, view, question_id: int | None, *, with_feedback: bool = True) -> dict:  # noqa: ANN001
+    """`question_id` None renders a preview (for the coordinator who saved it): no buttons."""
     body = [heading(view.title), *_fallback_note(texts, view), paragraph(view.answer)]
     actions = [open_url(link.title, link.url) for link in view.links]
+    if question_id is None:
+        return adaptive_card(body, actions, speak=view.title)
     if with_feedback:
         body.append(paragraph(texts("faq.helpful_question"), weight="Bolder", spacing="Medium"))
         feedback = {"faq_id": view.entry_id, "question_id": question_id}

@@ -9,7 +9,7 @@ from cards.base import adaptive_card, bullet_list, heading, paragraph, subheadin
 SECTIONS = (
     (None, "help.commands_title", ("help", "mentor"), "help.commands"),
     ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"), "help.mentor_commands"),
-    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors"), "help.coordinator_commands"),
+    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq"), "help.coordinator_commands"),
 )
 
 

@@ -202,3 +202,84 @@ async def test_faq_changes_take_effect_without_a_restart(faq_bot, connector, dat
     _, after = await connector.wait_for(2)
     assert after.cards[0]["body"][0]["text"] == "Miten varaan auton työmatkalle?"
     assert faq_bot.http.server.app[SERVICES].faq is not None
+
+
+COORDINATOR = "00000000-0000-0000-0000-0000000000c1"
+COORDINATOR_ORG = f"""
+organization: {{name: Testi}}
+units: [{{id: sote, name: {{fi: Sote}}}}]
+people:
+  - {{aad_object_id: {MAIJA}, name: Maija Virtanen, unit: sote}}
+  - {{aad_object_id: {COORDINATOR}, name: Kaisa Laine, unit: sote, roles: [employee, coordinator], coordinator_of: [sote]}}
+"""
+
+
+@pytest.fixture
+async def coordinator_bot(faq_bot, database_url):
+    from bot.domain.org_file import parse_organization_file
+    from storage.organization_repository import import_organization
+
+    database = Database(database_url)
+    await import_organization(database, parse_organization_file(COORDINATOR_ORG))
+    await database.dispose()
+    return faq_bot
+
+
+async def test_coordinator_adds_an_entry_from_chat_and_it_answers_at_once(coordinator_bot, connector):
+    await coordinator_bot.post(message("ukk", service_url=connector.url, user=COORDINATOR, name="Kaisa Laine"))
+    [form] = await connector.wait_for(1)
+    card = form.cards[0]
+    assert [i["id"] for i in card["body"] if i["type"].startswith("Input.")] == [
+        "faq_id", "topic", "language", "question", "variants", "answer"]
+    assert card["actions"][0]["verb"] == "saveFaq"
+
+    saved = await coordinator_bot.post(card_click("saveFaq", {
+        "faq_id": "car-booking", "topic": "outlook", "language": "fi",
+        "question": "Miten varaan työauton?", "variants": "auton varaus, työauto",
+        "answer": "1. Avaa Outlookin kalenteri.\n2. Valitse resurssiksi työauto."},
+        service_url=connector.url, user=COORDINATOR, name="Kaisa Laine"))
+    body = await saved.json()
+    assert body["value"]["body"][0]["text"] == "Miten varaan työauton?"
+    assert "actions" not in body["value"]  # a preview, no feedback buttons
+
+    await coordinator_bot.post(message("miten varaan työauton", service_url=connector.url))
+    answer = (await connector.wait_for(3))[-1]
+    assert answer.cards[0]["body"][0]["text"] == "Miten varaan työauton?"
+
+
+async def test_editing_one_language_keeps_the_others(coordinator_bot, connector, database_url):
+    await coordinator_bot.post(message("ukk outlook-share-calendar", service_url=connector.url, user=COORDINATOR,
+                                       name="Kaisa Laine"))
+    [form] = await connector.wait_for(1)
+    values = {i["id"]: i.get("value") for i in form.cards[0]["body"] if i["type"].startswith("Input.")}
+    assert values["faq_id"] == "outlook-share-calendar" and values["question"].startswith("Miten jaan")
+    values["answer"] = "1. Avaa kalenteri.\n2. Valitse Jaa."
+    await coordinator_bot.post(card_click("saveFaq", values, service_url=connector.url, user=COORDINATOR,
+                                          name="Kaisa Laine"))
+    from storage.faq_repository import published_faq
+
+    database = Database(database_url)
+    [entry] = [e for e in await published_faq(database) if e.id == "outlook-share-calendar"]
+    await database.dispose()
+    assert entry.fi.answer == "1. Avaa kalenteri.\n2. Valitse Jaa."
+    assert entry.sv.question.startswith("Hur delar jag") and entry.en is not None
+
+
+async def test_faq_editing_is_refused_for_employees_and_invalid_forms(coordinator_bot, connector):
+    await coordinator_bot.post(message("ukk", service_url=connector.url))
+    [refusal] = await connector.wait_for(1)
+    assert refusal.text.startswith("Tämä komento on vain koordinaattori-roolille")
+
+    forged = await coordinator_bot.post(card_click("saveFaq", {
+        "faq_id": "outlook-share-calendar", "language": "fi", "question": "Hakkeroitu?", "answer": "x"},
+        service_url=connector.url))
+    assert (await forged.json())["value"].startswith("Tämä komento on vain koordinaattori-roolille")
+
+    invalid = await coordinator_bot.post(card_click("saveFaq", {
+        "faq_id": "Huono Tunnus", "language": "fi", "question": "Miten?", "answer": "x"},
+        service_url=connector.url, user=COORDINATOR, name="Kaisa Laine"))
+    assert (await invalid.json())["value"].startswith("Vastausta ei tallennettu: id")
+
+    await coordinator_bot.post(message("miten jaan kalenterini työkaverille", service_url=connector.url))
+    answer = (await connector.wait_for(2))[-1]
+    assert answer.cards[0]["body"][0]["text"] == "Miten jaan kalenterini työkaverille?"

@@ -19,11 +19,12 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "gaps": ("coordinator", ("gaps", "aukot", "luckor")),
     "export": ("coordinator", ("export", "vienti", "vie", "exportera")),
     "mentors": ("coordinator", ("mentors", "mentorit", "mentorer")),
+    "faq": ("coordinator", ("faq", "ukk", "vanliga frågor")),
 }
 
 # Commands that take no argument are recognised only when nothing follows, so that a
 # question such as "apua kalenterin kanssa" is treated as a question, not as "help".
-_TAKES_ARGUMENTS = {"mentor", "log", "stats", "away"}
+_TAKES_ARGUMENTS = {"mentor", "log", "stats", "away", "faq"}
 
 _ALIASES = sorted(
     ((alias, name) for name, (_, aliases) in COMMANDS.items() for alias in aliases),
