@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -21,8 +22,10 @@ from storage.db import Database
 from storage.organization_repository import import_organization
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
+from bot.web import SERVICES
+from tests.conftest import settings_for, start_bot
 from tests.fakes.activities import card_click
-from tests.test_handoff_flow import MAIJA, PEKKA, PEOPLE, VILLE, AINO, Office
+from tests.test_handoff_flow import AINO, PEKKA, PEOPLE, VILLE, Office
 
 ROOT = Path(__file__).resolve().parent.parent
 ASKER = "00000000-0000-0000-0000-000000000100"
@@ -84,8 +87,7 @@ def _free_port() -> int:
 async def test_two_app_processes_sharing_postgresql_pick_one_winner(bot, connector, database_url):
     office = await Office(bot, connector, database_url).setup()
     request_id = await office.ask_a_mentor()
-    await office.services.handoff.escalate_due(
-        office.services.handoff.clock() + __import__("datetime").timedelta(minutes=11))  # Aino offered too
+    await office.services.handoff.escalate_due(office.services.handoff.clock() + timedelta(minutes=11))  # + Aino
 
     port = _free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "WARNING"}
@@ -122,4 +124,22 @@ async def test_two_app_processes_sharing_postgresql_pick_one_winner(bot, connect
     record, events = await office.request(request_id)
     assert events.count("accept") == 1
     assert record.state == "accepted"
-    assert MAIJA in PEOPLE
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_an_escalation_timer_fires_once_with_two_processes_claiming(bot, connector, database_url):
+
+    office = await Office(bot, connector, database_url).setup()
+    request_id = await office.ask_a_mentor()
+    other = await start_bot(settings_for(database_url))
+    try:
+        handoffs = [office.services.handoff, other.server.app[SERVICES].handoff]
+        handoffs[1].clock = handoffs[0].clock
+        due = handoffs[0].clock() + timedelta(minutes=11)
+        fired = await asyncio.gather(*(h.escalate_due(due) for h in handoffs for _ in range(3)))
+    finally:
+        await other.close()
+    assert sum(fired) == 1
+    _, events = await office.request(request_id)
+    assert events.count("escalated") == 1
+    assert len(office.cards(AINO)) == 1
