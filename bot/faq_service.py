@@ -154,13 +154,21 @@ class FaqService:
         return [(entry_id, _view(index.entries[entry_id], language).title)
                 for entry_id in entry_ids if entry_id in index.entries]
 
-    async def show_suggestion(self, question_id: int, clicker: str, entry_id: str) -> EntryView | Refusal:
+    async def _shown_question(self, question_id: int, clicker: str, entry_id: str):  # noqa: ANN202
+        """The clicker's own question, when `entry_id` was shown for it; otherwise a Refusal."""
         question = await self._questions.get(question_id)
-        refusal = _check_owner(question, clicker)
-        if refusal:
-            return refusal
+        if question is None:
+            return Refusal("unknown_question")
+        if question.asker_aad_object_id != clicker.lower():
+            return Refusal("not_yours")
         if entry_id not in question.shown_entry_ids:
             return Refusal("not_offered")
+        return question
+
+    async def show_suggestion(self, question_id: int, clicker: str, entry_id: str) -> EntryView | Refusal:
+        question = await self._shown_question(question_id, clicker, entry_id)
+        if isinstance(question, Refusal):
+            return question
         index = await self._current()
         entry = index.entries.get(entry_id)
         if entry is None:
@@ -169,24 +177,13 @@ class FaqService:
         return _view(entry, question.language)
 
     async def rate(self, question_id: int, clicker: str, entry_id: str, helpful: bool) -> FeedbackRecorded | Refusal:
-        question = await self._questions.get(question_id)
-        refusal = _check_owner(question, clicker)
-        if refusal:
-            return refusal
-        if entry_id not in question.shown_entry_ids:
-            return Refusal("not_offered")
+        question = await self._shown_question(question_id, clicker, entry_id)
+        if isinstance(question, Refusal):
+            return question
         if not await self._questions.record_feedback(question_id, entry_id, helpful):
             return Refusal("already_rated")
         entry = (await self._current()).entries.get(entry_id)
         return FeedbackRecorded(helpful, _view(entry, question.language) if entry else None)
-
-
-def _check_owner(question, clicker: str) -> Refusal | None:  # noqa: ANN001
-    if question is None:
-        return Refusal("unknown_question")
-    if question.asker_aad_object_id != clicker.lower():
-        return Refusal("not_yours")
-    return None
 
 
 def _view(entry: FaqEntrySpec, language: str) -> EntryView:

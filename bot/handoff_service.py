@@ -186,7 +186,11 @@ class HandoffService:
             return await self._accept_refused(member, request_id, refusal, texts)
         question = await self._question_text(request)
         view = await self._view(request, question)
-        await asyncio.gather(self._update_other_offers(request, view, member), self._tell_asker_assigned(request, view))
+        await asyncio.gather(
+            self._update_offer_cards(request, request_cards.taken_card(Texts(request.language), view),
+                                     except_for=member.person_id),
+            self._tell_asker_assigned(request, view),
+        )
         return Outcome(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
 
     async def _accept_refused(self, member: Member, request_id: int, refusal: InvalidTransition,
@@ -203,14 +207,14 @@ class HandoffService:
             return Outcome(card=request_cards.taken_card(texts, view))
         return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
 
-    async def _update_other_offers(self, request: RequestRecord, view, winner: Member) -> None:  # noqa: ANN001
+    async def _update_offer_cards(self, request: RequestRecord, card: dict, *, except_for: int | None = None) -> None:
+        """Replaces the offer card of every mentor it was delivered to (but `except_for`)."""
         async def update(offer) -> None:  # noqa: ANN001
-            if offer.mentor_id == winner.person_id or not offer.activity_id:
+            if offer.mentor_id == except_for or not offer.activity_id:
                 return
             try:
                 await self._messenger.update_card(
-                    Delivery(offer.mentor_aad_object_id, offer.conversation_id, offer.activity_id),
-                    request_cards.taken_card(Texts(request.language), view))
+                    Delivery(offer.mentor_aad_object_id, offer.conversation_id, offer.activity_id), card)
             except DeliveryFailed:
                 log.info("could not update an offer card", extra={"request": request.id})
 
@@ -242,10 +246,7 @@ class HandoffService:
         except LookupError:
             return Outcome(text=texts("card_refusal.unknown_question"))
         except InvalidTransition as refusal:
-            current = await self._requests.get(request_id)
-            if current and current.assigned_mentor_id not in (None, member.person_id):
-                return Outcome(text=texts("request_refusal.not_yours"))
-            return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+            return await self._mentor_refusal(member, request_id, refusal, texts)
         await self._requests.record_time(member.person_id, request.id, request.unit_id, minutes)
         if proposed_answer:
             await self._questions.propose_faq(request.question_id, proposed_answer, member.person_id)
@@ -261,42 +262,44 @@ class HandoffService:
         except LookupError:
             return Outcome(text=texts("card_refusal.unknown_question"))
         except InvalidTransition as refusal:
-            current = await self._requests.get(request_id)
-            if current and current.assigned_mentor_id not in (None, member.person_id):
-                return Outcome(text=texts("request_refusal.not_yours"))
-            return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+            return await self._mentor_refusal(member, request_id, refusal, texts)
         await self._offer_round(request)
         return Outcome(text=texts("request.released"))
 
+    async def _mentor_refusal(self, member: Member, request_id: int, refusal: InvalidTransition,
+                              texts: Texts) -> Outcome:
+        current = await self._requests.get(request_id)
+        if current and current.assigned_mentor_id not in (None, member.person_id):
+            return Outcome(text=texts("request_refusal.not_yours"))
+        return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+
     # -- asker actions -------------------------------------------------------------------------
-    async def cancel(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+    async def _askers_request(self, member: Member, request_id: int, texts: Texts) -> RequestRecord | Outcome:
+        """The request when `member` asked it; otherwise the refusal to show."""
         request = await self._requests.get(request_id)
         if request is None:
             return Outcome(text=texts("card_refusal.unknown_question"))
         if request.asker_aad_object_id != member.aad_object_id:
             return Outcome(text=texts("request_refusal.only_asker"))
+        return request
+
+    async def cancel(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+        request = await self._askers_request(member, request_id, texts)
+        if isinstance(request, Outcome):
+            return request
         try:
             request = await self._requests.transition(request_id, Action.CANCEL, actor_person_id=member.person_id)
         except InvalidTransition as refusal:
             return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
         view = await self._view(request, await self._question_text(request))
-        for offer in await self._requests.offers(request_id):
-            if offer.activity_id:
-                try:
-                    await self._messenger.update_card(
-                        Delivery(offer.mentor_aad_object_id, offer.conversation_id, offer.activity_id),
-                        request_cards.cancelled_offer_card(Texts(request.language), view))
-                except DeliveryFailed:
-                    pass
+        await self._update_offer_cards(request, request_cards.cancelled_offer_card(Texts(request.language), view))
         return Outcome(card=request_cards.cancelled_card(texts, view))
 
     async def rate(self, member: Member, request_id: int, rating: int | None, comment: str | None,
                    texts: Texts) -> Outcome:
-        request = await self._requests.get(request_id)
-        if request is None:
-            return Outcome(text=texts("card_refusal.unknown_question"))
-        if request.asker_aad_object_id != member.aad_object_id:
-            return Outcome(text=texts("request_refusal.only_asker"))
+        request = await self._askers_request(member, request_id, texts)
+        if isinstance(request, Outcome):
+            return request
         if request.state != State.RESOLVED.value:
             return Outcome(text=texts("request_refusal.not_resolved"))
         if rating is None or not 1 <= rating <= 5:
@@ -307,11 +310,9 @@ class HandoffService:
         return Outcome(card=request_cards.feedback_thanks_card(texts, view, rating))
 
     async def reopen(self, member: Member, request_id: int, texts: Texts) -> Outcome:
-        request = await self._requests.get(request_id)
-        if request is None:
-            return Outcome(text=texts("card_refusal.unknown_question"))
-        if request.asker_aad_object_id != member.aad_object_id:
-            return Outcome(text=texts("request_refusal.only_asker"))
+        request = await self._askers_request(member, request_id, texts)
+        if isinstance(request, Outcome):
+            return request
         try:
             request = await self._requests.transition(request_id, Action.REOPEN, actor_person_id=member.person_id)
         except InvalidTransition as refusal:
