@@ -19,6 +19,7 @@ from bot.i18n import Texts
 from bot.messenger import Delivery, DeliveryFailed, Messenger
 from cards import requests as request_cards
 from storage.models import utcnow
+from storage.mentor_repository import MentorRepository
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRecord, RequestRepository
 
@@ -36,9 +37,10 @@ class Outcome:
 
 
 class HandoffService:
-    def __init__(self, requests: RequestRepository, questions: QuestionRepository, messenger: Messenger,
-                 faq_titles: Callable[[list[str], str], Awaitable[list[tuple[str, str]]]],
+    def __init__(self, requests: RequestRepository, mentors: MentorRepository, questions: QuestionRepository,
+                 messenger: Messenger, faq_titles: Callable[[list[str], str], Awaitable[list[tuple[str, str]]]],
                  group_size: int = 3) -> None:
+        self._mentors = mentors
         self._faq_titles = faq_titles
         # The time the rules see (working hours, timers); tests set a fixed clock here.
         self.clock: Callable[[], datetime] = utcnow
@@ -81,7 +83,7 @@ class HandoffService:
                 return
             offered = {offer.mentor_id for offer in await self._requests.offers(request.id)}
             exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
-            candidates = await self._requests.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
+            candidates = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
             chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
@@ -139,7 +141,7 @@ class HandoffService:
             return
         question = await self._question_text(expired)
         view = await self._view(expired, question)
-        coordinators = await self._requests.coordinators_for(expired.unit_id, parents)
+        coordinators = await self._mentors.coordinators_for(expired.unit_id, parents)
         if coordinators:
             person_id, aad = coordinators[0]
             await self._requests.add_offers(expired.id, 99, [person_id])

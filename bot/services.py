@@ -40,7 +40,8 @@ class Services:
     def build(cls, settings: Settings, database: Database, messenger: Messenger) -> "Services":
         questions = QuestionRepository(database)
         faq = FaqService(database, questions, LanguageDetector())
-        handoff = HandoffService(RequestRepository(database), questions, messenger, faq.titles)
+        mentors = MentorRepository(database)
+        handoff = HandoffService(RequestRepository(database), mentors, questions, messenger, faq.titles)
         return cls(
             settings=settings,
             database=database,
@@ -51,6 +52,6 @@ class Services:
             questions=questions,
             faq=faq,
             handoff=handoff,
-            mentors=MentorRepository(database),
+            mentors=mentors,
             actions=build_router(faq, handoff),
         )

@@ -1,13 +1,24 @@
-"""A mentor's own settings: on duty or away."""
+"""Mentors: who can take offers now, their duty, and the coordinators above them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, exists, func, select, text, update
 
+from bot.domain.help_requests import State
+from bot.domain.mentor_choice import MentorCandidate
 from storage.db import Database
-from storage.models import MentorProfile
+from storage.models import (
+    ConversationReference,
+    HelpRequest,
+    MentorProfile,
+    MentorTimeEntry,
+    Person,
+    PersonRole,
+    RequestEvent,
+    utcnow,
+)
 
 
 class MentorRepository:
@@ -24,3 +35,78 @@ class MentorRepository:
             result = await session.execute(update(MentorProfile).where(MentorProfile.person_id == person_id)
                                            .values(**values))
         return result.rowcount == 1
+
+    async def mentor_candidates(self, week_start: datetime, default_allowance: int) -> list[MentorCandidate]:
+        """Every active mentor with the figures eligibility and fairness need, in one query."""
+        week_minutes = (
+            select(func.coalesce(func.sum(MentorTimeEntry.minutes), 0))
+            .where(MentorTimeEntry.mentor_id == Person.id, MentorTimeEntry.logged_at >= week_start)
+            .scalar_subquery()
+        )
+        open_requests = (
+            select(func.count()).select_from(HelpRequest)
+            .where(HelpRequest.assigned_mentor_id == Person.id, HelpRequest.state == State.ACCEPTED.value)
+            .scalar_subquery()
+        )
+        recent = (
+            select(func.count()).select_from(RequestEvent)
+            .where(RequestEvent.actor_person_id == Person.id, RequestEvent.kind == "accept",
+                   RequestEvent.at >= utcnow() - timedelta(days=7))
+            .scalar_subquery()
+        )
+        has_conversation = exists().where(
+            ConversationReference.aad_object_id == Person.aad_object_id,
+            ConversationReference.conversation_type == "personal",
+        )
+        query = (
+            select(Person, MentorProfile, week_minutes, open_requests, recent, has_conversation)
+            .join(MentorProfile, MentorProfile.person_id == Person.id)
+            .join(PersonRole, and_(PersonRole.person_id == Person.id, PersonRole.role == "mentor"))
+            .where(Person.active.is_(True))
+        )
+        async with self._database.transaction() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            MentorCandidate(
+                person_id=person.id,
+                name=person.name,
+                unit_id=person.unit_id,
+                languages=tuple(person.languages or ()),
+                topics=tuple(profile.topics or ()),
+                status=profile.status,
+                away_until=profile.away_until,
+                weekly_allowance=profile.weekly_minutes if profile.weekly_minutes is not None else default_allowance,
+                minutes_this_week=int(minutes),
+                reachable=profile.reachable,
+                has_conversation=bool(reachable_chat),
+                open_requests=int(open_count),
+                recent_requests=int(recent_count),
+            )
+            for person, profile, minutes, open_count, recent_count, reachable_chat in rows
+        ]
+
+    async def coordinators_for(self, unit_id: str | None, parents: dict[str, str | None]) -> list[tuple[int, str]]:
+        """(person id, aad id) of coordinators whose scope covers the unit, nearest first, then admins."""
+        chain = []
+        current = unit_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = parents.get(current)
+        async with self._database.transaction() as session:
+            rows = (await session.execute(text(
+                "SELECT p.id, p.aad_object_id, s.unit_id FROM people p "
+                "JOIN coordinator_scopes s ON s.person_id = p.id WHERE p.active = :active"
+            ), {"active": True})).all()
+            admins = (await session.execute(
+                select(Person.id, Person.aad_object_id).join(PersonRole, PersonRole.person_id == Person.id)
+                .where(PersonRole.role == "admin", Person.active.is_(True))
+            )).all()
+        ranked = sorted((chain.index(r.unit_id), r.id, r.aad_object_id) for r in rows if r.unit_id in chain)
+        found: list[tuple[int, str]] = []
+        for _, person_id, aad in ranked:
+            if (person_id, aad) not in found:
+                found.append((person_id, aad))
+        for person_id, aad in admins:
+            if (person_id, aad) not in found:
+                found.append((person_id, aad))
+        return found
