@@ -41,6 +41,7 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     migrate_on_start: bool = True
     escalation_poll_seconds: float = 5.0
+    offer_group_size: int = 3
 
     @property
     def auth_enabled(self) -> bool:
@@ -123,6 +124,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except ValueError:
             problems.append(f"ESCALATION_POLL_SECONDS: expected seconds between 0.05 and 300, got {raw_poll!r}")
 
+    offer_group_size = 3
+    raw_group = text("OFFER_GROUP_SIZE")
+    if raw_group:
+        if raw_group.isdigit() and 1 <= int(raw_group) <= 20:
+            offer_group_size = int(raw_group)
+        else:
+            problems.append(f"OFFER_GROUP_SIZE: expected a number of mentors from 1 to 20, got {raw_group!r}")
+
     openid_metadata_url = text("BOT_OPENID_METADATA_URL") or PUBLIC_CLOUD_OPENID_METADATA
     token_issuer = text("BOT_TOKEN_ISSUER") or PUBLIC_CLOUD_TOKEN_ISSUER
     login_url = (text("BOT_LOGIN_URL") or PUBLIC_CLOUD_LOGIN_URL).rstrip("/")
@@ -151,4 +160,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_url=login_url,
         migrate_on_start=migrate_on_start,
         escalation_poll_seconds=escalation_poll_seconds,
+        offer_group_size=offer_group_size,
     )

@@ -18,6 +18,7 @@ from bot.domain.people import Member
 from bot.i18n import Texts
 from bot.messenger import Delivery, DeliveryFailed, Messenger
 from cards import requests as request_cards
+from cards.faq_admin import faq_form_card
 from storage.models import utcnow
 from storage.mentor_repository import MentorRepository
 from storage.question_repository import QuestionRepository
@@ -251,11 +252,24 @@ class HandoffService:
             return await self._mentor_refusal(member, request_id, refusal, texts)
         await self._requests.record_time(member.person_id, request.id, request.unit_id, minutes)
         if proposed_answer:
-            await self._questions.propose_faq(request.question_id, proposed_answer, member.person_id)
+            entry_id = await self._questions.propose_faq(request.question_id, proposed_answer, member.person_id)
+            if entry_id:
+                await self._send_faq_proposal(request, entry_id, proposed_answer, member)
         view = await self._view(request, await self._question_text(request))
         await self._notify(request.asker_aad_object_id, card=request_cards.feedback_card(Texts(request.language),
                                                                                           view))
         return Outcome(card=request_cards.resolved_mentor_card(texts, view, minutes))
+
+    async def _send_faq_proposal(self, request: RequestRecord, entry_id: str, answer: str, mentor: Member) -> None:
+        """A coordinator gets the mentor's answer as a filled-in FAQ form: saving it publishes it."""
+        parents = await self._requests.unit_parents()
+        coordinators = await self._mentors.coordinators_for(request.unit_id, parents)
+        if not coordinators:
+            return
+        texts = Texts(request.language)
+        form = faq_form_card(texts, entry_id=entry_id, language=request.language,
+                             question=await self._question_text(request), answer=answer)
+        await self._notify(coordinators[0][1], text=texts("faq_admin.proposal", mentor=mentor.name), card=form)
 
     async def release(self, member: Member, request_id: int, texts: Texts) -> Outcome:
         try:
@@ -326,10 +340,10 @@ class HandoffService:
     # -- helpers -------------------------------------------------------------------------------
     async def _notify(self, aad_object_id: str, *, card: dict | None = None, text: str | None = None) -> None:
         try:
-            if card is not None:
-                await self._messenger.send_card(aad_object_id, card)
             if text is not None:
                 await self._messenger.send_text(aad_object_id, text)
+            if card is not None:
+                await self._messenger.send_card(aad_object_id, card)
         except DeliveryFailed:
             log.warning("could not notify a person")
 

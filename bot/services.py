@@ -41,7 +41,8 @@ class Services:
         questions = QuestionRepository(database)
         faq = FaqService(database, questions, LanguageDetector())
         mentors = MentorRepository(database)
-        handoff = HandoffService(RequestRepository(database), mentors, questions, messenger, faq.titles)
+        handoff = HandoffService(RequestRepository(database), mentors, questions, messenger, faq.titles,
+                                 group_size=settings.offer_group_size)
         return cls(
             settings=settings,
             database=database,

@@ -22,14 +22,18 @@ async def import_faq(database: Database, entries: list[FaqEntrySpec]) -> FaqImpo
     """Upserts every entry in one transaction; entries absent from the file are kept."""
     summary = FaqImportSummary()
     async with database.transaction() as session:
-        current = {spec.id: spec for spec in await _load(session, [e.id for e in entries])}
+        ids = [e.id for e in entries]
+        current = {spec.id: spec for spec in await _load(session, ids)}
+        # Proposed (unpublished) entries exist as rows too: publishing one updates it in place.
+        stored = set((await session.scalars(select(FaqEntry.id).where(FaqEntry.id.in_(ids)))).all())
         for entry in entries:
             existing = current.get(entry.id)
             if existing is not None and existing == entry:
                 summary.unchanged += 1
                 continue
-            if existing is None:
+            if entry.id not in stored:
                 session.add(FaqEntry(id=entry.id, status="published"))
+                stored.add(entry.id)
                 summary.created += 1
             else:
                 summary.updated += 1

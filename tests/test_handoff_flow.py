@@ -337,3 +337,26 @@ async def test_an_employee_cannot_set_duty(office):
     await office.connector.wait_for(1)
     assert office.texts(MAIJA) == ["Tämä komento on vain digimentori-roolille. Jos tarvitset sen, pyydä "
                                    "koordinaattoria lisäämään rooli."]
+
+
+async def test_a_throttled_send_is_retried_after_retry_after(office):
+    office.connector.throttled[chat(PEKKA)] = 2
+    await office.ask_a_mentor()
+    assert office.connector.throttled_answers == 2
+    assert len(office.cards(PEKKA)) == 1
+
+
+async def test_a_proposed_faq_answer_reaches_the_coordinator_and_saving_publishes_it(office):
+    request_id = await office.ask_a_mentor(question="miten varaan työauton")
+    await office.click(PEKKA, "acceptRequest", {"request_id": request_id})
+    await office.click(PEKKA, "resolveRequest", {"request_id": request_id, "minutes": "5", "propose_faq": "true",
+                                                 "faq_answer": "1. Avaa Outlook.\n2. Varaa auto resurssina."})
+    assert office.texts(KAISA)[-1].startswith("Digimentori Pekka Korhonen ehdotti vastausta UKK:hon.")
+    form = office.cards(KAISA)[-1]
+    values = {i["id"]: i.get("value") for i in form["body"] if i["type"].startswith("Input.")}
+    assert values["answer"] == "1. Avaa Outlook.\n2. Varaa auto resurssina."
+    await office.click(KAISA, "saveFaq", values)
+    await office.say(SARI, "miten varaan työauton")
+    await asyncio.sleep(0.1)
+    answer = office.cards(SARI)[-1]
+    assert answer["body"][1]["text"] == "1. Avaa Outlook.\n2. Varaa auto resurssina."

@@ -71,6 +71,9 @@ class LoopbackConnector:
         self.published_keys: list[SigningKey] = [new_signing_key("published-key")]
         # Conversations where the bot is blocked or uninstalled: sends get 403, as in Teams.
         self.refused_conversations: set[str] = set()
+        # Conversations that answer 429 (Retry-After: 0) this many more times before accepting.
+        self.throttled: dict[str, int] = {}
+        self.throttled_answers = 0
         self._server: TestServer | None = None
         self._arrived = asyncio.Condition()
 
@@ -141,8 +144,13 @@ class LoopbackConnector:
 
     # -- handlers ------------------------------------------------------------------------
     async def _record(self, request: web.Request, method: str, reply_to: str | None) -> web.Response:
-        if request.match_info["conversation"] in self.refused_conversations:
+        conversation = request.match_info["conversation"]
+        if conversation in self.refused_conversations:
             return web.json_response({"error": {"code": "BotDisabledByAdmin", "message": "blocked"}}, status=403)
+        if self.throttled.get(conversation, 0) > 0:
+            self.throttled[conversation] -= 1
+            self.throttled_answers += 1
+            return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "0"})
         activity = await request.json()
         async with self._arrived:
             self.sent.append(
