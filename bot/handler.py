@@ -80,6 +80,9 @@ class DigimentorBot(ActivityHandler):
         if command is not None and command.name in ("available", "away"):
             await turn_context.send_activity(await self._set_duty(member, command.name, command.argument, texts))
             return
+        if command is not None and command.name in ("stats", "my hours", "log"):
+            await self._report(turn_context, member, command.name, command.argument, texts)
+            return
         if command is not None:
             await turn_context.send_activity(texts("duty.not_yet"))
             return
@@ -123,6 +126,17 @@ class DigimentorBot(ActivityHandler):
             texts, entry_id=entry.id, topic=entry.topic or "", language=texts.language, editing=True,
             question=text.question if text else "", variants=list(text.variants) if text else [],
             answer=text.answer if text else ""))
+
+    async def _report(self, turn_context: TurnContext, member: Member, name: str, argument: str,
+                      texts: Texts) -> None:
+        reports = self._services.reports
+        if name == "stats":
+            reply = await reports.stats(member, argument, texts)
+        elif name == "my hours":
+            reply = await reports.my_hours(member, texts)
+        else:
+            reply = await reports.log(member, argument, texts)
+        await self._send_action_reply(turn_context, ActionReply(card=reply.card, text=reply.text), replace=False)
 
     async def _set_duty(self, member: Member, command: str, argument: str, texts: Texts) -> str:
         until = away_until(argument, self._services.handoff.clock()) if command == "away" else None

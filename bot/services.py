@@ -10,6 +10,7 @@ from bot.domain.language_detection import LanguageDetector
 from bot.faq_service import FaqService
 from bot.handoff_service import HandoffService
 from bot.messenger import Messenger
+from bot.report_service import ReportService
 from storage.activity_claims import ActivityClaims
 from storage.bot_state import SqlStorage
 from storage.conversation_repository import ConversationRepository
@@ -18,6 +19,7 @@ from storage.directory_repository import DirectoryRepository
 from storage.mentor_repository import MentorRepository
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
+from storage.stats_repository import StatsRepository
 
 MAX_QUESTION_CHARACTERS = 2000
 
@@ -34,19 +36,21 @@ class Services:
     faq: FaqService
     handoff: HandoffService
     mentors: MentorRepository
+    reports: ReportService
     actions: ActionRouter
 
     @classmethod
     def build(cls, settings: Settings, database: Database, messenger: Messenger) -> "Services":
         questions = QuestionRepository(database)
         faq = FaqService(database, questions, LanguageDetector())
-        mentors = MentorRepository(database)
-        handoff = HandoffService(RequestRepository(database), mentors, questions, messenger, faq.titles,
+        mentors, requests = MentorRepository(database), RequestRepository(database)
+        directory = DirectoryRepository(database)
+        handoff = HandoffService(requests, mentors, questions, messenger, faq.titles,
                                  group_size=settings.offer_group_size)
         return cls(
             settings=settings,
             database=database,
-            directory=DirectoryRepository(database),
+            directory=directory,
             conversations=ConversationRepository(database),
             claims=ActivityClaims(database),
             state_storage=SqlStorage(database),
@@ -54,5 +58,6 @@ class Services:
             faq=faq,
             handoff=handoff,
             mentors=mentors,
+            reports=ReportService(StatsRepository(database), requests, directory),
             actions=build_router(faq, handoff),
         )

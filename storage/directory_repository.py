@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.domain.people import Member, stranger
 from storage.db import Database
-from storage.models import Person, PersonRole
+from storage.models import CoordinatorScope, Person, PersonRole
 
 
 CACHE_SECONDS = 30.0
@@ -50,6 +50,11 @@ class DirectoryRepository:
             languages=tuple(person.languages or ()),
             roles=frozenset(roles) or frozenset({"employee"}),
         )
+
+    async def coordinated_units(self, person_id: int) -> set[str]:
+        async with self._database.transaction() as session:
+            return set((await session.scalars(
+                select(CoordinatorScope.unit_id).where(CoordinatorScope.person_id == person_id))).all())
 
     async def count_people(self) -> int:
         async with self._database.transaction() as session:

@@ -76,7 +76,8 @@ class Office:
         return self
 
     async def say(self, person: str, text: str):  # noqa: ANN201
-        return await self.bot.post(message(text, service_url=self.connector.url, user=person, name=PEOPLE[person]))
+        return await self.bot.post(message(text, service_url=self.connector.url, user=person,
+                                           name=PEOPLE.get(person, "Testi Henkilö")))
 
     async def click(self, person: str, verb: str, data: dict) -> dict:
         response = await self.bot.post(card_click(verb, data, service_url=self.connector.url, user=person,

@@ -1,0 +1,110 @@
+"""Coordinator statistics and the mentor's own time: which units, which period, which figures.
+
+No botbuilder here; the handler renders what this returns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from bot.domain.mentor_choice import week_start
+from bot.domain.people import Member
+from bot.domain.periods import PeriodError, looks_like_period, parse_period
+from bot.domain.privacy import mask_personal_data
+from bot.domain.stats import changes, protect_small_groups, subtree
+from bot.i18n import Texts
+from cards.reports import hours_card, stats_card
+from storage.directory_repository import DirectoryRepository
+from storage.models import utcnow
+from storage.request_repository import RequestRepository
+from storage.stats_repository import StatsRepository
+
+MAX_LOGGED_MINUTES = 480
+_LOG = re.compile(r"^\s*(\d{1,4})\s*(?:min|minuuttia|minuter|minutes)?\s*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Reply:
+    card: dict | None = None
+    text: str | None = None
+
+
+class ReportService:
+    def __init__(self, stats: StatsRepository, requests: RequestRepository, directory: DirectoryRepository) -> None:
+        self._stats = stats
+        self._requests = requests
+        self._directory = directory
+        self.clock: Callable[[], datetime] = utcnow
+
+    async def stats(self, member: Member, argument: str, texts: Texts) -> Reply:
+        words = argument.split()
+        period_word = next((w for w in words if looks_like_period(w)), None)
+        unit_word = next((w for w in words if not looks_like_period(w)), None)
+        try:
+            period = parse_period(period_word, self.clock())
+        except PeriodError:
+            return Reply(text=texts("stats.bad_period", word=period_word))
+        parents = await self._requests.unit_parents()
+        if "admin" in member.roles:
+            allowed = None
+        else:
+            allowed = subtree(await self._directory.coordinated_units(member.person_id), parents)
+        if unit_word is not None:
+            if unit_word not in parents:
+                return Reply(text=texts("stats.unknown_word", word=unit_word))
+            if allowed is not None and unit_word not in allowed:
+                return Reply(text=texts("stats.not_in_scope", unit=unit_word))
+            units: set[str] | None = subtree({unit_word}, parents)
+        else:
+            units = allowed
+        settings = await self._requests.settings()
+        common = dict(offer_timeout=settings.offer_timeout, default_allowance=settings.mentor_weekly_minutes)
+        previous = period.previous()
+        current = await self._stats.figures(units, period.start, period.end, weeks=period.weeks, **common)
+        before = await self._stats.figures(units, previous.start, previous.end, weeks=previous.weeks, **common)
+        whole = units is None
+        delta = changes(current, before)
+        shown = protect_small_groups(current, whole_organisation=whole)
+        if shown.satisfaction_hidden:
+            delta["satisfaction_mean"] = None
+        names = await self._requests.unit_names()
+        scope = texts("stats.whole_organisation") if whole else ", ".join(
+            sorted(_name(names, u, texts.language) for u in (
+                {unit_word} if unit_word else _roots(units, parents))))
+        return Reply(card=stats_card(texts, scope=scope, period=period.label, previous_period=previous.label,
+                                     figures=shown, delta=delta))
+
+    async def my_hours(self, member: Member, texts: Texts) -> Reply:
+        now = self.clock()
+        settings = await self._requests.settings()
+        allowance = await self._allowance(member, settings.mentor_weekly_minutes)
+        month = parse_period("month", now)
+        week = await self._stats.minutes_of(member.person_id, week_start(now), now)
+        month_minutes = await self._stats.minutes_of(member.person_id, month.start, month.end)
+        return Reply(card=hours_card(texts, week=week, month=month_minutes, weekly_allowance=allowance,
+                                     month_allowance=round(allowance * month.weeks)))
+
+    async def log(self, member: Member, argument: str, texts: Texts) -> Reply:
+        match = _LOG.match(argument or "")
+        if not match or not 1 <= int(match.group(1)) <= MAX_LOGGED_MINUTES or not match.group(2).strip():
+            return Reply(text=texts("hours.log_usage"))
+        minutes = int(match.group(1))
+        note = mask_personal_data(match.group(2).strip()[:500]).text
+        await self._requests.record_time(member.person_id, None, member.unit_id, minutes, note)
+        return Reply(text=texts("hours.logged", minutes=minutes, note=note))
+
+    async def _allowance(self, member: Member, default: int) -> int:
+        return await self._stats.weekly_allowance(member.person_id, default)
+
+
+def _name(names: dict[str, dict], unit_id: str, language: str) -> str:
+    localized = names.get(unit_id) or {}
+    return localized.get(language) or localized.get("fi") or next(iter(localized.values()), unit_id)
+
+
+def _roots(units: set[str], parents: dict[str, str | None]) -> set[str]:
+    """The topmost units of a set (a coordinator's scope, named in the card title)."""
+    return {u for u in units if parents.get(u) not in units}

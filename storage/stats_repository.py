@@ -1,0 +1,180 @@
+"""Coordinator figures, computed with SQL aggregates from questions, request events, time
+entries and feedback: no row lists are loaded into Python."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Float, and_, case, cast, exists, func, literal, select
+
+from bot.domain.stats import Figures, MentorMinutes
+from storage.db import Database
+from storage.models import (
+    FaqEntry,
+    FaqFeedback,
+    Feedback,
+    HelpRequest,
+    MentorProfile,
+    MentorTimeEntry,
+    Person,
+    Question,
+    RequestEvent,
+)
+
+
+class StatsRepository:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def _seconds_between(self, later, earlier):  # noqa: ANN001, ANN202 - SQL expressions
+        if self._database.dialect == "postgresql":
+            return func.extract("epoch", later - earlier)
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+    async def figures(
+        self,
+        units: set[str] | None,
+        start: datetime,
+        end: datetime,
+        *,
+        offer_timeout: timedelta,
+        default_allowance: int,
+        weeks: float,
+    ) -> Figures:
+        def in_units(column):  # noqa: ANN001, ANN202
+            return literal(True) if units is None else column.in_(sorted(units))
+
+        handed = exists().where(HelpRequest.question_id == Question.id)
+        questions = select(
+            func.count(),
+            func.coalesce(func.sum(case((and_(Question.outcome == "answered", ~handed), 1), else_=0)), 0),
+        ).where(Question.asked_at >= start, Question.asked_at < end, in_units(Question.unit_id))
+
+        faq_feedback = (
+            select(
+                func.coalesce(func.sum(case((FaqFeedback.helpful.is_(True), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((FaqFeedback.helpful.is_(False), 1), else_=0)), 0),
+            )
+            .select_from(FaqFeedback)
+            .join(Question, Question.id == FaqFeedback.question_id)
+            .where(Question.asked_at >= start, Question.asked_at < end, in_units(Question.unit_id))
+        )
+
+        escalated = exists().where(RequestEvent.request_id == HelpRequest.id, RequestEvent.kind == "escalated")
+        requests = select(
+            func.count(),
+            func.coalesce(func.sum(case((HelpRequest.state == "resolved", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((HelpRequest.state == "cancelled", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((HelpRequest.state == "expired", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((escalated, 1), else_=0)), 0),
+        ).where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id))
+
+        first_accept = (
+            select(RequestEvent.request_id, func.min(RequestEvent.at).label("accepted_at"))
+            .where(RequestEvent.kind == "accept")
+            .group_by(RequestEvent.request_id)
+            .subquery()
+        )
+        durations = (
+            select(cast(self._seconds_between(first_accept.c.accepted_at, HelpRequest.created_at), Float)
+                   .label("seconds"))
+            .select_from(HelpRequest)
+            .join(first_accept, first_accept.c.request_id == HelpRequest.id)
+            .where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id))
+            .subquery()
+        )
+        ranked = select(
+            durations.c.seconds,
+            func.row_number().over(order_by=durations.c.seconds).label("position"),
+            func.count().over().label("total"),
+        ).subquery()
+        accept_summary = select(
+            func.count(),
+            func.coalesce(func.sum(case((ranked.c.seconds <= offer_timeout.total_seconds(), 1), else_=0)), 0),
+            # Nearest-rank percentiles with window functions: the same SQL on SQLite and PostgreSQL.
+            func.max(case((ranked.c.position == (ranked.c.total * 50 + 99) // 100, ranked.c.seconds))),
+            func.max(case((ranked.c.position == (ranked.c.total * 90 + 99) // 100, ranked.c.seconds))),
+        )
+
+        satisfaction = (
+            select(Feedback.rating, func.count())
+            .select_from(Feedback)
+            .join(HelpRequest, HelpRequest.id == Feedback.request_id)
+            .where(Feedback.given_at >= start, Feedback.given_at < end, in_units(HelpRequest.unit_id))
+            .group_by(Feedback.rating)
+        )
+
+        minutes = (
+            select(Person.name, Person.unit_id, func.sum(MentorTimeEntry.minutes),
+                   func.coalesce(MentorProfile.weekly_minutes, default_allowance))
+            .select_from(MentorTimeEntry)
+            .join(Person, Person.id == MentorTimeEntry.mentor_id)
+            .join(MentorProfile, MentorProfile.person_id == Person.id, isouter=True)
+            .where(MentorTimeEntry.logged_at >= start, MentorTimeEntry.logged_at < end, in_units(Person.unit_id))
+            .group_by(Person.id, Person.name, Person.unit_id, MentorProfile.weekly_minutes)
+            .order_by(func.sum(MentorTimeEntry.minutes).desc(), Person.name)
+        )
+
+        topics = (
+            select(FaqEntry.topic, func.count())
+            .select_from(Question)
+            .join(FaqEntry, FaqEntry.id == Question.faq_entry_id)
+            .where(Question.asked_at >= start, Question.asked_at < end, in_units(Question.unit_id),
+                   FaqEntry.topic.is_not(None))
+            .group_by(FaqEntry.topic)
+            .order_by(func.count().desc(), FaqEntry.topic)
+            .limit(5)
+        )
+
+        async with self._database.transaction() as session:
+            asked, answered = (await session.execute(questions)).one()
+            helpful, not_helpful = (await session.execute(faq_feedback)).one()
+            handed, resolved, cancelled, unanswered, escalated_count = (await session.execute(requests)).one()
+            accepted, in_time, p50, p90 = (await session.execute(accept_summary)).one()
+            distribution = {int(rating): int(count) for rating, count in (await session.execute(satisfaction)).all()}
+            mentor_rows = (await session.execute(minutes)).all()
+            topic_rows = (await session.execute(topics)).all()
+
+        rated = sum(distribution.values())
+        mean = round(sum(r * c for r, c in distribution.items()) / rated, 2) if rated else None
+        return Figures(
+            questions=int(asked),
+            answered_by_faq=int(answered),
+            helpful=int(helpful),
+            not_helpful=int(not_helpful),
+            handed_to_mentors=int(handed),
+            accepted=int(accepted),
+            accepted_in_time=int(in_time),
+            accept_p50_minutes=round(p50 / 60, 1) if p50 is not None else None,
+            accept_p90_minutes=round(p90 / 60, 1) if p90 is not None else None,
+            resolved=int(resolved),
+            cancelled=int(cancelled),
+            escalated=int(escalated_count),
+            unanswered=int(unanswered),
+            satisfaction_count=rated,
+            satisfaction_mean=mean,
+            satisfaction_distribution=distribution,
+            mentor_minutes=tuple(
+                MentorMinutes(name, unit, int(total), int(round(weekly * weeks))) for name, unit, total, weekly in mentor_rows
+            ),
+            top_topics=tuple((topic, int(count)) for topic, count in topic_rows),
+        )
+
+    async def weekly_allowance(self, mentor_id: int, default: int) -> int:
+        async with self._database.transaction() as session:
+            weekly = await session.scalar(select(MentorProfile.weekly_minutes)
+                                          .where(MentorProfile.person_id == mentor_id))
+        return default if weekly is None else int(weekly)
+
+    async def minutes_of(self, mentor_id: int, start: datetime, end: datetime) -> tuple[int, int]:
+        """(minutes on requests, minutes logged otherwise) for one mentor."""
+        query = select(
+            func.coalesce(func.sum(case((MentorTimeEntry.request_id.is_not(None), MentorTimeEntry.minutes),
+                                        else_=0)), 0),
+            func.coalesce(func.sum(case((MentorTimeEntry.request_id.is_(None), MentorTimeEntry.minutes),
+                                        else_=0)), 0),
+        ).where(MentorTimeEntry.mentor_id == mentor_id, MentorTimeEntry.logged_at >= start,
+                MentorTimeEntry.logged_at < end)
+        async with self._database.transaction() as session:
+            on_requests, other = (await session.execute(query)).one()
+        return int(on_requests), int(other)
