@@ -9,6 +9,7 @@ from bot.card_actions import CardAction
 from bot.domain.people import Member
 from bot.faq_service import FaqService, Refusal
 from bot.handoff_service import HandoffService
+from bot.report_service import ReportService
 from bot.i18n import Texts
 from cards.faq import answer_card, feedback_thanks_card
 
@@ -54,8 +55,15 @@ class FaqActions:
 
 
 class FaqAdminActions:
-    def __init__(self, faq: FaqService) -> None:
+    def __init__(self, faq: FaqService, reports: ReportService) -> None:
         self._faq = faq
+        self._reports = reports
+
+    async def draft(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        if not member.has_role("coordinator"):
+            return ActionReply(text=texts("reply.refused_role", role=texts("roles.coordinator")))
+        reply = await self._reports.draft_faq(member, action.integer("question_id"), texts)
+        return ActionReply(card=reply.card, text=reply.text)
 
     async def save(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
         # The form is only sent to coordinators, but a forged click must not edit the FAQ.
@@ -124,10 +132,11 @@ class ActionRouter:
         return await handler(action, member, texts)
 
 
-def build_router(faq: FaqService, handoff: HandoffService) -> ActionRouter:
-    faq_actions, requests, faq_admin = FaqActions(faq), RequestActions(handoff), FaqAdminActions(faq)
+def build_router(faq: FaqService, handoff: HandoffService, reports: ReportService) -> ActionRouter:
+    faq_actions, requests, faq_admin = FaqActions(faq), RequestActions(handoff), FaqAdminActions(faq, reports)
     return ActionRouter({
         "saveFaq": faq_admin.save,
+        "draftFaq": faq_admin.draft,
         "showFaq": faq_actions.show_faq,
         "faqHelpful": faq_actions.faq_helpful,
         "askMentor": requests.ask_mentor,

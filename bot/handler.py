@@ -80,7 +80,7 @@ class DigimentorBot(ActivityHandler):
         if command is not None and command.name in ("available", "away"):
             await turn_context.send_activity(await self._set_duty(member, command.name, command.argument, texts))
             return
-        if command is not None and command.name in ("stats", "my hours", "log"):
+        if command is not None and command.name in ("stats", "my hours", "log", "gaps"):
             await self._report(turn_context, member, command.name, command.argument, texts)
             return
         if command is not None:
@@ -134,6 +134,8 @@ class DigimentorBot(ActivityHandler):
             reply = await reports.stats(member, argument, texts)
         elif name == "my hours":
             reply = await reports.my_hours(member, texts)
+        elif name == "gaps":
+            reply = await reports.gaps(member, texts)
         else:
             reply = await reports.log(member, argument, texts)
         await self._send_action_reply(turn_context, ActionReply(card=reply.card, text=reply.text), replace=False)

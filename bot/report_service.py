@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from bot.domain.mentor_choice import week_start
@@ -16,13 +16,17 @@ from bot.domain.periods import PeriodError, looks_like_period, parse_period
 from bot.domain.privacy import mask_personal_data
 from bot.domain.stats import changes, protect_small_groups, subtree
 from bot.i18n import Texts
-from cards.reports import hours_card, stats_card
+from bot.domain.gap_groups import group_gaps
+from cards.faq_admin import faq_form_card
+from cards.reports import gaps_card, hours_card, stats_card
 from storage.directory_repository import DirectoryRepository
 from storage.models import utcnow
+from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
 from storage.stats_repository import StatsRepository
 
 MAX_LOGGED_MINUTES = 480
+GAP_DAYS = 30
 _LOG = re.compile(r"^\s*(\d{1,4})\s*(?:min|minuuttia|minuter|minutes)?\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -33,7 +37,9 @@ class Reply:
 
 
 class ReportService:
-    def __init__(self, stats: StatsRepository, requests: RequestRepository, directory: DirectoryRepository) -> None:
+    def __init__(self, stats: StatsRepository, requests: RequestRepository, directory: DirectoryRepository,
+                 questions: QuestionRepository) -> None:
+        self._questions = questions
         self._stats = stats
         self._requests = requests
         self._directory = directory
@@ -76,6 +82,23 @@ class ReportService:
                 {unit_word} if unit_word else _roots(units, parents))))
         return Reply(card=stats_card(texts, scope=scope, period=period.label, previous_period=previous.label,
                                      figures=shown, delta=delta))
+
+    async def gaps(self, member: Member, texts: Texts) -> Reply:
+        parents = await self._requests.unit_parents()
+        units = None if "admin" in member.roles else subtree(
+            await self._directory.coordinated_units(member.person_id), parents)
+        since = self.clock() - timedelta(days=GAP_DAYS)
+        gaps = await self._questions.gaps(since, limit=200, units=units)
+        groups = group_gaps([(g.question_id, g.text, g.reason) for g in gaps])
+        return Reply(card=gaps_card(texts, groups, GAP_DAYS))
+
+    async def draft_faq(self, member: Member, question_id: int | None, texts: Texts) -> Reply:
+        """The FAQ form, filled in with a gap question, for the coordinator to complete."""
+        question = await self._questions.get(question_id) if question_id is not None else None
+        if question is None:
+            return Reply(text=texts("card_refusal.unknown_question"))
+        return Reply(card=faq_form_card(Texts(question.language), language=question.language,
+                                        question=question.text))
 
     async def my_hours(self, member: Member, texts: Texts) -> Reply:
         now = self.clock()

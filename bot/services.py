@@ -45,6 +45,7 @@ class Services:
         faq = FaqService(database, questions, LanguageDetector())
         mentors, requests = MentorRepository(database), RequestRepository(database)
         directory = DirectoryRepository(database)
+        reports = ReportService(StatsRepository(database), requests, directory, questions)
         handoff = HandoffService(requests, mentors, questions, messenger, faq.titles,
                                  group_size=settings.offer_group_size)
         return cls(
@@ -58,6 +59,6 @@ class Services:
             faq=faq,
             handoff=handoff,
             mentors=mentors,
-            reports=ReportService(StatsRepository(database), requests, directory),
-            actions=build_router(faq, handoff),
+            reports=reports,
+            actions=build_router(faq, handoff, reports),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from bot.domain.stats import Figures
+from cards.actions import execute
 from cards.base import adaptive_card, heading, paragraph, subheading
 from cards.charts import bar_chart
 
@@ -106,3 +107,25 @@ def hours_card(texts: Texts, *, week: tuple[int, int], month: tuple[int, int], w
     return adaptive_card([heading(texts("hours.title")),
                           {"type": "Image", "url": chart, "altText": alt, "size": "Stretch"},
                           _facts(rows)])
+
+
+def gaps_card(texts: Texts, groups, days: int) -> dict:  # noqa: ANN001 - GapGroup list
+    """The most frequent questions the FAQ did not answer, each with a button to draft an entry."""
+    body = [heading(texts("gaps.title", days=days))]
+    if not groups:
+        body.append(paragraph(texts("gaps.none")))
+        return adaptive_card(body)
+    body.append(paragraph(texts("gaps.intro"), isSubtle=True))
+    for group in groups:
+        body.append({
+            "type": "Container",
+            "separator": True,
+            "items": [
+                paragraph(texts("request.quoted", question=group.representative), weight="Bolder"),
+                paragraph(texts("gaps.counts", total=group.size, unanswered=group.unanswered,
+                                not_helpful=group.not_helpful), isSubtle=True),
+                {"type": "ActionSet", "actions": [
+                    execute(texts("gaps.draft"), "draftFaq", {"question_id": group.question_ids[0]})]},
+            ],
+        })
+    return adaptive_card(body)

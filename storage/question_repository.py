@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
@@ -122,19 +122,20 @@ class QuestionRepository:
                                        variants=[], answer=answer[:20_000]))
         return entry_id
 
-    async def gaps(self, since: datetime, limit: int = 200) -> list[GapQuestion]:
-        """Unanswered questions and answers marked not helpful, newest first."""
+    async def gaps(self, since: datetime, limit: int = 200, units: set[str] | None = None) -> list[GapQuestion]:
+        """Unanswered questions and answers marked not helpful, newest first (within `units`)."""
+        in_units = true() if units is None else Question.unit_id.in_(sorted(units))
         async with self._database.transaction() as session:
             unanswered = (
                 select(Question.id, Question.text, Question.language, Question.faq_entry_id, Question.asked_at)
-                .where(Question.outcome == "none", Question.asked_at >= since)
+                .where(Question.outcome.in_(["none", "direct"]), Question.asked_at >= since, in_units)
                 .order_by(Question.asked_at.desc())
                 .limit(limit)
             )
             unhelpful = (
                 select(Question.id, Question.text, Question.language, FaqFeedback.faq_entry_id, Question.asked_at)
                 .join(FaqFeedback, FaqFeedback.question_id == Question.id)
-                .where(FaqFeedback.helpful.is_(False), Question.asked_at >= since)
+                .where(FaqFeedback.helpful.is_(False), Question.asked_at >= since, in_units)
                 .order_by(Question.asked_at.desc())
                 .limit(limit)
             )

@@ -175,3 +175,26 @@ async def test_log_and_my_hours_agree_with_resolved_requests(bot, connector, dat
     assert hours["Tällä viikolla"] == "45 / 120 min"
     assert hours["Kysymyksiin"] == "15 min" and hours["Muu mentorointi"] == "30 min"
     assert json.dumps(office.cards(PEKKA)[-1]).count("data:image/png") == 1
+
+
+async def test_gaps_group_similar_questions_and_offer_a_draft(bot, connector, database_url):
+    office = await Office(bot, connector, database_url).setup()
+    office.services.reports.clock = lambda: datetime.now(timezone.utc)
+    for text in ("missä näen työvuorolistan", "mistä löydän työvuorolistan", "työvuorolista ei näy",
+                 "miten tilaan uuden kulkukortin"):
+        await office.say(MAIJA, text)
+    await office.say(KAISA, "aukot")
+    card = office.cards(KAISA)[-1]
+    containers = [b for b in card["body"] if b["type"] == "Container"]
+    assert len(containers) == 2
+    first = containers[0]["items"]
+    assert "työvuorolist" in first[0]["text"]
+    assert first[1]["text"] == "3 kysymystä: 3 vastaamatta, 0 ei auttanut"
+    draft = first[2]["actions"][0]
+    assert draft["verb"] == "draftFaq"
+
+    refused = await office.click(MAIJA, "draftFaq", draft["data"])
+    assert refused["value"].startswith("Tämä komento on vain koordinaattori-roolille")
+    form = await office.click(KAISA, "draftFaq", draft["data"])
+    values = {i["id"]: i.get("value") for i in form["value"]["body"] if i["type"].startswith("Input.")}
+    assert "työvuorolist" in values["question"] and values["answer"] == ""
