@@ -103,6 +103,9 @@ class RequestActions:
     async def release(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
         return await self._with_request(action, texts, lambda rid: self._handoff.release(member, rid, texts))
 
+    async def open(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        return await self._with_request(action, texts, lambda rid: self._handoff.open_request(member, rid, texts))
+
     async def cancel(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
         return await self._with_request(action, texts, lambda rid: self._handoff.cancel(member, rid, texts))
 
@@ -144,6 +147,7 @@ def build_router(faq: FaqService, handoff: HandoffService, reports: ReportServic
         "declineRequest": requests.decline,
         "resolveRequest": requests.resolve,
         "releaseRequest": requests.release,
+        "openRequest": requests.open,
         "cancelRequest": requests.cancel,
         "rateHelp": requests.rate,
         "reopenRequest": requests.reopen,

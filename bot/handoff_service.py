@@ -227,6 +227,21 @@ class HandoffService:
         await self._notify(request.asker_aad_object_id, card=request_cards.asker_assigned_card(
             Texts(request.language), view, _chat_url(view.mentor_aad_object_id)))
 
+    async def my_requests(self, member: Member, texts: Texts) -> Outcome:
+        accepted, offered = await self._requests.open_for_mentor(member.person_id)
+        views = [[await self._view(r, await self._question_text(r)) for r in group] for group in (accepted, offered)]
+        return Outcome(card=request_cards.my_requests_card(texts, *views))
+
+    async def open_request(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+        """The working card again, for the mentor the request is assigned to."""
+        request = await self._requests.get(request_id)
+        if request is None:
+            return Outcome(text=texts("card_refusal.unknown_question"))
+        if request.state != State.ACCEPTED.value or request.assigned_mentor_id != member.person_id:
+            return Outcome(text=texts("request_refusal.not_yours"))
+        view = await self._view(request, await self._question_text(request))
+        return Outcome(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
+
     async def decline(self, member: Member, request_id: int, texts: Texts) -> Outcome:
         if member.person_id is None or not await self._requests.decline(request_id, member.person_id):
             return Outcome(text=texts("request_refusal.not_offered_to_you"))

@@ -284,3 +284,28 @@ def cancelled_card(texts: Texts, view: RequestView) -> dict:
         *_question(texts, view, "request.your_question"),
     ]
     return adaptive_card(body)
+
+
+def my_requests_card(texts: Texts, accepted: Sequence[RequestView], offered: Sequence[RequestView]) -> dict:
+    """A mentor's open work: what they accepted (open the working card) and what waits for them."""
+    body = [heading(texts("my_requests.title"))]
+    if not accepted and not offered:
+        body.append(paragraph(texts("my_requests.none")))
+        return adaptive_card(body)
+    for title_key, views, actions in (
+        ("my_requests.accepted", accepted,
+         lambda v: [execute(texts("my_requests.open"), "openRequest", _ref(v), style="positive")]),
+        ("my_requests.offered", offered,
+         lambda v: [_accept(texts, v), execute(texts("request.decline"), "declineRequest", _ref(v))]),
+    ):
+        if not views:
+            continue
+        body.append(subheading(texts(title_key)))
+        for view in views:
+            body.append({"type": "Container", "separator": True, "items": [
+                paragraph(texts("request.quoted", question=view.question)),
+                paragraph(texts("my_requests.asker", asker=view.asker_name,
+                                waiting=_duration(texts, view.waiting_minutes)), isSubtle=True),
+                {"type": "ActionSet", "actions": actions(view)},
+            ]})
+    return adaptive_card(body)

@@ -256,6 +256,23 @@ class RequestRepository:
             )
             return [(row.id, row.tier) for row in result.all()]
 
+    async def open_for_mentor(self, person_id: int) -> tuple[list[RequestRecord], list[RequestRecord]]:
+        """(accepted by this mentor and not yet resolved, offered to them and still waiting)."""
+        async with self._database.transaction() as session:
+            accepted = (await session.scalars(
+                select(HelpRequest)
+                .where(HelpRequest.assigned_mentor_id == person_id, HelpRequest.state == State.ACCEPTED.value)
+                .order_by(HelpRequest.created_at)
+            )).all()
+            offered = (await session.scalars(
+                select(HelpRequest)
+                .join(RequestOffer, RequestOffer.request_id == HelpRequest.id)
+                .where(RequestOffer.mentor_id == person_id, RequestOffer.state.in_(["pending", "sent"]),
+                       HelpRequest.state.in_([State.OFFERED.value, State.EXPIRED.value]))
+                .order_by(HelpRequest.created_at)
+            )).all()
+        return [_record(r) for r in accepted], [_record(r) for r in offered]
+
     # -- offers --------------------------------------------------------------------------------
     async def add_offers(self, request_id: int, tier: int, mentor_ids: list[int]) -> list[int]:
         """Records offers; returns the mentors newly offered (a retry does not offer twice)."""

@@ -361,3 +361,18 @@ async def test_a_proposed_faq_answer_reaches_the_coordinator_and_saving_publishe
     await asyncio.sleep(0.1)
     answer = office.cards(SARI)[-1]
     assert answer["body"][1]["text"] == "1. Avaa Outlook.\n2. Varaa auto resurssina."
+
+
+async def test_my_requests_lists_accepted_and_waiting_work_with_buttons(office):
+    first = await office.ask_a_mentor()
+    second = await office.ask_a_mentor(question="kuka hoitaa parkkiluvat")
+    await office.click(PEKKA, "acceptRequest", {"request_id": first})
+    await office.say(PEKKA, "omat pyynnöt")
+    card = office.cards(PEKKA)[-1]
+    verbs = [a["verb"] for c in card["body"] if c["type"] == "Container" for a in c["items"][-1]["actions"]]
+    assert verbs == ["openRequest", "acceptRequest", "declineRequest"]
+    opened = await office.click(PEKKA, "openRequest", {"request_id": first})
+    assert "resolveRequest" in _body_text(opened["value"])
+    not_mine = await office.click(VILLE, "openRequest", {"request_id": first})
+    assert not_mine["value"] == "Toinen digimentori hoitaa tämän kysymyksen, joten en tehnyt muutoksia."
+    assert second != first
