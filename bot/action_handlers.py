@@ -9,6 +9,7 @@ from bot.card_actions import CardAction
 from bot.domain.people import Member
 from bot.faq_service import FaqService, Refusal
 from bot.handoff_service import HandoffService
+from bot.mentor_admin_service import MentorAdminService
 from bot.report_service import ReportService
 from bot.i18n import Texts
 from cards.faq import answer_card, feedback_thanks_card
@@ -76,6 +77,31 @@ class FaqAdminActions:
         return ActionReply(card=answer_card(Texts(result.language), result, None), text=texts("faq_admin.saved"))
 
 
+class MentorAdminActions:
+    def __init__(self, admin: MentorAdminService) -> None:
+        self._admin = admin
+
+    async def _coordinator(self, member: Member, texts: Texts, work) -> ActionReply:  # noqa: ANN001
+        if not member.has_role("coordinator"):
+            return ActionReply(text=texts("reply.refused_role", role=texts("roles.coordinator")))
+        reply = await work()
+        return ActionReply(card=reply.card, text=reply.text)
+
+    async def add(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        return await self._coordinator(member, texts, lambda: self._admin.add(
+            member, action.text("new_mentor", max_length=320), texts))
+
+    async def remove(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        return await self._coordinator(member, texts, lambda: self._admin.remove(
+            member, action.integer("person_id"), texts))
+
+    async def set_allowance(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:
+        person_id = action.integer("person_id")
+        minutes = action.integer(f"allowance_{person_id}") if person_id is not None else None
+        return await self._coordinator(member, texts, lambda: self._admin.set_allowance(
+            member, person_id, minutes, texts))
+
+
 class RequestActions:
     def __init__(self, handoff: HandoffService) -> None:
         self._handoff = handoff
@@ -135,9 +161,14 @@ class ActionRouter:
         return await handler(action, member, texts)
 
 
-def build_router(faq: FaqService, handoff: HandoffService, reports: ReportService) -> ActionRouter:
+def build_router(faq: FaqService, handoff: HandoffService, reports: ReportService,
+                 mentor_admin: MentorAdminService) -> ActionRouter:
     faq_actions, requests, faq_admin = FaqActions(faq), RequestActions(handoff), FaqAdminActions(faq, reports)
+    mentors = MentorAdminActions(mentor_admin)
     return ActionRouter({
+        "addMentor": mentors.add,
+        "removeMentor": mentors.remove,
+        "setAllowance": mentors.set_allowance,
         "saveFaq": faq_admin.save,
         "draftFaq": faq_admin.draft,
         "showFaq": faq_actions.show_faq,

@@ -80,6 +80,10 @@ class DigimentorBot(ActivityHandler):
         if command is not None and command.name in ("available", "away"):
             await turn_context.send_activity(await self._set_duty(member, command.name, command.argument, texts))
             return
+        if command is not None and command.name == "mentors":
+            reply = await self._services.mentor_admin.overview(member, texts)
+            await self._send_action_reply(turn_context, ActionReply(card=reply.card), replace=False)
+            return
         if command is not None and command.name == "my requests":
             outcome = await self._services.handoff.my_requests(member, texts)
             await self._send_action_reply(turn_context, ActionReply(card=outcome.card), replace=False)

@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.domain.language_detection import LanguageDetector
 from bot.faq_service import FaqService
 from bot.handoff_service import HandoffService
+from bot.mentor_admin_service import MentorAdminService
 from bot.messenger import Messenger
 from bot.report_service import ReportService
 from storage.activity_claims import ActivityClaims
@@ -37,6 +38,7 @@ class Services:
     handoff: HandoffService
     mentors: MentorRepository
     reports: ReportService
+    mentor_admin: MentorAdminService
     actions: ActionRouter
 
     @classmethod
@@ -46,6 +48,7 @@ class Services:
         mentors, requests = MentorRepository(database), RequestRepository(database)
         directory = DirectoryRepository(database)
         reports = ReportService(StatsRepository(database), requests, directory, questions)
+        mentor_admin = MentorAdminService(mentors, requests, directory, on_change=directory.forget)
         handoff = HandoffService(requests, mentors, questions, messenger, faq.titles,
                                  group_size=settings.offer_group_size)
         return cls(
@@ -60,5 +63,6 @@ class Services:
             handoff=handoff,
             mentors=mentors,
             reports=reports,
-            actions=build_router(faq, handoff, reports),
+            mentor_admin=mentor_admin,
+            actions=build_router(faq, handoff, reports, mentor_admin),
         )

@@ -129,3 +129,30 @@ def gaps_card(texts: Texts, groups, days: int) -> dict:  # noqa: ANN001 - GapGro
             ],
         })
     return adaptive_card(body)
+
+
+def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available_now) -> dict:  # noqa: ANN001
+    """The coordinator's view of the mentors in scope, with the changes they may make."""
+    body = [heading(texts("mentors.title"))]
+    if not mentors:
+        body.append(paragraph(texts("mentors.none")))
+    for mentor in mentors:
+        status = texts("mentors.available") if available_now(mentor) else texts("mentors.away")
+        body.append({"type": "Container", "separator": True, "items": [
+            paragraph(f"**{mentor.name}** – {unit_names.get(mentor.unit_id, mentor.unit_id or '')}"),
+            _facts([
+                (texts("mentors.status"), status),
+                (texts("mentors.this_week"), texts("stats.minutes_of_allowance", minutes=mentor.minutes_this_week,
+                                                   allowance=mentor.weekly_allowance)),
+                (texts("mentors.open"), str(mentor.open_requests)),
+            ]),
+            {"type": "Input.Number", "id": f"allowance_{mentor.person_id}", "label": texts("mentors.allowance_label"),
+             "value": mentor.weekly_allowance, "min": 0, "max": 2400},
+            {"type": "ActionSet", "actions": [
+                execute(texts("mentors.save_allowance"), "setAllowance", {"person_id": mentor.person_id}),
+                execute(texts("mentors.remove"), "removeMentor", {"person_id": mentor.person_id}),
+            ]},
+        ]})
+    body.append({"type": "Input.Text", "id": "new_mentor", "label": texts("mentors.add_label"),
+                 "placeholder": "etunimi.sukunimi@organisaatio.fi", "maxLength": 320, "separator": True})
+    return adaptive_card(body, [execute(texts("mentors.add"), "addMentor", {}, style="positive")])

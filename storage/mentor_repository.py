@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select, text, update
+from sqlalchemy import and_, delete, exists, func, select, text, update
 
 from bot.domain.help_requests import State
 from bot.domain.mentor_choice import MentorCandidate
 from storage.db import Database
 from storage.models import (
+    AuditLog,
     ConversationReference,
     HelpRequest,
     MentorProfile,
@@ -110,3 +111,40 @@ class MentorRepository:
             if (person_id, aad) not in found:
                 found.append((person_id, aad))
         return found
+
+    async def change_role(self, *, actor: str, person_id: int, mentor: bool) -> bool:
+        """Makes the person a mentor or not; recorded in the audit log. False if nothing changed."""
+        async with self._database.transaction() as session:
+            has_role = await session.scalar(select(PersonRole.role).where(
+                PersonRole.person_id == person_id, PersonRole.role == "mentor"))
+            if bool(has_role) == mentor:
+                return False
+            if mentor:
+                session.add(PersonRole(person_id=person_id, role="mentor"))
+                if await session.get(MentorProfile, person_id) is None:
+                    session.add(MentorProfile(person_id=person_id, topics=[], weekly_minutes=None))
+            else:
+                await session.execute(delete(PersonRole).where(PersonRole.person_id == person_id,
+                                                               PersonRole.role == "mentor"))
+            session.add(AuditLog(actor=actor, action="add_mentor" if mentor else "remove_mentor",
+                                 data={"person_id": person_id}, at=utcnow()))
+        return True
+
+    async def set_allowance(self, *, actor: str, person_id: int, weekly_minutes: int) -> bool:
+        async with self._database.transaction() as session:
+            profile = await session.get(MentorProfile, person_id)
+            if profile is None:
+                return False
+            before = profile.weekly_minutes
+            profile.weekly_minutes = weekly_minutes
+            session.add(AuditLog(actor=actor, action="set_allowance", at=utcnow(),
+                                 data={"person_id": person_id, "before": before, "after": weekly_minutes}))
+        return True
+
+    async def find_person(self, text: str) -> tuple[int, str, str | None] | None:
+        """(id, name, unit) by e-mail or Entra object id, active people only."""
+        key = text.strip().lower()
+        async with self._database.transaction() as session:
+            row = await session.scalar(select(Person).where(
+                Person.active.is_(True), (func.lower(Person.email) == key) | (Person.aad_object_id == key)))
+        return (row.id, row.name, row.unit_id) if row else None

@@ -198,3 +198,41 @@ async def test_gaps_group_similar_questions_and_offer_a_draft(bot, connector, da
     form = await office.click(KAISA, "draftFaq", draft["data"])
     values = {i["id"]: i.get("value") for i in form["value"]["body"] if i["type"].startswith("Input.")}
     assert "työvuorolist" in values["question"] and values["answer"] == ""
+
+
+async def test_coordinator_manages_the_mentors_of_their_units_with_an_audit_trail(bot, connector, database_url):
+    from sqlalchemy import select
+
+    from storage.models import AuditLog, MentorProfile, Person
+    from tests.test_handoff_flow import OLLI, SARI
+
+    office = await Office(bot, connector, database_url).setup()
+    await office.say(KAISA, "mentorit")
+    card = office.cards(KAISA)[-1]
+    listed = [c["items"][0]["text"] for c in card["body"] if c["type"] == "Container"]
+    assert [name.split("**")[1] for name in listed] == ["Aino Mäkinen", "Pekka Korhonen", "Sari Lehto",
+                                                         "Ville Heikkinen"]  # Olli (hr) is not Kaisa's
+    database = Database(database_url)
+    async with database.transaction() as session:
+        ids = {p.aad_object_id: p.id for p in (await session.scalars(select(Person))).all()}
+
+    changed = await office.click(KAISA, "setAllowance", {"person_id": ids[PEKKA], f"allowance_{ids[PEKKA]}": "90"})
+    assert "0 / 90 min" in json.dumps(changed["value"], ensure_ascii=False)
+    removed = await office.click(KAISA, "removeMentor", {"person_id": ids[VILLE]})
+    assert "Ville Heikkinen" not in json.dumps(removed["value"], ensure_ascii=False)
+    added = await office.click(KAISA, "addMentor", {"new_mentor": MAIJA})
+    assert "Maija Virtanen" in json.dumps(added["value"], ensure_ascii=False)
+
+    outside = await office.click(KAISA, "removeMentor", {"person_id": ids[OLLI]})
+    assert outside["value"] == "Henkilö ei kuulu yksiköihin, joita koordinoit, joten en tehnyt muutoksia."
+    forged = await office.click(SARI, "setAllowance", {"person_id": ids[SARI], f"allowance_{ids[SARI]}": "999"})
+    assert forged["value"].startswith("Tämä komento on vain koordinaattori-roolille")
+    await office.say(VILLE, "paikalla")
+    assert office.texts(VILLE)[-1].startswith("Tämä komento on vain digimentori-roolille")
+
+    async with database.transaction() as session:
+        audit = [(a.actor, a.action) for a in (await session.scalars(select(AuditLog).order_by(AuditLog.id))).all()]
+        pekka = await session.get(MentorProfile, ids[PEKKA])
+    await database.dispose()
+    assert audit == [(KAISA, "set_allowance"), (KAISA, "remove_mentor"), (KAISA, "add_mentor")]
+    assert pekka.weekly_minutes == 90
