@@ -6,6 +6,8 @@
     python app.py import-faq FILE    import FAQ entries (validated as a whole)
     python app.py export-faq FILE    write the published FAQ in the same format ("-" = stdout)
     python app.py demo [--if-empty]  load the demo organisation and FAQ
+    python app.py package --app-id ID --out FILE.zip [--host HOST] [--graph-client-id ID]
+                                     build the Teams app package to upload or sideload
 """
 
 from __future__ import annotations
@@ -111,11 +113,34 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=helptext).add_argument("file", help='a YAML file, or "-"')
     demo = commands.add_parser("demo", help="load the demo organisation and FAQ")
     demo.add_argument("--if-empty", action="store_true", help="only when the directory has nobody yet")
+    package = commands.add_parser("package", help="build the Teams app package (a zip to upload)")
+    package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (a GUID)")
+    package.add_argument("--out", required=True, help="the zip file to write")
+    package.add_argument("--host", help="the bot's public host name, for validDomains")
+    package.add_argument("--graph-client-id", help="the Entra ID app used for Microsoft Graph, if any (a GUID)")
     return parser
+
+
+def _package(args: argparse.Namespace) -> int:
+    """Needs no settings and no database."""
+    from bot.teams_package import PackageError, build_package
+
+    try:
+        path = build_package(args.app_id, Path(args.out), host=args.host, graph_client_id=args.graph_client_id)
+    except PackageError as error:
+        print(f"package: refused, nothing was written: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    print(f"Teams app package written to {path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "package":
+        return _package(args)
     try:
         settings = load_settings()
     except ConfigError as error:

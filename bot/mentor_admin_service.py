@@ -18,6 +18,7 @@ from storage.models import utcnow
 from storage.request_repository import RequestRepository
 
 MAX_WEEKLY_MINUTES = 2400
+MAX_LISTED = 20
 
 
 class MentorAdminService:
@@ -45,8 +46,10 @@ class MentorAdminService:
         def available_now(mentor) -> bool:  # noqa: ANN001
             return mentor.status == "available" or (mentor.away_until is not None and mentor.away_until <= now)
 
-        return Reply(card=mentors_card(texts, sorted(mentors, key=lambda m: m.name), names,
-                                       available_now=available_now))
+        mentors.sort(key=lambda m: m.name)
+        # About 1 KB a mentor: beyond this many the card would pass Teams' 28 KB limit.
+        return Reply(card=mentors_card(texts, mentors[:MAX_LISTED], names, available_now=available_now,
+                                       not_shown=max(0, len(mentors) - MAX_LISTED)))
 
     async def _in_scope(self, member: Member, unit_id: str | None) -> bool:
         scope = await self._scope(member)

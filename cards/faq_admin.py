@@ -18,17 +18,18 @@ def faq_form_card(texts: Texts, *, entry_id: str = "", topic: str = "", language
         heading(texts("faq_admin.form_title")),
         paragraph(intro),
         {"type": "Input.Text", "id": "faq_id", "label": texts("faq_admin.id_label"), "value": entry_id,
-         "maxLength": 100, "isRequired": True, "regex": "^[a-z0-9][a-z0-9._-]{0,99}$"},
+         "maxLength": 100, "isRequired": True, "regex": "^[a-z0-9][a-z0-9._-]{0,99}$",
+         "errorMessage": texts("faq_admin.id_error")},
         {"type": "Input.Text", "id": "topic", "label": texts("faq_admin.topic_label"), "value": topic,
          "maxLength": 50},
         {"type": "Input.ChoiceSet", "id": "language", "label": texts("faq_admin.language_label"),
          "value": language, "choices": [{"title": texts(f"language_names.{code}"), "value": code}
                                         for code in ("fi", "sv", "en")]},
         {"type": "Input.Text", "id": "question", "label": texts("faq_admin.question_label"), "value": question,
-         "maxLength": 500, "isRequired": True},
+         "maxLength": 500, "isRequired": True, "errorMessage": texts("faq_admin.required")},
         {"type": "Input.Text", "id": "variants", "label": texts("faq_admin.variants_label"),
          "value": ", ".join(variants or []), "maxLength": 1000},
         {"type": "Input.Text", "id": "answer", "label": texts("faq_admin.answer_label"), "value": answer,
-         "isMultiline": True, "maxLength": 20000, "isRequired": True},
+         "isMultiline": True, "maxLength": 6000, "isRequired": True, "errorMessage": texts("faq_admin.required")},
     ]
     return adaptive_card(body, [execute(texts("faq_admin.save"), "saveFaq", {}, style="positive")])

@@ -131,7 +131,8 @@ def gaps_card(texts: Texts, groups, days: int) -> dict:  # noqa: ANN001 - GapGro
     return adaptive_card(body)
 
 
-def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available_now) -> dict:  # noqa: ANN001
+def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available_now,  # noqa: ANN001
+                 not_shown: int = 0) -> dict:
     """The coordinator's view of the mentors in scope, with the changes they may make."""
     body = [heading(texts("mentors.title"))]
     if not mentors:
@@ -153,6 +154,8 @@ def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available
                 execute(texts("mentors.remove"), "removeMentor", {"person_id": mentor.person_id}),
             ]},
         ]})
+    if not_shown:
+        body.append(paragraph(texts("mentors.more", count=not_shown), isSubtle=True))
     body.append({"type": "Input.Text", "id": "new_mentor", "label": texts("mentors.add_label"),
                  "placeholder": "etunimi.sukunimi@organisaatio.fi", "maxLength": 320, "separator": True})
     return adaptive_card(body, [execute(texts("mentors.add"), "addMentor", {}, style="positive")])

@@ -20,7 +20,8 @@ class _Strict(BaseModel):
 class FaqText(_Strict):
     question: str = Field(min_length=3, max_length=500)
     variants: list[str] = Field(default_factory=list)
-    answer: str = Field(min_length=1, max_length=20_000)
+    # Plain, short steps: a longer answer would also overflow Teams' 28 KB card limit.
+    answer: str = Field(min_length=1, max_length=6_000)
 
 
 class FaqLink(_Strict):
@@ -31,7 +32,8 @@ class FaqLink(_Strict):
 class FaqEntrySpec(_Strict):
     id: str = Field(pattern=SLUG)
     topic: str | None = Field(default=None, pattern=TOPIC)
-    links: list[FaqLink] = Field(default_factory=list)
+    # At most three: with the card's three buttons that is Teams' limit of six actions.
+    links: list[FaqLink] = Field(default_factory=list, max_length=3)
     fi: FaqText | None = None
     sv: FaqText | None = None
     en: FaqText | None = None
