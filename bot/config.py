@@ -42,6 +42,8 @@ class Settings:
     migrate_on_start: bool = True
     escalation_poll_seconds: float = 5.0
     offer_group_size: int = 3
+    public_base_url: str = ""
+    export_signing_key: str = field(default="", repr=False)
 
     @property
     def auth_enabled(self) -> bool:
@@ -132,6 +134,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         else:
             problems.append(f"OFFER_GROUP_SIZE: expected a number of mentors from 1 to 20, got {raw_group!r}")
 
+    public_base_url = (text("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/")
+    if not public_base_url.startswith(("https://", "http://")):
+        problems.append("PUBLIC_BASE_URL: expected the bot's public address, e.g. https://bot.example.fi")
+
     openid_metadata_url = text("BOT_OPENID_METADATA_URL") or PUBLIC_CLOUD_OPENID_METADATA
     token_issuer = text("BOT_TOKEN_ISSUER") or PUBLIC_CLOUD_TOKEN_ISSUER
     login_url = (text("BOT_LOGIN_URL") or PUBLIC_CLOUD_LOGIN_URL).rstrip("/")
@@ -161,4 +167,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         migrate_on_start=migrate_on_start,
         escalation_poll_seconds=escalation_poll_seconds,
         offer_group_size=offer_group_size,
+        public_base_url=public_base_url,
+        export_signing_key=env.get("EXPORT_SIGNING_KEY", "") or app_password,
     )

@@ -88,7 +88,7 @@ class DigimentorBot(ActivityHandler):
             outcome = await self._services.handoff.my_requests(member, texts)
             await self._send_action_reply(turn_context, ActionReply(card=outcome.card), replace=False)
             return
-        if command is not None and command.name in ("stats", "my hours", "log", "gaps"):
+        if command is not None and command.name in ("stats", "my hours", "log", "gaps", "export"):
             await self._report(turn_context, member, command.name, command.argument, texts)
             return
         if command is not None:
@@ -144,6 +144,8 @@ class DigimentorBot(ActivityHandler):
             reply = await reports.my_hours(member, texts)
         elif name == "gaps":
             reply = await reports.gaps(member, texts)
+        elif name == "export":
+            reply = await reports.export(member, argument, texts)
         else:
             reply = await reports.log(member, argument, texts)
         await self._send_action_reply(turn_context, ActionReply(card=reply.card, text=reply.text), replace=False)

@@ -1,29 +1,40 @@
 """Proactive messages: send a card to a person's 1:1 chat with the bot, or update one sent
 earlier. Only this module and bot/adapter.py know how botbuilder does it.
 
-Teams refuses with 403 when the bot is blocked or uninstalled (the person is then marked
-unreachable and the next mentor is offered); 429 and 5xx are retried with jittered backoff,
-honouring Retry-After; 400/401/404 are not retried.
+Every request to the Bot Connector, retries included, first waits for its turn in the outbound
+queue (bot/outbound_queue.py), which keeps Teams' per-conversation and per-tenant rates.
+Failures follow RetryPolicy: 412, 429, 502, 503 and 504 are retried with jittered backoff,
+honouring Retry-After (seconds or an HTTP date); 400, 401, 403, 404 and every other status are
+not. A 403 means the bot is blocked or uninstalled: DeliveryFailed(unreachable=True), and the
+caller offers the next mentor. A message over 80 KB is refused before anything is sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import random
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import ConversationReference
+from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.adapter import BotEndpoint
+from bot.outbound_queue import OutboundQueue, OutboundQueueTimeout
 from storage.conversation_repository import ConversationRepository
 
 log = logging.getLogger(__name__)
 
-RETRIED = {412, 429, 502, 503, 504}
+RETRIED = frozenset({412, 429, 502, 503, 504})  # Teams: transient, retry with backoff
+NEVER_RETRIED = frozenset({400, 401, 403, 404})  # Teams: a retry cannot succeed
 ATTEMPTS = 4
+# Teams refuses a message over about 100 KB, counted in UTF-16, with 413 MessageSizeTooBig, and
+# advises keeping under 80 KB.
 MAX_BYTES = 80 * 1024
 
 
@@ -35,15 +46,90 @@ class Delivery:
 
 
 class DeliveryFailed(Exception):
-    def __init__(self, reason: str, *, unreachable: bool = False) -> None:
+    """Nothing was delivered. `unreachable`: the bot cannot reach the person at all (blocked,
+    uninstalled, never installed). `status`: the Bot Connector's answer, 413 for a message
+    refused as too large before sending, None when no answer came."""
+
+    def __init__(self, reason: str, *, unreachable: bool = False, status: int | None = None) -> None:
         super().__init__(reason)
+        self.reason = reason
         self.unreachable = unreachable
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = ATTEMPTS
+    base_delay: float = 0.5  # before the 2nd attempt; doubles each time, jittered ×0.5–1.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0  # a longer Retry-After fails the delivery instead of waiting
+    retried: frozenset[int] = RETRIED
+
+    def __post_init__(self) -> None:
+        if self.retried & NEVER_RETRIED:
+            raise ValueError(f"never retried: {sorted(self.retried & NEVER_RETRIED)}")
+
+    def retries(self, status: int | None) -> bool:
+        return status in self.retried
+
+    def delay(self, attempt: int, retry_after: str | None = None) -> float | None:
+        """Seconds to wait after failed attempt `attempt` (1-based): never less than Retry-After
+        asks; None when it asks for longer than `max_retry_after`."""
+        asked = retry_after_seconds(retry_after)
+        if asked is not None:
+            if asked > self.max_retry_after:
+                return None
+            return asked * random.uniform(1.0, 1.2)  # spread the retries, never early
+        return min(self.base_delay * 2 ** (attempt - 1), self.max_delay) * random.uniform(0.5, 1.5)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header in seconds from now: delta-seconds or an HTTP date (RFC 9110);
+    None when absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def message_size(activity: Activity) -> int:
+    """The activity's JSON in UTF-16 bytes: how Teams measures a message against its limit."""
+    document = json.dumps(activity.serialize(), ensure_ascii=False, separators=(",", ":"))
+    return len(document.encode("utf-16-le"))
+
+
+@dataclass(frozen=True)
+class _Target:
+    reference: ConversationReference
+    conversation_id: str
+    tenant_id: str | None
 
 
 class Messenger:
-    def __init__(self, endpoint: BotEndpoint, conversations: ConversationRepository) -> None:
+    def __init__(
+        self,
+        endpoint: BotEndpoint,
+        conversations: ConversationRepository,
+        *,
+        queue: OutboundQueue | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         self._endpoint = endpoint
         self._conversations = conversations
+        self.queue = queue or OutboundQueue()
+        self.retry = retry or RetryPolicy()
 
     async def send_card(self, aad_object_id: str, card: dict) -> Delivery:
         return await self._send(aad_object_id, MessageFactory.attachment(CardFactory.adaptive_card(card)))
@@ -54,47 +140,73 @@ class Messenger:
     async def update_card(self, delivery: Delivery, card: dict) -> None:
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
         activity.id = delivery.activity_id
-        reference = await self._reference(delivery.aad_object_id)
+        _ensure_small_enough(activity)
+        target = await self._target(delivery.aad_object_id)
 
         async def update(turn_context: TurnContext) -> None:
             await turn_context.update_activity(activity)
 
-        await self._with_retries(reference, update)
+        await self._deliver(target, update)
 
-    async def _send(self, aad_object_id: str, activity) -> Delivery:  # noqa: ANN001 - a botbuilder Activity
-        reference = await self._reference(aad_object_id)
+    async def _send(self, aad_object_id: str, activity: Activity) -> Delivery:
+        _ensure_small_enough(activity)
+        target = await self._target(aad_object_id)
         sent: list[str] = []
 
         async def send(turn_context: TurnContext) -> None:
             response = await turn_context.send_activity(activity)
             sent.append(response.id if response else "")
 
-        await self._with_retries(reference, send)
-        return Delivery(aad_object_id, reference.conversation.id, sent[-1] if sent else "")
+        await self._deliver(target, send)
+        return Delivery(aad_object_id, target.conversation_id, sent[-1] if sent else "")
 
-    async def _reference(self, aad_object_id: str) -> ConversationReference:
+    async def _target(self, aad_object_id: str) -> _Target:
         stored = await self._conversations.personal(aad_object_id)
         if stored is None:
             raise DeliveryFailed("no conversation with this person", unreachable=True)
-        return ConversationReference().deserialize(stored.reference)
+        reference = ConversationReference().deserialize(stored.reference)
+        conversation = reference.conversation
+        tenant_id = stored.tenant_id or (getattr(conversation, "tenant_id", None) if conversation else None)
+        conversation_id = conversation.id if conversation and conversation.id else stored.conversation_id
+        return _Target(reference, conversation_id, tenant_id)
 
-    async def _with_retries(self, reference: ConversationReference, callback) -> None:  # noqa: ANN001
-        for attempt in range(1, ATTEMPTS + 1):
+    async def _deliver(self, target: _Target, callback) -> None:  # noqa: ANN001
+        """One request per attempt, each after its turn in the outbound queue."""
+        policy = self.retry
+
+        async def in_turn(turn_context: TurnContext) -> None:
+            await self.queue.acquire(target.conversation_id, target.tenant_id)
+            await callback(turn_context)
+
+        for attempt in range(1, policy.attempts + 1):
             try:
-                await self._continue(reference, callback)
+                await self._continue(target.reference, in_turn)
                 return
+            except OutboundQueueTimeout as timeout:
+                raise DeliveryFailed(str(timeout)) from None
             except HttpOperationError as error:
-                status = error.response.status_code if error.response is not None else 0
+                response = error.response
+                status = response.status_code if response is not None else None
                 if status == 403:
-                    raise DeliveryFailed("the bot is blocked or uninstalled", unreachable=True) from None
-                if status not in RETRIED or attempt == ATTEMPTS:
-                    raise DeliveryFailed(f"the Bot Connector answered {status}") from None
-                await asyncio.sleep(_backoff(attempt, error.response.headers.get("Retry-After")))
+                    raise DeliveryFailed("the bot is blocked or uninstalled", unreachable=True, status=403) from None
+                if not policy.retries(status) or attempt == policy.attempts:
+                    raise DeliveryFailed(_answered(status, attempt), status=status) from None
+                retry_after = response.headers.get("Retry-After")
+                delay = policy.delay(attempt, retry_after)
+                if delay is None:
+                    raise DeliveryFailed(f"the Bot Connector answered {status} with Retry-After {retry_after}, "
+                                         f"longer than {policy.max_retry_after:g} s", status=status) from None
+                if status == 429:
+                    self.queue.hold(target.conversation_id, target.tenant_id, delay)
+                log.info("Bot Connector call retried", extra={"status": status, "attempt": attempt,
+                                                              "delay": round(delay, 3)})
             except (ClientRequestError, OSError, asyncio.TimeoutError) as error:
-                if attempt == ATTEMPTS:
-                    raise DeliveryFailed(type(error).__name__) from None
-                await asyncio.sleep(_backoff(attempt, None))
-
+                if attempt == policy.attempts:
+                    raise DeliveryFailed(f"{type(error).__name__} after {attempt} attempts") from None
+                delay = policy.delay(attempt)
+                log.info("Bot Connector call retried", extra={"error": type(error).__name__, "attempt": attempt,
+                                                              "delay": round(delay, 3)})
+            await asyncio.sleep(delay)
 
     async def _continue(self, reference: ConversationReference, callback) -> None:  # noqa: ANN001
         """Runs `callback` in the conversation; its failure is raised here, not sent to the
@@ -112,10 +224,13 @@ class Messenger:
             raise failures[0]
 
 
-def _backoff(attempt: int, retry_after: str | None) -> float:
-    if retry_after:
-        try:
-            return min(float(retry_after), 30.0)
-        except ValueError:
-            pass
-    return min(0.5 * 2 ** (attempt - 1), 8.0) * random.uniform(0.5, 1.5)
+def _answered(status: int | None, attempts: int) -> str:
+    answer = f"the Bot Connector answered {status}" if status is not None else "the Bot Connector call failed"
+    return answer if attempts == 1 else f"{answer} after {attempts} attempts"
+
+
+def _ensure_small_enough(activity: Activity) -> None:
+    size = message_size(activity)
+    if size > MAX_BYTES:
+        raise DeliveryFailed(f"the message is {size} bytes in UTF-16, over the {MAX_BYTES}-byte limit; "
+                             f"nothing was sent", status=413)

@@ -6,19 +6,21 @@ No botbuilder here; the handler renders what this returns.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from bot.domain.mentor_choice import week_start
 from bot.domain.people import Member
-from bot.domain.periods import PeriodError, looks_like_period, parse_period
+from bot.domain.periods import Period, PeriodError, looks_like_period, parse_period
 from bot.domain.privacy import mask_personal_data
 from bot.domain.stats import changes, protect_small_groups, subtree
 from bot.i18n import Texts
 from bot.domain.gap_groups import group_gaps
 from cards.faq_admin import faq_form_card
-from cards.reports import gaps_card, hours_card, stats_card
+from bot.export_links import LIFETIME_SECONDS, ExportGrant, LinkSigner
+from cards.reports import export_card, gaps_card, hours_card, stats_card
 from storage.directory_repository import DirectoryRepository
 from storage.models import utcnow
 from storage.question_repository import QuestionRepository
@@ -30,6 +32,13 @@ GAP_DAYS = 30
 _LOG = re.compile(r"^\s*(\d{1,4})\s*(?:min|minuuttia|minuter|minutes)?\s*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
+class Selection(NamedTuple):
+    period: Period
+    units: set[str] | None  # None: the whole organisation
+    unit_word: str | None
+    parents: dict[str, str | None]
+
+
 @dataclass(frozen=True)
 class Reply:
     card: dict | None = None
@@ -38,14 +47,17 @@ class Reply:
 
 class ReportService:
     def __init__(self, stats: StatsRepository, requests: RequestRepository, directory: DirectoryRepository,
-                 questions: QuestionRepository) -> None:
+                 questions: QuestionRepository, signer: LinkSigner, base_url: str) -> None:
+        self._signer = signer
+        self._base_url = base_url.rstrip("/")
         self._questions = questions
         self._stats = stats
         self._requests = requests
         self._directory = directory
         self.clock: Callable[[], datetime] = utcnow
 
-    async def stats(self, member: Member, argument: str, texts: Texts) -> Reply:
+    async def _selection(self, member: Member, argument: str, texts: Texts) -> Selection | Reply:
+        """The period and units a coordinator asked for, within what they may see."""
         words = argument.split()
         period_word = next((w for w in words if looks_like_period(w)), None)
         unit_word = next((w for w in words if not looks_like_period(w)), None)
@@ -58,14 +70,19 @@ class ReportService:
             allowed = None
         else:
             allowed = subtree(await self._directory.coordinated_units(member.person_id), parents)
-        if unit_word is not None:
-            if unit_word not in parents:
-                return Reply(text=texts("stats.unknown_word", word=unit_word))
-            if allowed is not None and unit_word not in allowed:
-                return Reply(text=texts("stats.not_in_scope", unit=unit_word))
-            units: set[str] | None = subtree({unit_word}, parents)
-        else:
-            units = allowed
+        if unit_word is None:
+            return Selection(period, allowed, None, parents)
+        if unit_word not in parents:
+            return Reply(text=texts("stats.unknown_word", word=unit_word))
+        if allowed is not None and unit_word not in allowed:
+            return Reply(text=texts("stats.not_in_scope", unit=unit_word))
+        return Selection(period, subtree({unit_word}, parents), unit_word, parents)
+
+    async def stats(self, member: Member, argument: str, texts: Texts) -> Reply:
+        selection = await self._selection(member, argument, texts)
+        if isinstance(selection, Reply):
+            return selection
+        period, units, unit_word, parents = selection
         settings = await self._requests.settings()
         common = dict(offer_timeout=settings.offer_timeout, default_allowance=settings.mentor_weekly_minutes)
         previous = period.previous()
@@ -82,6 +99,25 @@ class ReportService:
                 {unit_word} if unit_word else _roots(units, parents))))
         return Reply(card=stats_card(texts, scope=scope, period=period.label, previous_period=previous.label,
                                      figures=shown, delta=delta))
+
+    async def export(self, member: Member, argument: str, texts: Texts) -> Reply:
+        """Two download links (Excel and CSV) for the period's data, valid for 15 minutes."""
+        selection = await self._selection(member, argument, texts)
+        if isinstance(selection, Reply):
+            return selection
+        grant = ExportGrant(
+            person_id=member.person_id,
+            units=tuple(sorted(selection.units)) if selection.units is not None else None,
+            start=selection.period.start.isoformat(),
+            end=selection.period.end.isoformat(),
+            language=texts.language,
+            expires=int(time.time()) + LIFETIME_SECONDS,
+        )
+        token = self._signer.sign(grant)
+        name = f"digimentor-{selection.period.label}"
+        links = {kind: f"{self._base_url}/exports/{token}/{name}.{kind}" for kind in ("xlsx", "csv")}
+        return Reply(card=export_card(texts, period=selection.period.label, links=links,
+                                      minutes=LIFETIME_SECONDS // 60))
 
     async def gaps(self, member: Member, texts: Texts) -> Reply:
         parents = await self._requests.unit_parents()

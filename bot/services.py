@@ -8,6 +8,8 @@ from bot.action_handlers import ActionRouter, build_router
 from bot.config import Settings
 from bot.domain.language_detection import LanguageDetector
 from bot.faq_service import FaqService
+from bot.export_links import LinkSigner, key_from
+from bot.export_service import ExportService
 from bot.handoff_service import HandoffService
 from bot.mentor_admin_service import MentorAdminService
 from bot.messenger import Messenger
@@ -17,6 +19,7 @@ from storage.bot_state import SqlStorage
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database
 from storage.directory_repository import DirectoryRepository
+from storage.export_repository import ExportRepository
 from storage.mentor_repository import MentorRepository
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
@@ -38,6 +41,7 @@ class Services:
     handoff: HandoffService
     mentors: MentorRepository
     reports: ReportService
+    exports: ExportService
     mentor_admin: MentorAdminService
     actions: ActionRouter
 
@@ -47,7 +51,9 @@ class Services:
         faq = FaqService(database, questions, LanguageDetector())
         mentors, requests = MentorRepository(database), RequestRepository(database)
         directory = DirectoryRepository(database)
-        reports = ReportService(StatsRepository(database), requests, directory, questions)
+        signer = LinkSigner(key_from(settings.export_signing_key))
+        reports = ReportService(StatsRepository(database), requests, directory, questions, signer,
+                                settings.public_base_url)
         mentor_admin = MentorAdminService(mentors, requests, directory, on_change=directory.forget)
         handoff = HandoffService(requests, mentors, questions, messenger, faq.titles,
                                  group_size=settings.offer_group_size)
@@ -63,6 +69,7 @@ class Services:
             handoff=handoff,
             mentors=mentors,
             reports=reports,
+            exports=ExportService(ExportRepository(database), signer),
             mentor_admin=mentor_admin,
             actions=build_router(faq, handoff, reports, mentor_admin),
         )

@@ -47,6 +47,7 @@ def create_app(settings: Settings) -> web.Application:
     app[DATABASE] = Database(settings.database_url)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/exports/{token}/{filename}", export_file)
     app.cleanup_ctx.append(_lifecycle)
     return app
 
@@ -145,6 +146,23 @@ async def messages(request: web.Request) -> web.Response:
     if outcome.body is None:
         return web.Response(status=outcome.status)
     return web.json_response(outcome.body, status=outcome.status)
+
+
+async def export_file(request: web.Request) -> web.Response:
+    filename = request.match_info["filename"]
+    kind = filename.rsplit(".", 1)[-1]
+    try:
+        found = await request.app[SERVICES].exports.file(request.match_info["token"], kind)
+    except StorageUnavailable:
+        return _problem(503, "service temporarily unavailable, retry later")
+    if found is None:
+        return _problem(404, "this download link is invalid or has expired; ask the bot for a new one")
+    content, content_type = found
+    return web.Response(body=content, headers={
+        "Content-Type": content_type,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    })
 
 
 async def healthz(request: web.Request) -> web.Response:

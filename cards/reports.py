@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from bot.domain.stats import Figures
-from cards.actions import execute
+from cards.actions import execute, open_url
 from cards.base import adaptive_card, heading, paragraph, subheading
 from cards.charts import bar_chart
 
@@ -159,3 +159,9 @@ def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available
     body.append({"type": "Input.Text", "id": "new_mentor", "label": texts("mentors.add_label"),
                  "placeholder": "etunimi.sukunimi@organisaatio.fi", "maxLength": 320, "separator": True})
     return adaptive_card(body, [execute(texts("mentors.add"), "addMentor", {}, style="positive")])
+
+
+def export_card(texts: Texts, *, period: str, links: dict[str, str], minutes: int) -> dict:
+    body = [heading(texts("export.title", period=period)), paragraph(texts("export.body", minutes=minutes))]
+    return adaptive_card(body, [open_url(texts("export.xlsx"), links["xlsx"]),
+                                open_url(texts("export.csv"), links["csv"])])

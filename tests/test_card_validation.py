@@ -243,6 +243,12 @@ def render_all() -> Rendered:
     add(reports.mentors_card, "fi/none", reports.mentors_card(fi, [], unit_names, available_now=available))
     add(reports.mentors_card, "sv/2 mentors", reports.mentors_card(sv, CANDIDATES[:2], unit_names,
                                                                     available_now=available))
+    add(reports.mentors_card, "fi/8 of 30 mentors", reports.mentors_card(fi, CANDIDATES, unit_names,
+                                                                          available_now=available, not_shown=22))
+    links = {"xlsx": "https://bot.example.fi/exports/abc.def/digimentor-2026-10.xlsx",
+             "csv": "https://bot.example.fi/exports/abc.def/digimentor-2026-10.csv"}
+    add(reports.export_card, "fi", reports.export_card(fi, period="2026-10", links=links, minutes=15))
+    add(reports.export_card, "en", reports.export_card(en, period="2026-Q4", links=links, minutes=15))
     return out
 
 

@@ -236,3 +236,65 @@ async def test_coordinator_manages_the_mentors_of_their_units_with_an_audit_trai
     await database.dispose()
     assert audit == [(KAISA, "set_allowance"), (KAISA, "remove_mentor"), (KAISA, "add_mentor")]
     assert pekka.weekly_minutes == 90
+
+
+async def _export_links(office: Office, person: str, argument: str) -> dict[str, str]:
+    await office.say(person, f"vienti {argument}")
+    card = office.connector.to(f"a:personal-{person}")[-1].cards[0]
+    return {a["url"].rsplit(".", 1)[1]: a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"}
+
+
+async def test_export_files_open_and_match_the_database(scripted):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    links = await _export_links(scripted, KAISA, "2026-10")
+    assert set(links) == {"xlsx", "csv"}
+    path = links["xlsx"].split("/", 3)[3]
+    response = await scripted.bot.http.get("/" + path)
+    assert response.status == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="digimentor-2026-10.xlsx"'
+    book = load_workbook(io.BytesIO(await response.read()))
+    requests = list(book["requests"].iter_rows(values_only=True))
+    assert requests[0][:5] == ("request_id", "created_at (UTC)", "unit", "language", "state")
+    assert [(r[2], r[4], r[7], r[9]) for r in requests[1:]] == [
+        ("ward-3", "resolved", "Pekka Korhonen", 15), ("ward-3", "resolved", "Ville Heikkinen", 30),
+        ("ward-3", "expired", None, None), ("sote", "cancelled", "Aino Mäkinen", None)]
+    # Two ratings below the whole organisation: not shown one by one.
+    assert {r[10] for r in requests[1:]} == {"alle 5 vastausta", None}
+    times = list(book["time_entries"].iter_rows(values_only=True))[1:]
+    assert sorted(t[4] for t in times) == [15, 30, 60]
+
+    csv_response = await scripted.bot.http.get("/" + links["csv"].split("/", 3)[3])
+    rows = list(csv.reader(io.StringIO((await csv_response.read()).decode("utf-8-sig"))))
+    assert len(rows) == 5 and rows[1][4] == "resolved"
+
+
+async def test_the_whole_organisation_export_shows_ratings_and_forged_links_get_404(scripted):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    links = await _export_links(scripted, ADMIN, "2026-10")
+    response = await scripted.bot.http.get("/" + links["xlsx"].split("/", 3)[3])
+    book = load_workbook(BytesIO(await response.read()))
+    assert sorted(r[3] for r in list(book["feedback"].iter_rows(values_only=True))[1:]) == [3, 5]
+
+    token, name = links["xlsx"].split("/exports/")[1].split("/")
+    payload, mac = token.split(".")
+    forged = await scripted.bot.http.get(f"/exports/{payload}x.{mac}/{name}")
+    assert forged.status == 404
+    assert (await forged.json())["error"].startswith("this download link is invalid or has expired")
+
+
+def test_export_links_expire():
+    from bot.export_links import ExportGrant, LinkSigner
+
+    signer = LinkSigner(b"k" * 32)
+    token = signer.sign(ExportGrant(1, ("sote",), "2026-10-01T00:00:00+03:00", "2026-11-01T00:00:00+02:00", "fi",
+                                    expires=1000))
+    assert signer.verify(token, now=999) is not None
+    assert signer.verify(token, now=1001) is None
+    assert LinkSigner(b"other" * 7).verify(token, now=999) is None

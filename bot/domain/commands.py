@@ -17,14 +17,14 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "my hours": ("mentor", ("my hours", "omat tunnit", "mina timmar")),
     "stats": ("coordinator", ("stats", "tilastot", "statistik")),
     "gaps": ("coordinator", ("gaps", "aukot", "luckor")),
-    "export": ("coordinator", ("export", "vienti", "vie", "exportera")),
+    "export": ("coordinator", ("export", "vienti", "exportera")),
     "mentors": ("coordinator", ("mentors", "mentorit", "mentorer")),
     "faq": ("coordinator", ("faq", "ukk", "vanliga frågor")),
 }
 
 # Commands that take no argument are recognised only when nothing follows, so that a
 # question such as "apua kalenterin kanssa" is treated as a question, not as "help".
-_TAKES_ARGUMENTS = {"mentor", "log", "stats", "away", "faq"}
+_TAKES_ARGUMENTS = {"mentor", "log", "stats", "away", "faq", "export"}
 
 _ALIASES = sorted(
     ((alias, name) for name, (_, aliases) in COMMANDS.items() for alias in aliases),

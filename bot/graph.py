@@ -1,0 +1,447 @@
+"""Microsoft Graph, app-only, through the official SDK (msgraph-sdk): who people are, whether a
+mentor is around, reaching a mentor who never opened the app, and group chats for a hand-off.
+
+Graph is an optional helper. Every public method of GraphGateway is bounded in time and never
+raises: a failure (Graph down, throttled past the bound, a permission missing) is logged without
+personal data and answered with None / False / an empty result, so the caller carries on with the
+imported directory alone. After a failure that says "Graph is unwell" (no connection, a timeout,
+5xx, 429 past the retry bound, no token) calls are skipped for `cooldown` seconds, so a Graph
+outage costs one timeout, not one per question.
+
+Authentication: `azure.identity.aio.ClientSecretCredential` (tenant id, client id, secret) behind
+kiota's AzureIdentityAuthenticationProvider, asking for `https://<graph host>/.default` and sending
+the token only to the Graph host. Tests give any AsyncTokenCredential (the real
+ClientSecretCredential with a loopback transport works) and `base_url` pointing at loopback.
+
+Retries: our own middleware (BoundedRetryHandler) replaces kiota's RetryHandler in the SDK's
+middleware chain. Kiota's handler honours Retry-After but without a cap (up to 180 s) and does not
+retry 502; ours retries 429/502/503/504, honours Retry-After (seconds or an HTTP date), and gives
+up at once when the wait would pass the call's deadline or the gateway's retry budget.
+
+Presence rules (`is_busy`): a mentor is skipped when their availability is Away, BeRightBack,
+Offline or DoNotDisturb (DoNotDisturb covers Presenting, Focusing and UrgentInterruptionsOnly), or
+their activity is InACall, InAConferenceCall or Presenting (in a call), or OutOfOffice or OffWork
+(not at work whatever the availability says). Busy / InAMeeting is *not* skipped: meetings are
+many and long, and the issue asks only for calls. PresenceUnknown or no answer is not skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable, Iterable, NamedTuple
+from urllib.parse import urlparse
+
+import httpx
+from azure.core.credentials_async import AsyncTokenCredential
+from kiota_abstractions.api_error import APIError
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
+from kiota_http.kiota_client_factory import KiotaClientFactory
+from kiota_http.middleware import RetryHandler
+from kiota_http.middleware.middleware import BaseMiddleware
+from msgraph import GraphServiceClient
+from msgraph.generated.app_catalogs.teams_apps.teams_apps_request_builder import TeamsAppsRequestBuilder
+from msgraph.generated.communications.get_presences_by_user_id.get_presences_by_user_id_post_request_body import (
+    GetPresencesByUserIdPostRequestBody,
+)
+from msgraph.generated.models.aad_user_conversation_member import AadUserConversationMember
+from msgraph.generated.models.chat import Chat
+from msgraph.generated.models.chat_type import ChatType
+from msgraph.generated.models.user_scope_teams_app_installation import UserScopeTeamsAppInstallation
+from msgraph.generated.users.item.teamwork.installed_apps.installed_apps_request_builder import (
+    InstalledAppsRequestBuilder,
+)
+from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_request_adapter import options as GRAPH_MIDDLEWARE_OPTIONS
+from msgraph_core.middleware import GraphTelemetryHandler
+from msgraph_core.middleware.options import GraphTelemetryHandlerOption
+
+log = logging.getLogger("digimentor.graph")
+
+DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0"
+PRESENCE_BATCH_SIZE = 650  # getPresencesByUserId accepts at most 650 ids per call
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+TOPIC_LIMIT = 250
+
+AWAY_AVAILABILITIES = frozenset({"away", "berightback", "offline", "donotdisturb"})
+SKIPPED_ACTIVITIES = frozenset({"inacall", "inaconferencecall", "presenting", "outofoffice", "offwork"})
+
+# The monotonic time (loop.time()) by which the current Graph call must be over; the retry
+# middleware runs in the caller's task, so it sees the deadline of the call it belongs to.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("graph_deadline", default=None)
+
+
+class GraphProfile(NamedTuple):
+    department: str | None
+    office_location: str | None
+    display_name: str | None
+    mail: str | None
+
+
+class Presence(NamedTuple):
+    availability: str | None
+    activity: str | None
+
+
+def is_busy(availability: str | None, activity: str | None) -> bool:
+    """True when a mentor should not get an offer now (see the module docstring for the rules)."""
+    return (availability or "").strip().lower() in AWAY_AVAILABILITIES or \
+        (activity or "").strip().lower() in SKIPPED_ACTIVITIES
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None if absent/garbled."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+
+
+class BoundedRetryHandler(BaseMiddleware):
+    """Retries 429/502/503/504, waiting what Retry-After asks (else 0.5 s, 1 s, 2 s ...), while the
+    wait fits both `max_total_wait` and the deadline of the call; otherwise hands back the error
+    response at once, so the caller's bounded timeout is never spent sleeping in vain."""
+
+    def __init__(self, max_retries: int = 3, max_total_wait: float = 10.0, backoff: float = 0.5) -> None:
+        super().__init__()
+        self.max_retries = max_retries
+        self.max_total_wait = max_total_wait
+        self.backoff = backoff
+
+    async def send(self, request: httpx.Request, transport: httpx.AsyncBaseTransport) -> httpx.Response:
+        waited = 0.0
+        attempt = 0
+        while True:
+            response = await super().send(request, transport)
+            if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                return response
+            delay = retry_after_seconds(response.headers.get("Retry-After"))
+            if delay is None:
+                delay = self.backoff * (2 ** attempt)
+            budget = self.max_total_wait - waited
+            deadline = _DEADLINE.get()
+            if deadline is not None:
+                # Leave a little room for the retried request itself.
+                budget = min(budget, deadline - asyncio.get_running_loop().time() - 0.2)
+            if delay > budget:
+                log.info("graph retry skipped: the wait would pass the bound",
+                         extra={"status": response.status_code, "retry_after": delay})
+                return response
+            await response.aclose()
+            await asyncio.sleep(delay)
+            waited += delay
+            attempt += 1
+            request.headers["Retry-Attempt"] = str(attempt)
+
+
+def build_http_client(base_url: str, *, timeout: float = 10.0, max_retries: int = 3,
+                      max_total_wait: float = 10.0, http2: bool = True) -> httpx.AsyncClient:
+    """An httpx client with the SDK's Graph middleware chain, our retry handler in place of kiota's."""
+    client = httpx.AsyncClient(base_url=base_url, http2=http2,
+                               timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
+    middleware: list[BaseMiddleware] = []
+    for ware in KiotaClientFactory.get_default_middleware(GRAPH_MIDDLEWARE_OPTIONS):
+        if isinstance(ware, RetryHandler):
+            ware = BoundedRetryHandler(max_retries=max_retries, max_total_wait=max_total_wait)
+        middleware.append(ware)
+    telemetry = GRAPH_MIDDLEWARE_OPTIONS.get(GraphTelemetryHandlerOption.get_key())
+    middleware.append(GraphTelemetryHandler(options=telemetry) if telemetry else GraphTelemetryHandler())
+    from msgraph_core import GraphClientFactory  # noqa: PLC0415 - only the loader helper is needed here
+
+    return GraphClientFactory.create_with_custom_middleware(middleware, client=client)
+
+
+def graph_scope(base_url: str) -> str:
+    """`https://graph.microsoft.com/.default` for the public cloud, the national host's elsewhere;
+    the public-cloud scope for a loopback test server."""
+    parsed = urlparse(base_url)
+    if parsed.scheme == "https" and parsed.hostname:
+        return f"https://{parsed.hostname}/.default"
+    return "https://graph.microsoft.com/.default"
+
+
+@dataclass
+class _Outcome:
+    ok: bool
+    value: Any = None
+    status: int | None = None  # the HTTP status of an API error; None on success or no answer
+
+
+class GraphGateway:
+    """Every Graph call the bot makes. See the module docstring for the guarantees."""
+
+    def __init__(self, *, credential: AsyncTokenCredential | None = None,
+                 request_adapter: GraphRequestAdapter | None = None,
+                 base_url: str | None = None,
+                 timeout: float = 10.0,
+                 presence_timeout: float = 3.0,
+                 presence_ttl: float = 60.0,
+                 cooldown: float = 30.0,
+                 max_retries: int = 3,
+                 max_retry_wait: float = 10.0,
+                 owns_credential: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._credential = credential
+        self._owns_credential = owns_credential
+        self._http_client: httpx.AsyncClient | None = None
+        if request_adapter is None:
+            if credential is None:
+                raise ValueError("GraphGateway needs a credential or a request adapter")
+            self._http_client = build_http_client(self._base_url, timeout=timeout, max_retries=max_retries,
+                                                  max_total_wait=max_retry_wait)
+            host = urlparse(self._base_url).hostname or ""
+            auth = AzureIdentityAuthenticationProvider(credential, scopes=[graph_scope(self._base_url)],
+                                                       allowed_hosts=[host] if host else [])
+            request_adapter = GraphRequestAdapter(auth, client=self._http_client)
+        # The SDK takes its base URL from the adapter (tests point it at loopback this way).
+        request_adapter.base_url = self._base_url
+        self.request_adapter = request_adapter
+        self.client = GraphServiceClient(request_adapter=request_adapter)
+        self.timeout = timeout
+        self.presence_timeout = presence_timeout
+        self.presence_ttl = presence_ttl
+        self.cooldown = cooldown
+        self._clock = clock
+        self._down_until = 0.0
+        self._presence_cache: dict[str, tuple[float, Presence | None]] = {}
+        self._catalog_ids: dict[str, str] = {}
+        _quiet_library_loggers()
+
+    @classmethod
+    def from_client_secret(cls, tenant_id: str, client_id: str, client_secret: str, *,
+                           base_url: str | None = None, **options: Any) -> "GraphGateway":
+        """The production gateway: app-only credentials of an Entra app registration."""
+        from azure.identity.aio import ClientSecretCredential  # noqa: PLC0415
+
+        credential = ClientSecretCredential(tenant_id, client_id, client_secret)
+        return cls(credential=credential, base_url=base_url, owns_credential=True, **options)
+
+    async def close(self) -> None:
+        if self._http_client is not None:
+            await self._http_client.aclose()
+        if self._owns_credential and self._credential is not None:
+            await self._credential.close()
+
+    @property
+    def available(self) -> bool:
+        """False while calls are skipped after a failure (the cool-down)."""
+        return self._clock() >= self._down_until
+
+    # -- directory -------------------------------------------------------------------------
+    async def user_profile(self, aad_object_id: str) -> GraphProfile | None:
+        """department, officeLocation, displayName and mail of a user; None if unknown or on failure."""
+        if not aad_object_id:
+            return None
+        query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
+            select=["id", "department", "officeLocation", "displayName", "mail"])
+        outcome = await self._call(
+            "user_profile",
+            lambda: self.client.users.by_user_id(aad_object_id).get(RequestConfiguration(query_parameters=query)))
+        user = outcome.value
+        if not outcome.ok or user is None:
+            return None
+        return GraphProfile(_text(user.department), _text(user.office_location), _text(user.display_name),
+                            _text(user.mail))
+
+    # -- presence --------------------------------------------------------------------------
+    async def presences(self, aad_object_ids: Iterable[str]) -> dict[str, Presence]:
+        """Presence of each id Graph answered for (keys lower-case). Ids answered within
+        `presence_ttl` seconds come from the cache; ids of a failed batch are simply missing."""
+        now = self._clock()
+        wanted = list(dict.fromkeys(i.strip().lower() for i in aad_object_ids if i and i.strip()))
+        result: dict[str, Presence] = {}
+        missing: list[str] = []
+        for key in wanted:
+            cached = self._presence_cache.get(key)
+            if cached is not None and now - cached[0] < self.presence_ttl:
+                if cached[1] is not None:
+                    result[key] = cached[1]
+            else:
+                missing.append(key)
+        if not missing:
+            return result
+        batches = [missing[i:i + PRESENCE_BATCH_SIZE] for i in range(0, len(missing), PRESENCE_BATCH_SIZE)]
+        answers = await asyncio.gather(*(self._presence_batch(batch) for batch in batches))
+        if len(self._presence_cache) > 50_000:
+            self._presence_cache = {k: v for k, v in self._presence_cache.items() if now - v[0] < self.presence_ttl}
+        stamp = self._clock()
+        for batch, answer in zip(batches, answers):
+            if answer is None:
+                continue  # failed: not cached, so the next call asks again (after the cool-down)
+            for key in batch:
+                presence = answer.get(key)
+                self._presence_cache[key] = (stamp, presence)
+                if presence is not None:
+                    result[key] = presence
+        return result
+
+    async def _presence_batch(self, ids: list[str]) -> dict[str, Presence] | None:
+        body = GetPresencesByUserIdPostRequestBody(ids=ids)
+        outcome = await self._call("presences", lambda: self.client.communications.get_presences_by_user_id.post(body),
+                                   timeout=self.presence_timeout)
+        if not outcome.ok:
+            return None
+        found: dict[str, Presence] = {}
+        for item in (outcome.value.value if outcome.value is not None else None) or []:
+            if item.id:
+                found[item.id.lower()] = Presence(_text(item.availability), _text(item.activity))
+        return found
+
+    async def busy_ids(self, aad_object_ids: Iterable[str]) -> set[str]:
+        """The ids (lower-case) whose presence says "do not offer now"; empty when Graph is down."""
+        return {key for key, p in (await self.presences(aad_object_ids)).items() if is_busy(*p)}
+
+    # -- reaching a mentor -----------------------------------------------------------------
+    async def install_app_for(self, aad_object_id: str, teams_app_id: str) -> bool:
+        """Installs the app (its app-catalog id) in the user's personal scope. True when installed
+        now or already (409 Conflict); Teams then sends the bot the installation update."""
+        if not aad_object_id or not teams_app_id:
+            return False
+        body = UserScopeTeamsAppInstallation(
+            additional_data={"teamsApp@odata.bind": f"{self._base_url}/appCatalogs/teamsApps/{teams_app_id}"})
+        outcome = await self._call(
+            "install_app",
+            lambda: self.client.users.by_user_id(aad_object_id).teamwork.installed_apps.post(body),
+            accept_statuses=frozenset({409}))
+        return outcome.ok
+
+    async def personal_chat_id(self, aad_object_id: str, teams_app_id: str) -> str | None:
+        """The id of the 1:1 chat between the user and the app ("19:...@unq.gbl.spaces"), which is
+        the bot's conversation id for proactive messages; None if the app is not installed."""
+        if not aad_object_id or not teams_app_id:
+            return None
+        user = self.client.users.by_user_id(aad_object_id)
+        query = InstalledAppsRequestBuilder.InstalledAppsRequestBuilderGetQueryParameters(
+            expand=["teamsApp"], filter=f"teamsApp/id eq '{_odata_literal(teams_app_id)}'")
+
+        async def lookup() -> str | None:
+            installations = await user.teamwork.installed_apps.get(RequestConfiguration(query_parameters=query))
+            for installation in (installations.value if installations else None) or []:
+                if installation.id:
+                    chat = await user.teamwork.installed_apps.by_user_scope_teams_app_installation_id(
+                        installation.id).chat.get()
+                    return chat.id if chat is not None else None
+            return None
+
+        outcome = await self._call("personal_chat", lookup)
+        return outcome.value if outcome.ok else None
+
+    async def ensure_personal_chat(self, aad_object_id: str, teams_app_id: str) -> str | None:
+        """Install if needed, then the personal chat id (None when either step fails)."""
+        if not await self.install_app_for(aad_object_id, teams_app_id):
+            return None
+        return await self.personal_chat_id(aad_object_id, teams_app_id)
+
+    async def catalog_app_id(self, manifest_id: str) -> str | None:
+        """The org app-catalog id of the app whose manifest id is `manifest_id` (cached)."""
+        if manifest_id in self._catalog_ids:
+            return self._catalog_ids[manifest_id]
+        query = TeamsAppsRequestBuilder.TeamsAppsRequestBuilderGetQueryParameters(
+            filter=f"externalId eq '{_odata_literal(manifest_id)}'")
+        outcome = await self._call(
+            "catalog_app_id", lambda: self.client.app_catalogs.teams_apps.get(RequestConfiguration(query_parameters=query)))
+        apps = (outcome.value.value if outcome.ok and outcome.value is not None else None) or []
+        found = next((app.id for app in apps if app.id), None)
+        if found:
+            self._catalog_ids[manifest_id] = found
+        return found
+
+    # -- group chat for a hand-off ---------------------------------------------------------
+    async def create_group_chat(self, member_ids: Iterable[str], topic: str) -> str | None:
+        """A group chat of the given users with `topic` (shortened to TOPIC_LIMIT characters);
+        its id, or None. Needs at least two distinct members."""
+        members = list(dict.fromkeys(m.strip().lower() for m in member_ids if m and m.strip()))
+        if len(members) < 2:
+            return None
+        chat = Chat(
+            chat_type=ChatType.Group,
+            topic=_shorten(topic, TOPIC_LIMIT) or None,
+            members=[AadUserConversationMember(
+                roles=["owner"], additional_data={"user@odata.bind": f"{self._base_url}/users('{member}')"})
+                for member in members],
+        )
+        outcome = await self._call("create_group_chat", lambda: self.client.chats.post(chat))
+        return outcome.value.id if outcome.ok and outcome.value is not None else None
+
+    # -- the one place calls are made ------------------------------------------------------
+    async def _call(self, operation: str, make: Callable[[], Awaitable[Any]], *, timeout: float | None = None,
+                    accept_statuses: frozenset[int] = frozenset()) -> _Outcome:
+        if not self.available:
+            return _Outcome(False)
+        limit = self.timeout if timeout is None else timeout
+        token = _DEADLINE.set(asyncio.get_running_loop().time() + limit)
+        try:
+            async with asyncio.timeout(limit):
+                return _Outcome(True, await make())
+        except APIError as error:
+            status = error.response_status_code
+            if status in accept_statuses:
+                return _Outcome(True, None, status)
+            unwell = status is None or status == 429 or status >= 500
+            self._failed(operation, unwell, status=status, code=_error_code(error), kind=type(error).__name__)
+            return _Outcome(False, None, status)
+        except TimeoutError:
+            self._failed(operation, True, kind="timeout")
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - Graph must never break the caller
+            # Connection refused, TLS, DNS, token endpoint unreachable or refusing: Graph is unusable.
+            self._failed(operation, True, kind=type(error).__name__)
+        finally:
+            _DEADLINE.reset(token)
+        return _Outcome(False)
+
+    def _failed(self, operation: str, unwell: bool, **details: Any) -> None:
+        # Only the operation, status and error class/code: never ids, names or Graph's message text.
+        if unwell:
+            self._down_until = self._clock() + self.cooldown
+        log.warning("graph call failed", extra={"operation": operation, "cooldown": unwell, **details})
+
+
+def _quiet_library_loggers() -> None:
+    """httpx logs every request line at INFO, and Graph URLs carry people's object ids;
+    azure-core/azure-identity log each token request and its headers at INFO."""
+    for name in ("httpx", "httpcore", "azure.core.pipeline.policies.http_logging_policy", "azure.identity"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(getattr(value, "value", value)).strip()
+    return text or None
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _odata_literal(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def _error_code(error: APIError) -> str | None:
+    main = getattr(error, "error", None)
+    code = getattr(main, "code", None)
+    return str(code) if code else None
