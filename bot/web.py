@@ -57,10 +57,15 @@ async def _lifecycle(app: web.Application):
     if settings.migrate_on_start:
         await migrate(database)
     app[HTTP] = aiohttp.ClientSession()
-    app[ENDPOINT] = BotEndpoint(settings, app[HTTP], on_turn_error)
-    messenger = Messenger(app[ENDPOINT], ConversationRepository(database))
-    services = app[SERVICES] = Services.build(settings, database, messenger)
-    app[BOT] = DigimentorBot(services)
+    try:
+        app[ENDPOINT] = BotEndpoint(settings, app[HTTP], on_turn_error)
+        messenger = Messenger(app[ENDPOINT], ConversationRepository(database))
+        services = app[SERVICES] = Services.build(settings, database, messenger)
+        app[BOT] = DigimentorBot(services)
+    except BaseException:
+        await app[HTTP].close()
+        await database.dispose()
+        raise
     background = [
         asyncio.create_task(_every(settings.escalation_poll_seconds, services.handoff.escalate_due, "escalation")),
         asyncio.create_task(_every(3600, _forget_old_deliveries(services), "delivery-claims cleanup")),

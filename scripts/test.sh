@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+scripts/playground.sh install
 
 if [[ -z "${TEST_POSTGRES_URL:-}" ]]; then
   read -r pg_dir pg_port < <(scripts/pg_throwaway.sh start)

@@ -113,7 +113,11 @@ class BotClient:
 
 async def start_bot(settings) -> TestClient:  # noqa: ANN001
     client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
-    await client.start_server()
+    try:
+        await client.start_server()
+    except BaseException:
+        await client.close()
+        raise
     return client
 
 
