@@ -6,6 +6,7 @@ Every problem names the variable, so an admin reading a failed start-up log know
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -43,6 +44,8 @@ class Settings:
     escalation_poll_seconds: float = 5.0
     offer_group_size: int = 3
     public_base_url: str = ""
+    digest_weekday: int = 0
+    digest_time: str = "08:00"
     export_signing_key: str = field(default="", repr=False)
 
     @property
@@ -134,6 +137,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         else:
             problems.append(f"OFFER_GROUP_SIZE: expected a number of mentors from 1 to 20, got {raw_group!r}")
 
+    weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    raw_day = (text("DIGEST_DAY") or "monday").lower()
+    digest_weekday = weekdays.index(raw_day) if raw_day in weekdays else 0
+    if raw_day not in weekdays:
+        problems.append(f"DIGEST_DAY: expected a weekday in English, e.g. monday, got {raw_day!r}")
+    digest_time = text("DIGEST_TIME") or "08:00"
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", digest_time):
+        problems.append(f"DIGEST_TIME: expected HH:MM (Europe/Helsinki), got {digest_time!r}")
+
     public_base_url = (text("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/")
     if not public_base_url.startswith(("https://", "http://")):
         problems.append("PUBLIC_BASE_URL: expected the bot's public address, e.g. https://bot.example.fi")
@@ -168,5 +180,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         escalation_poll_seconds=escalation_poll_seconds,
         offer_group_size=offer_group_size,
         public_base_url=public_base_url,
+        digest_weekday=digest_weekday,
+        digest_time=digest_time,
         export_signing_key=env.get("EXPORT_SIGNING_KEY", "") or app_password,
     )

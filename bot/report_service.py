@@ -82,6 +82,16 @@ class ReportService:
         selection = await self._selection(member, argument, texts)
         if isinstance(selection, Reply):
             return selection
+        return await self._stats_card(selection, texts)
+
+    async def weekly_stats(self, member: Member, week: Period, texts: Texts) -> Reply:
+        """The digest card: last week's figures for everything the coordinator coordinates."""
+        parents = await self._requests.unit_parents()
+        units = None if "admin" in member.roles else subtree(
+            await self._directory.coordinated_units(member.person_id), parents)
+        return await self._stats_card(Selection(week, units, None, parents), texts)
+
+    async def _stats_card(self, selection: Selection, texts: Texts) -> Reply:
         period, units, unit_word, parents = selection
         settings = await self._requests.settings()
         common = dict(offer_timeout=settings.offer_timeout, default_allowance=settings.mentor_weekly_minutes)
@@ -136,12 +146,14 @@ class ReportService:
         return Reply(card=faq_form_card(Texts(question.language), language=question.language,
                                         question=question.text))
 
-    async def my_hours(self, member: Member, texts: Texts) -> Reply:
+    async def my_hours(self, member: Member, texts: Texts, week: Period | None = None) -> Reply:
+        """This week so far (or the given week, for the digest) and its month, against the allowance."""
         now = self.clock()
         settings = await self._requests.settings()
         allowance = await self._allowance(member, settings.mentor_weekly_minutes)
-        month = parse_period("month", now)
-        week = await self._stats.minutes_of(member.person_id, week_start(now), now)
+        week_start_at, week_end_at = (week.start, week.end) if week else (week_start(now), now)
+        month = parse_period("month", week_start_at)
+        week = await self._stats.minutes_of(member.person_id, week_start_at, week_end_at)
         month_minutes = await self._stats.minutes_of(member.person_id, month.start, month.end)
         return Reply(card=hours_card(texts, week=week, month=month_minutes, weekly_allowance=allowance,
                                      month_allowance=round(allowance * month.weeks)))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 
 from bot.action_handlers import ActionRouter, build_router
 from bot.config import Settings
 from bot.domain.language_detection import LanguageDetector
-from bot.faq_service import FaqService
+from bot.digest_service import DigestService
 from bot.export_links import LinkSigner, key_from
 from bot.export_service import ExportService
+from bot.faq_service import FaqService
 from bot.handoff_service import HandoffService
 from bot.mentor_admin_service import MentorAdminService
 from bot.messenger import Messenger
@@ -18,6 +20,7 @@ from storage.activity_claims import ActivityClaims
 from storage.bot_state import SqlStorage
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database
+from storage.digest_repository import DigestRepository
 from storage.directory_repository import DirectoryRepository
 from storage.export_repository import ExportRepository
 from storage.mentor_repository import MentorRepository
@@ -42,6 +45,7 @@ class Services:
     mentors: MentorRepository
     reports: ReportService
     exports: ExportService
+    digests: DigestService
     mentor_admin: MentorAdminService
     actions: ActionRouter
 
@@ -70,6 +74,8 @@ class Services:
             mentors=mentors,
             reports=reports,
             exports=ExportService(ExportRepository(database), signer),
+            digests=DigestService(DigestRepository(database), directory, reports, messenger,
+                                  weekday=settings.digest_weekday, at=time.fromisoformat(settings.digest_time)),
             mentor_admin=mentor_admin,
             actions=build_router(faq, handoff, reports, mentor_admin),
         )

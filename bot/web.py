@@ -69,6 +69,7 @@ async def _lifecycle(app: web.Application):
     background = [
         asyncio.create_task(_every(settings.escalation_poll_seconds, services.handoff.escalate_due, "escalation")),
         asyncio.create_task(_every(3600, _forget_old_deliveries(services), "delivery-claims cleanup")),
+        asyncio.create_task(_every(60, services.digests.send_due, "weekly digest")),
     ]
     # Start-up objects live as long as the process: keep them out of every later collection,
     # whose full passes otherwise pause all turns.

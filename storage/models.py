@@ -303,6 +303,17 @@ class AuditLog(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
+class DigestSent(Base):
+    """One row per recipient and week: the claim that makes the weekly digest go out once."""
+
+    __tablename__ = "digests_sent"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # e.g. 2026-W48
+    kind: Mapped[str] = mapped_column(String(20))  # coordinator | mentor
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
 class BotStateItem(Base):
     """botbuilder conversation and dialog state, shared by every replica."""
 
