@@ -288,7 +288,7 @@ class Feedback(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), unique=True)
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
-    given_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
 

@@ -69,18 +69,15 @@ class StatsRepository:
             func.coalesce(func.sum(case((escalated, 1), else_=0)), 0),
         ).where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id))
 
-        first_accept = (
-            select(RequestEvent.request_id, func.min(RequestEvent.at).label("accepted_at"))
-            .where(RequestEvent.kind == "accept")
-            .group_by(RequestEvent.request_id)
-            .subquery()
-        )
+        # The first accept of each request created in the period, found through the
+        # (request_id, kind) index rather than by grouping every accept ever recorded.
         durations = (
-            select(cast(self._seconds_between(first_accept.c.accepted_at, HelpRequest.created_at), Float)
+            select(cast(self._seconds_between(func.min(RequestEvent.at), HelpRequest.created_at), Float)
                    .label("seconds"))
             .select_from(HelpRequest)
-            .join(first_accept, first_accept.c.request_id == HelpRequest.id)
+            .join(RequestEvent, and_(RequestEvent.request_id == HelpRequest.id, RequestEvent.kind == "accept"))
             .where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id))
+            .group_by(HelpRequest.id, HelpRequest.created_at)
             .subquery()
         )
         ranked = select(
