@@ -13,6 +13,11 @@ kiota's AzureIdentityAuthenticationProvider, asking for `https://<graph host>/.d
 the token only to the Graph host. Tests give any AsyncTokenCredential (the real
 ClientSecretCredential with a loopback transport works) and `base_url` pointing at loopback.
 
+Requests are built by the SDK's request builders and sent through its request adapter (URL
+templates, query options, body serialisation, auth, middleware, ODataError on failure), but answers
+are read as plain JSON: the SDK's typed models cost ~3 ms of CPU per Graph entity (and ~1 s on first
+use), which for 650 presences would stall the event loop for seconds. See `_send_json`.
+
 Retries: our own middleware (BoundedRetryHandler) replaces kiota's RetryHandler in the SDK's
 middleware chain. Kiota's handler honours Retry-After but without a cap (up to 180 s) and does not
 retry 502; ours retries 429/502/503/504, honours Retry-After (seconds or an HTTP date), and gives
@@ -29,18 +34,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Iterable, NamedTuple
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import httpx
 from azure.core.credentials_async import AsyncTokenCredential
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.request_information import RequestInformation
 from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
 from kiota_http.kiota_client_factory import KiotaClientFactory
 from kiota_http.middleware import RetryHandler
@@ -53,6 +60,7 @@ from msgraph.generated.communications.get_presences_by_user_id.get_presences_by_
 from msgraph.generated.models.aad_user_conversation_member import AadUserConversationMember
 from msgraph.generated.models.chat import Chat
 from msgraph.generated.models.chat_type import ChatType
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.user_scope_teams_app_installation import UserScopeTeamsAppInstallation
 from msgraph.generated.users.item.teamwork.installed_apps.installed_apps_request_builder import (
     InstalledAppsRequestBuilder,
@@ -60,6 +68,7 @@ from msgraph.generated.users.item.teamwork.installed_apps.installed_apps_request
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_request_adapter import options as GRAPH_MIDDLEWARE_OPTIONS
+from msgraph_core import GraphClientFactory
 from msgraph_core.middleware import GraphTelemetryHandler
 from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 
@@ -72,6 +81,8 @@ TOPIC_LIMIT = 250
 
 AWAY_AVAILABILITIES = frozenset({"away", "berightback", "offline", "donotdisturb"})
 SKIPPED_ACTIVITIES = frozenset({"inacall", "inaconferencecall", "presenting", "outofoffice", "offwork"})
+
+_ERRORS = {"XXX": ODataError}  # what the generated request builders map every error status to
 
 # The monotonic time (loop.time()) by which the current Graph call must be over; the retry
 # middleware runs in the caller's task, so it sees the deadline of the call it belongs to.
@@ -163,9 +174,13 @@ def build_http_client(base_url: str, *, timeout: float = 10.0, max_retries: int 
         middleware.append(ware)
     telemetry = GRAPH_MIDDLEWARE_OPTIONS.get(GraphTelemetryHandlerOption.get_key())
     middleware.append(GraphTelemetryHandler(options=telemetry) if telemetry else GraphTelemetryHandler())
-    from msgraph_core import GraphClientFactory  # noqa: PLC0415 - only the loader helper is needed here
-
     return GraphClientFactory.create_with_custom_middleware(middleware, client=client)
+
+
+def chat_web_url(chat_id: str, tenant_id: str | None = None) -> str:
+    """The Teams link that opens a chat, in the form of Graph's own `chat.webUrl`."""
+    link = f"https://teams.microsoft.com/l/chat/{quote(chat_id, safe='')}/0"
+    return f"{link}?tenantId={quote(tenant_id, safe='')}" if tenant_id else link
 
 
 def graph_scope(base_url: str) -> str:
@@ -252,14 +267,13 @@ class GraphGateway:
             return None
         query = UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
             select=["id", "department", "officeLocation", "displayName", "mail"])
-        outcome = await self._call(
-            "user_profile",
-            lambda: self.client.users.by_user_id(aad_object_id).get(RequestConfiguration(query_parameters=query)))
+        outcome = await self._request("user_profile", lambda: self.client.users.by_user_id(
+            aad_object_id).to_get_request_information(RequestConfiguration(query_parameters=query)))
         user = outcome.value
-        if not outcome.ok or user is None:
+        if not outcome.ok or not isinstance(user, dict):
             return None
-        return GraphProfile(_text(user.department), _text(user.office_location), _text(user.display_name),
-                            _text(user.mail))
+        return GraphProfile(_text(user.get("department")), _text(user.get("officeLocation")),
+                            _text(user.get("displayName")), _text(user.get("mail")))
 
     # -- presence --------------------------------------------------------------------------
     async def presences(self, aad_object_ids: Iterable[str]) -> dict[str, Presence]:
@@ -295,14 +309,15 @@ class GraphGateway:
 
     async def _presence_batch(self, ids: list[str]) -> dict[str, Presence] | None:
         body = GetPresencesByUserIdPostRequestBody(ids=ids)
-        outcome = await self._call("presences", lambda: self.client.communications.get_presences_by_user_id.post(body),
-                                   timeout=self.presence_timeout)
+        outcome = await self._request(
+            "presences", lambda: self.client.communications.get_presences_by_user_id.to_post_request_information(body),
+            timeout=self.presence_timeout)
         if not outcome.ok:
             return None
         found: dict[str, Presence] = {}
-        for item in (outcome.value.value if outcome.value is not None else None) or []:
-            if item.id:
-                found[item.id.lower()] = Presence(_text(item.availability), _text(item.activity))
+        for item in _values(outcome.value):
+            if item.get("id"):
+                found[str(item["id"]).lower()] = Presence(_text(item.get("availability")), _text(item.get("activity")))
         return found
 
     async def busy_ids(self, aad_object_ids: Iterable[str]) -> set[str]:
@@ -317,9 +332,10 @@ class GraphGateway:
             return False
         body = UserScopeTeamsAppInstallation(
             additional_data={"teamsApp@odata.bind": f"{self._base_url}/appCatalogs/teamsApps/{teams_app_id}"})
-        outcome = await self._call(
+        outcome = await self._request(
             "install_app",
-            lambda: self.client.users.by_user_id(aad_object_id).teamwork.installed_apps.post(body),
+            lambda: self.client.users.by_user_id(aad_object_id).teamwork.installed_apps
+            .to_post_request_information(body),
             accept_statuses=frozenset({409}))
         return outcome.ok
 
@@ -328,17 +344,18 @@ class GraphGateway:
         the bot's conversation id for proactive messages; None if the app is not installed."""
         if not aad_object_id or not teams_app_id:
             return None
-        user = self.client.users.by_user_id(aad_object_id)
         query = InstalledAppsRequestBuilder.InstalledAppsRequestBuilderGetQueryParameters(
             expand=["teamsApp"], filter=f"teamsApp/id eq '{_odata_literal(teams_app_id)}'")
 
         async def lookup() -> str | None:
-            installations = await user.teamwork.installed_apps.get(RequestConfiguration(query_parameters=query))
-            for installation in (installations.value if installations else None) or []:
-                if installation.id:
-                    chat = await user.teamwork.installed_apps.by_user_scope_teams_app_installation_id(
-                        installation.id).chat.get()
-                    return chat.id if chat is not None else None
+            user = self.client.users.by_user_id(aad_object_id)
+            installations = await self._send_json(
+                user.teamwork.installed_apps.to_get_request_information(RequestConfiguration(query_parameters=query)))
+            for installation in _values(installations):
+                if installation.get("id"):
+                    chat = await self._send_json(user.teamwork.installed_apps.by_user_scope_teams_app_installation_id(
+                        str(installation["id"])).chat.to_get_request_information())
+                    return _text(chat.get("id")) if isinstance(chat, dict) else None
             return None
 
         outcome = await self._call("personal_chat", lookup)
@@ -356,10 +373,10 @@ class GraphGateway:
             return self._catalog_ids[manifest_id]
         query = TeamsAppsRequestBuilder.TeamsAppsRequestBuilderGetQueryParameters(
             filter=f"externalId eq '{_odata_literal(manifest_id)}'")
-        outcome = await self._call(
-            "catalog_app_id", lambda: self.client.app_catalogs.teams_apps.get(RequestConfiguration(query_parameters=query)))
-        apps = (outcome.value.value if outcome.ok and outcome.value is not None else None) or []
-        found = next((app.id for app in apps if app.id), None)
+        outcome = await self._request("catalog_app_id", lambda: self.client.app_catalogs.teams_apps
+                                      .to_get_request_information(RequestConfiguration(query_parameters=query)))
+        found = next((_text(app.get("id")) for app in _values(outcome.value if outcome.ok else None) if app.get("id")),
+                     None)
         if found:
             self._catalog_ids[manifest_id] = found
         return found
@@ -378,10 +395,24 @@ class GraphGateway:
                 roles=["owner"], additional_data={"user@odata.bind": f"{self._base_url}/users('{member}')"})
                 for member in members],
         )
-        outcome = await self._call("create_group_chat", lambda: self.client.chats.post(chat))
-        return outcome.value.id if outcome.ok and outcome.value is not None else None
+        outcome = await self._request("create_group_chat", lambda: self.client.chats.to_post_request_information(chat))
+        return _text(outcome.value.get("id")) if outcome.ok and isinstance(outcome.value, dict) else None
 
     # -- the one place calls are made ------------------------------------------------------
+    async def _request(self, operation: str, build: Callable[[], RequestInformation], **options: Any) -> _Outcome:
+        """One Graph request built by the SDK's request builders (built inside the guard too)."""
+        return await self._call(operation, lambda: self._send_json(build()), **options)
+
+    async def _send_json(self, info: RequestInformation) -> Any:
+        """Sends a request the SDK built (URL template, query, serialised body, auth, middleware)
+        and returns the JSON answer as plain data; a Graph error raises the SDK's ODataError.
+
+        The SDK's typed models are not used for answers: `Entity.get_field_deserializers` runs
+        ~1,200 import statements per object (3 ms each, and ~1 s to import them all on first use),
+        so 650 presences would block the event loop for seconds."""
+        raw = await self.request_adapter.send_primitive_async(info, "bytes", _ERRORS)
+        return json.loads(raw) if raw else None
+
     async def _call(self, operation: str, make: Callable[[], Awaitable[Any]], *, timeout: float | None = None,
                     accept_statuses: frozenset[int] = frozenset()) -> _Outcome:
         if not self.available:
@@ -395,7 +426,8 @@ class GraphGateway:
             status = error.response_status_code
             if status in accept_statuses:
                 return _Outcome(True, None, status)
-            unwell = status is None or status == 429 or status >= 500
+            # 401: our token is refused, so every call would fail alike; 403/404 concern one call.
+            unwell = status is None or status in (401, 429) or status >= 500
             self._failed(operation, unwell, status=status, code=_error_code(error), kind=type(error).__name__)
             return _Outcome(False, None, status)
         except TimeoutError:
@@ -413,7 +445,8 @@ class GraphGateway:
         # Only the operation, status and error class/code: never ids, names or Graph's message text.
         if unwell:
             self._down_until = self._clock() + self.cooldown
-        log.warning("graph call failed", extra={"operation": operation, "cooldown": unwell, **details})
+        level = logging.INFO if details.get("status") == 404 else logging.WARNING  # 404: e.g. a guest user
+        log.log(level, "graph call failed", extra={"operation": operation, "cooldown": unwell, **details})
 
 
 def _quiet_library_loggers() -> None:
@@ -423,6 +456,12 @@ def _quiet_library_loggers() -> None:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() < logging.WARNING:
             logger.setLevel(logging.WARNING)
+
+
+def _values(answer: Any) -> list[dict]:
+    """The `value` array of a Graph collection answer, dicts only."""
+    items = answer.get("value") if isinstance(answer, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def _text(value: Any) -> str | None:
