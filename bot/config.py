@@ -45,12 +45,23 @@ class Settings:
     offer_group_size: int = 3
     public_base_url: str = ""
     digest_weekday: int = 0
+    graph_tenant_id: str = ""
+    graph_client_id: str = ""
+    graph_client_secret: str = field(default="", repr=False)
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    # The app's id in the Teams app catalog, to install it for mentors; empty = looked up by manifest id.
+    teams_app_id: str = ""
+    graph_group_chats: bool = False
     digest_time: str = "08:00"
     export_signing_key: str = field(default="", repr=False)
 
     @property
     def auth_enabled(self) -> bool:
         return bool(self.app_id)
+
+    @property
+    def graph_enabled(self) -> bool:
+        return bool(self.graph_tenant_id and self.graph_client_id and self.graph_client_secret)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -146,6 +157,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", digest_time):
         problems.append(f"DIGEST_TIME: expected HH:MM (Europe/Helsinki), got {digest_time!r}")
 
+    graph = {"GRAPH_TENANT_ID": text("GRAPH_TENANT_ID"), "GRAPH_CLIENT_ID": text("GRAPH_CLIENT_ID"),
+             "GRAPH_CLIENT_SECRET": env.get("GRAPH_CLIENT_SECRET", "")}
+    if any(graph.values()):
+        for name, value in graph.items():
+            if not value:
+                problems.append(f"{name}: required when any of GRAPH_TENANT_ID, GRAPH_CLIENT_ID, "
+                                "GRAPH_CLIENT_SECRET is set")
+    graph_base_url = (text("GRAPH_BASE_URL") or "https://graph.microsoft.com/v1.0").rstrip("/")
+    graph_group_chats = False
+    raw_group_chats = text("GRAPH_GROUP_CHATS")
+    if raw_group_chats:
+        parsed = _flag(raw_group_chats)
+        if parsed is None:
+            problems.append(f"GRAPH_GROUP_CHATS: expected true or false, got {raw_group_chats!r}")
+        graph_group_chats = bool(parsed)
+
     public_base_url = (text("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/")
     if not public_base_url.startswith(("https://", "http://")):
         problems.append("PUBLIC_BASE_URL: expected the bot's public address, e.g. https://bot.example.fi")
@@ -156,6 +183,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for name, value in (
         ("BOT_OPENID_METADATA_URL", openid_metadata_url),
         ("BOT_LOGIN_URL", login_url),
+        ("GRAPH_BASE_URL", graph_base_url),
     ):
         if not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             problems.append(f"{name}: expected an https:// address (http only on loopback)")
@@ -181,6 +209,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         offer_group_size=offer_group_size,
         public_base_url=public_base_url,
         digest_weekday=digest_weekday,
+        graph_tenant_id=graph["GRAPH_TENANT_ID"],
+        graph_client_id=graph["GRAPH_CLIENT_ID"],
+        graph_client_secret=graph["GRAPH_CLIENT_SECRET"],
+        graph_base_url=graph_base_url,
+        teams_app_id=text("TEAMS_APP_ID"),
+        graph_group_chats=graph_group_chats,
         digest_time=digest_time,
         export_signing_key=env.get("EXPORT_SIGNING_KEY", "") or app_password,
     )

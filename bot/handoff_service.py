@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
 from bot.domain.help_requests import Action, InvalidTransition, State
 from bot.domain.mentor_choice import WorkingHours, choose_mentors, unit_tiers, week_start
 from bot.domain.people import Member
+from bot.graph import GraphGateway
 from bot.i18n import Texts
 from bot.messenger import Delivery, DeliveryFailed, Messenger
 from cards import requests as request_cards
@@ -45,6 +46,12 @@ class HandoffService:
         self._faq_titles = faq_titles
         # The time the rules see (working hours, timers); tests set a fixed clock here.
         self.clock: Callable[[], datetime] = utcnow
+        # Microsoft Graph when configured: presence filters mentors, and the app is installed
+        # for mentors who have never opened it. None means the directory alone.
+        self.graph: GraphGateway | None = None
+        self.teams_app_id = ""
+        self._manifest_id = ""
+        self._installs_tried: set[str] = set()
         self._requests = requests
         self._questions = questions
         self._messenger = messenger
@@ -85,6 +92,7 @@ class HandoffService:
             offered = {offer.mentor_id for offer in await self._requests.offers(request.id)}
             exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
             candidates = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
+            candidates = await self._with_presence(candidates, tiers[tier], exclude)
             chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
@@ -98,6 +106,33 @@ class HandoffService:
             if not await self._requests.widen(request.id, tier, None):
                 return  # someone else moved the request on meanwhile
             tier += 1
+
+    def connect_graph(self, graph: GraphGateway, *, teams_app_id: str = "", manifest_id: str = "") -> None:
+        self.graph, self.teams_app_id, self._manifest_id = graph, teams_app_id, manifest_id
+
+    async def _with_presence(self, candidates: list, tier_units, exclude: set[int]) -> list:  # noqa: ANN001
+        """Marks mentors busy by their Teams presence, and asks Graph to install the app for
+        mentors the bot cannot reach yet (they can be offered from the next round). Graph being
+        slow or down costs a bounded wait and changes nothing."""
+        if self.graph is None:
+            return candidates
+        pool = [c for c in candidates if c.aad_object_id and c.person_id not in exclude
+                and (tier_units is None or c.unit_id in tier_units)]
+        for candidate in pool:
+            if not candidate.has_conversation and candidate.aad_object_id not in self._installs_tried:
+                self._installs_tried.add(candidate.aad_object_id)
+                asyncio.create_task(self._install_for(candidate.aad_object_id))
+        busy = await self.graph.busy_ids([c.aad_object_id for c in pool])
+        if not busy:
+            return candidates
+        return [replace(c, busy=True) if c.aad_object_id.lower() in busy else c for c in candidates]
+
+    async def _install_for(self, aad_object_id: str) -> None:
+        app_id = self.teams_app_id
+        if not app_id and self._manifest_id:
+            app_id = await self.graph.catalog_app_id(self._manifest_id) or ""
+        if app_id:
+            await self.graph.install_app_for(aad_object_id, app_id)
 
     async def _send_offers(self, request: RequestRecord, tier: int, chosen) -> int:  # noqa: ANN001
         added = await self._requests.add_offers(request.id, tier, [c.person_id for c in chosen])

@@ -12,6 +12,7 @@ from bot.digest_service import DigestService
 from bot.export_links import LinkSigner, key_from
 from bot.export_service import ExportService
 from bot.faq_service import FaqService
+from bot.graph import GraphGateway
 from bot.handoff_service import HandoffService
 from bot.mentor_admin_service import MentorAdminService
 from bot.messenger import Messenger
@@ -61,6 +62,11 @@ class Services:
         mentor_admin = MentorAdminService(mentors, requests, directory, on_change=directory.forget)
         handoff = HandoffService(requests, mentors, questions, messenger, faq.titles,
                                  group_size=settings.offer_group_size)
+        if settings.graph_enabled:
+            graph = GraphGateway.from_client_secret(settings.graph_tenant_id, settings.graph_client_id,
+                                                    settings.graph_client_secret, base_url=settings.graph_base_url)
+            # The package uses the bot's app id as the manifest id (bot/teams_package.py).
+            handoff.connect_graph(graph, teams_app_id=settings.teams_app_id, manifest_id=settings.app_id)
         return cls(
             settings=settings,
             database=database,

@@ -80,6 +80,8 @@ async def _lifecycle(app: web.Application):
     for task in background:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
+    if services.handoff.graph is not None:
+        await services.handoff.graph.close()
     await app[ENDPOINT].close()
     await app[HTTP].close()
     await database.dispose()

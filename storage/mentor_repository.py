@@ -82,6 +82,7 @@ class MentorRepository:
                 has_conversation=bool(reachable_chat),
                 open_requests=int(open_count),
                 recent_requests=int(recent_count),
+                aad_object_id=person.aad_object_id,
             )
             for person, profile, minutes, open_count, recent_count, reachable_chat in rows
         ]

@@ -376,3 +376,54 @@ async def test_my_requests_lists_accepted_and_waiting_work_with_buttons(office):
     not_mine = await office.click(VILLE, "openRequest", {"request_id": first})
     assert not_mine["value"] == "Toinen digimentori hoitaa tämän kysymyksen, joten en tehnyt muutoksia."
     assert second != first
+
+
+@pytest.fixture
+async def graph_office(office):
+    from tests.fakes.graph_server import LoopbackGraph, loopback_credential
+
+    from bot.graph import GraphGateway
+
+    graph = await LoopbackGraph().start()
+    for person in PEOPLE:
+        graph.add_user(person, display_name=PEOPLE[person], presence=("Available", "Available"))
+    gateway = GraphGateway(credential=loopback_credential(graph), base_url=graph.base_url, owns_credential=True,
+                           timeout=3.0, presence_timeout=2.0, max_retry_wait=1.0, cooldown=30.0)
+    office.services.handoff.connect_graph(gateway, teams_app_id="a1b2c3d4-0000-4000-8000-000000000001")
+    yield office, graph
+    await gateway.close()
+    await graph.close()
+
+
+async def test_presence_skips_a_mentor_in_a_call(graph_office):
+    office, graph = graph_office
+    graph.presence[PEKKA] = ("Busy", "InACall")
+    await office.ask_a_mentor()
+    assert office.cards(PEKKA) == [] and len(office.cards(VILLE)) == 1
+
+
+async def test_graph_down_does_not_block_the_hand_off(graph_office):
+    office, graph = graph_office
+    await graph.close()
+    await office.ask_a_mentor()
+    assert len(office.cards(PEKKA)) == 1 and len(office.cards(VILLE)) == 1
+
+
+async def test_graph_installs_the_app_for_a_mentor_the_bot_cannot_reach_yet(graph_office):
+    from sqlalchemy import delete
+
+    from storage.models import ConversationReference
+
+    office, graph = graph_office
+    database = Database(office.database_url)
+    async with database.transaction() as session:
+        await session.execute(delete(ConversationReference).where(ConversationReference.aad_object_id == VILLE))
+    await database.dispose()
+    await office.ask_a_mentor()
+    for _ in range(50):
+        if graph.graph_requests("POST", f"/users/{VILLE}/teamwork/installedApps"):
+            break
+        await asyncio.sleep(0.05)
+    [install] = graph.graph_requests("POST", f"/users/{VILLE}/teamwork/installedApps")
+    assert install.body["teamsApp@odata.bind"].endswith("/appCatalogs/teamsApps/a1b2c3d4-0000-4000-8000-000000000001")
+    assert office.cards(VILLE) == [] and len(office.cards(PEKKA)) == 1

@@ -45,6 +45,8 @@ class MentorCandidate:
     has_conversation: bool
     open_requests: int
     recent_requests: int  # accepted in the last 7 days
+    aad_object_id: str = ""
+    busy: bool = False  # Teams presence says away, offline, do not disturb or in a call
 
 
 def week_start(moment: datetime) -> datetime:
@@ -58,6 +60,8 @@ def ineligibility(candidate: MentorCandidate, *, language: str, now: datetime, h
     """Why this mentor cannot get an offer now, or None when they can."""
     if candidate.status == "away" and (candidate.away_until is None or candidate.away_until > now):
         return "away"
+    if candidate.busy:
+        return "busy"
     if not hours.contains(now):
         return "outside_hours"
     if candidate.minutes_this_week >= candidate.weekly_allowance:
