@@ -7,9 +7,12 @@ keeps the rates Teams allows (DESIGN.md, "Teams limits"):
 Each conversation and each tenant has a sliding-window log of its recent grants. A caller is let
 through when both its conversation and its tenant have room in every window, so that no window
 of the configured length ever holds more grants than allowed (a token bucket would let through
-a burst plus the refill, up to twice the rate in one second). Each window is lengthened by a
-small margin, because Teams counts arrivals, and the time between a grant here and the arrival
-there varies.
+a burst plus the refill, up to twice the rate in one second). Teams counts arrivals, not our
+grants, and the time from one to the other varies; two measures keep that variation from
+breaking a limit:
+- grants are paced: at most one per `seconds / count` for each rate, so that a window's worth of
+  requests does not leave in one burst, queue up in this process and arrive spread unevenly;
+- every window is lengthened by a margin (100 ms by default), the variation it absorbs.
 
 Nothing is dropped: callers wait. A proactive send has no person waiting on an HTTP answer, so
 arriving a little later beats exceeding the limit (a 429 and a retry) or losing the message.
@@ -51,7 +54,7 @@ class Rate:
 TEAMS_PER_CONVERSATION: tuple[Rate, ...] = (Rate(7, 1.0),)
 TEAMS_PER_TENANT: tuple[Rate, ...] = (Rate(50, 1.0),)
 # Added to every window: covers the spread in time between a grant here and the arrival at Teams.
-DEFAULT_MARGIN = 0.05
+DEFAULT_MARGIN = 0.1
 
 
 class OutboundQueueTimeout(Exception):
@@ -67,17 +70,20 @@ class OutboundQueueTimeout(Exception):
 class _Window:
     """The recent grants of one conversation or tenant, against one or more rates."""
 
-    __slots__ = ("_rates", "_margin", "_grants", "_held_until")
+    __slots__ = ("_rates", "_margin", "_spacing", "_grants", "_held_until")
 
-    def __init__(self, rates: tuple[Rate, ...], margin: float) -> None:
+    def __init__(self, rates: tuple[Rate, ...], margin: float, pace: bool) -> None:
         self._rates = rates
         self._margin = margin
+        self._spacing = max(rate.seconds / rate.count for rate in rates) if pace else 0.0
         self._grants: deque[float] = deque(maxlen=max(rate.count for rate in rates))
         self._held_until = float("-inf")
 
     def opens_at(self) -> float:
         """The earliest time at which one more grant keeps every rate."""
         opens = self._held_until
+        if self._grants:
+            opens = max(opens, self._grants[-1] + self._spacing)
         for rate in self._rates:
             if len(self._grants) >= rate.count:
                 # The grant `count` back must have left the window.
@@ -114,6 +120,7 @@ class OutboundQueue:
         per_conversation: Iterable[Rate] = TEAMS_PER_CONVERSATION,
         per_tenant: Iterable[Rate] = TEAMS_PER_TENANT,
         margin: float = DEFAULT_MARGIN,
+        pace: bool = True,
         max_wait: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -122,6 +129,7 @@ class OutboundQueue:
         if not self._per_conversation or not self._per_tenant:
             raise ValueError("both per-conversation and per-tenant rates are needed")
         self._margin = margin
+        self._pace = pace
         self.max_wait = max_wait
         self._clock = clock
         self._tenants: dict[str, _Tenant] = {}
@@ -162,14 +170,14 @@ class OutboundQueue:
     def _tenant(self, key: str) -> _Tenant:
         tenant = self._tenants.get(key)
         if tenant is None:
-            tenant = self._tenants[key] = _Tenant(_Window(self._per_tenant, self._margin))
+            tenant = self._tenants[key] = _Tenant(_Window(self._per_tenant, self._margin, self._pace))
         return tenant
 
     def _conversation(self, tenant_key: str, conversation_id: str) -> _Window:
         key = (tenant_key, conversation_id)
         window = self._conversations.get(key)
         if window is None:
-            window = self._conversations[key] = _Window(self._per_conversation, self._margin)
+            window = self._conversations[key] = _Window(self._per_conversation, self._margin, self._pace)
         return window
 
     def _pump(self, tenant_key: str) -> None:

@@ -67,6 +67,7 @@ class Services:
                                                     settings.graph_client_secret, base_url=settings.graph_base_url)
             # The package uses the bot's app id as the manifest id (bot/teams_package.py).
             handoff.connect_graph(graph, teams_app_id=settings.teams_app_id, manifest_id=settings.app_id)
+            directory.graph = graph
         return cls(
             settings=settings,
             database=database,

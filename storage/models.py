@@ -78,6 +78,8 @@ class Organization(Base):
     offer_timeout_minutes: Mapped[float] = mapped_column(Float, default=10.0)
     working_hours_start: Mapped[str] = mapped_column(String(5), default="08:00")
     working_hours_end: Mapped[str] = mapped_column(String(5), default="16:00")
+    # Rules that place people found through Microsoft Graph (bot.domain.department_mapping).
+    department_rules: Mapped[list] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -100,6 +102,8 @@ class Person(Base):
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
     languages: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "import": from the organisation file; "graph": placed by department rules.
+    source: Mapped[str] = mapped_column(String(10), default="import")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
+from bot.domain.department_mapping import rules_to_dicts
 from bot.domain.org_file import OrganizationFile, units_in_parent_order
 from storage.db import Database
 from storage.models import CoordinatorScope, MentorProfile, Organization, Person, PersonRole, Unit, utcnow
@@ -44,6 +45,7 @@ async def _apply_settings(session, plan: OrganizationFile, summary: ImportSummar
         "offer_timeout_minutes": float(settings.offer_timeout_minutes),
         "working_hours_start": settings.working_hours_start,
         "working_hours_end": settings.working_hours_end,
+        "department_rules": rules_to_dicts([rule.to_rule() for rule in plan.graph.department_rules]),
     }
     row = await session.get(Organization, 1)
     if row is None:
@@ -96,6 +98,7 @@ async def _apply_people(session, plan: OrganizationFile, summary: ImportSummary)
             "unit_id": spec.unit,
             "languages": list(spec.languages),
             "active": True,
+            "source": "import",
         }
         changed = False
         is_new = person is None
@@ -131,7 +134,8 @@ async def _apply_people(session, plan: OrganizationFile, summary: ImportSummary)
             summary.updated["people"] += 1
 
     for aad_object_id, person in people.items():
-        if aad_object_id not in in_file and person.active:
+        # People placed through Graph are not in the file by design; an import leaves them be.
+        if aad_object_id not in in_file and person.active and person.source != "graph":
             person.active = False
             person.updated_at = utcnow()
             summary.deactivated["people"] += 1

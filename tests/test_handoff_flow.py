@@ -81,7 +81,7 @@ class Office:
 
     async def click(self, person: str, verb: str, data: dict) -> dict:
         response = await self.bot.post(card_click(verb, data, service_url=self.connector.url, user=person,
-                                                  name=PEOPLE[person]))
+                                                  name=PEOPLE.get(person, "Testi Henkilö")))
         assert response.status == 200, await response.text()
         return await response.json()
 
@@ -427,3 +427,29 @@ async def test_graph_installs_the_app_for_a_mentor_the_bot_cannot_reach_yet(grap
     [install] = graph.graph_requests("POST", f"/users/{VILLE}/teamwork/installedApps")
     assert install.body["teamsApp@odata.bind"].endswith("/appCatalogs/teamsApps/a1b2c3d4-0000-4000-8000-000000000001")
     assert office.cards(VILLE) == [] and len(office.cards(PEKKA)) == 1
+
+
+async def test_a_newcomer_is_placed_in_a_unit_from_their_graph_department(graph_office, database_url):
+    from bot.domain.org_file import parse_organization_file
+    from storage.organization_repository import import_organization
+
+    office, graph = graph_office
+    rules = ORG + '''graph:
+  department_rules:
+    - {department_pattern: "^Osasto 3", unit: ward-3}
+'''
+    database = Database(database_url)
+    await import_organization(database, parse_organization_file(rules))
+    newcomer = "00000000-0000-0000-0000-0000000000e1"
+    graph.add_user(newcomer, display_name="Noora Uusi", department="Osasto 3 (sisätaudit)",
+                   presence=("Available", "Available"))
+    office.services.directory.graph = office.services.handoff.graph
+    await office.bot.post(installation(service_url=office.connector.url, user=newcomer, name="Noora Uusi"))
+    member = await office.services.directory.member(newcomer)
+    assert (member.name, member.unit_id, member.in_directory) == ("Noora Uusi", "ward-3", True)
+    # A later import of the same file leaves the newcomer be.
+    summary = await import_organization(database, parse_organization_file(rules))
+    await database.dispose()
+    assert not summary.changed
+    request_id = await office.ask_a_mentor(person=newcomer)
+    assert len(office.cards(PEKKA)) == 1 and request_id

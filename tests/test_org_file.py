@@ -137,3 +137,14 @@ def test_other_invalid_values(old, new, message):
 
 def test_a_file_that_is_not_a_mapping_is_refused():
     assert refusal("- just\n- a list\n") == ["org.yaml:1: expected a mapping with organization, units and people"]
+
+
+def test_graph_department_rules_are_checked():
+    unknown = VALID + 'graph:\n  department_rules:\n    - {department: "Osasto 3", unit: ward-3}\n' \
+        '    - {department_pattern: "^Kotihoito", unit: home-care}\n'
+    assert refusal(unknown) == ["org.yaml:33: graph.department_rules[1].unit: unknown unit 'home-care'"]
+    bad_pattern = VALID + 'graph:\n  department_rules:\n    - {department_pattern: "([", unit: sote}\n'
+    [line] = refusal(bad_pattern)
+    assert line.startswith("org.yaml:32: graph.department_rules[0]: Value error, department_pattern is not a valid")
+    plan = parse_organization_file(VALID + 'graph:\n  department_rules:\n    - {department: "Osasto 3", unit: ward-3}\n')
+    assert plan.graph.department_rules[0].to_rule().unit == "ward-3"

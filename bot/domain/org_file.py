@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.domain.department_mapping import DepartmentRule
 from bot.domain.yaml_files import FileError, FileInvalid, LocatedDocument, load_located, validate_model
 
 Language = Literal["fi", "sv", "en"]
@@ -90,10 +91,32 @@ class PersonSpec(_Strict):
         return self
 
 
+class DepartmentRuleSpec(_Strict):
+    """Places people Microsoft Graph knows but the file does not, by their department."""
+
+    unit: str = Field(pattern=SLUG)
+    department: str | None = Field(default=None, min_length=1, max_length=200)
+    department_pattern: str | None = Field(default=None, min_length=1, max_length=500)
+    office_location: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _valid(self) -> "DepartmentRuleSpec":
+        self.to_rule()  # refuses both/neither condition and a bad pattern
+        return self
+
+    def to_rule(self) -> DepartmentRule:
+        return DepartmentRule(self.unit, self.department, self.department_pattern, self.office_location)
+
+
+class GraphSpec(_Strict):
+    department_rules: list[DepartmentRuleSpec] = Field(default_factory=list)
+
+
 class OrganizationFile(_Strict):
     organization: OrganizationSettings
     units: list[UnitSpec] = Field(default_factory=list)
     people: list[PersonSpec] = Field(default_factory=list)
+    graph: GraphSpec = Field(default_factory=GraphSpec)
 
 
 def parse_organization_file(text: str, filename: str = "organization.yaml") -> OrganizationFile:
@@ -129,6 +152,10 @@ def _consistency_problems(plan: OrganizationFile, document: LocatedDocument) -> 
             reported_cycle.update(cycle)
             shown = " -> ".join(cycle + [cycle[0]])
             problems.append(document.error(["units", index, "parent"], f"the unit tree has a cycle: {shown}"))
+
+    for index, rule in enumerate(plan.graph.department_rules):
+        if rule.unit not in unit_ids:
+            problems.append(document.error(["graph", "department_rules", index, "unit"], f"unknown unit {rule.unit!r}"))
 
     seen_people: set[str] = set()
     for index, person in enumerate(plan.people):
