@@ -15,7 +15,7 @@ from typing import Awaitable, Callable
 from bot.domain.help_requests import Action, InvalidTransition, State
 from bot.domain.mentor_choice import WorkingHours, choose_mentors, unit_tiers, week_start
 from bot.domain.people import Member
-from bot.graph import GraphGateway
+from bot.graph import GraphGateway, chat_web_url
 from bot.i18n import Texts
 from bot.messenger import Delivery, DeliveryFailed, Messenger
 from cards import requests as request_cards
@@ -51,6 +51,7 @@ class HandoffService:
         self.graph: GraphGateway | None = None
         self.teams_app_id = ""
         self._manifest_id = ""
+        self.group_chats = False
         self._installs_tried: set[str] = set()
         self._requests = requests
         self._questions = questions
@@ -107,8 +108,10 @@ class HandoffService:
                 return  # someone else moved the request on meanwhile
             tier += 1
 
-    def connect_graph(self, graph: GraphGateway, *, teams_app_id: str = "", manifest_id: str = "") -> None:
+    def connect_graph(self, graph: GraphGateway, *, teams_app_id: str = "", manifest_id: str = "",
+                      group_chats: bool = False) -> None:
         self.graph, self.teams_app_id, self._manifest_id = graph, teams_app_id, manifest_id
+        self.group_chats = group_chats
 
     async def _with_presence(self, candidates: list, tier_units, exclude: set[int]) -> list:  # noqa: ANN001
         """Marks mentors busy by their Teams presence, and asks Graph to install the app for
@@ -224,12 +227,21 @@ class HandoffService:
             return await self._accept_refused(member, request_id, refusal, texts)
         question = await self._question_text(request)
         view = await self._view(request, question)
+        group_chat = await self._group_chat(request, member, question)
         await asyncio.gather(
             self._update_offer_cards(request, request_cards.taken_card(Texts(request.language), view),
                                      except_for=member.person_id),
-            self._tell_asker_assigned(request, view),
+            self._tell_asker_assigned(request, view, group_chat),
         )
-        return Outcome(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
+        return Outcome(card=request_cards.working_card(texts, view, group_chat or _chat_url(view.asker_aad_object_id)))
+
+    async def _group_chat(self, request: RequestRecord, mentor: Member, question: str) -> str | None:
+        """With GRAPH_GROUP_CHATS on, one Teams group chat for the asker and the mentor, named
+        after the (masked) question; its link replaces the 1:1 chat links."""
+        if self.graph is None or not self.group_chats:
+            return None
+        chat_id = await self.graph.create_group_chat([request.asker_aad_object_id, mentor.aad_object_id], question)
+        return chat_web_url(chat_id) if chat_id else None
 
     async def _accept_refused(self, member: Member, request_id: int, refusal: InvalidTransition,
                               texts: Texts) -> Outcome:
@@ -258,9 +270,9 @@ class HandoffService:
 
         await asyncio.gather(*(update(offer) for offer in await self._requests.offers(request.id)))
 
-    async def _tell_asker_assigned(self, request: RequestRecord, view) -> None:  # noqa: ANN001
+    async def _tell_asker_assigned(self, request: RequestRecord, view, group_chat: str | None) -> None:  # noqa: ANN001
         await self._notify(request.asker_aad_object_id, card=request_cards.asker_assigned_card(
-            Texts(request.language), view, _chat_url(view.mentor_aad_object_id)))
+            Texts(request.language), view, group_chat or _chat_url(view.mentor_aad_object_id)))
 
     async def my_requests(self, member: Member, texts: Texts) -> Outcome:
         accepted, offered = await self._requests.open_for_mentor(member.person_id)

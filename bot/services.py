@@ -66,7 +66,8 @@ class Services:
             graph = GraphGateway.from_client_secret(settings.graph_tenant_id, settings.graph_client_id,
                                                     settings.graph_client_secret, base_url=settings.graph_base_url)
             # The package uses the bot's app id as the manifest id (bot/teams_package.py).
-            handoff.connect_graph(graph, teams_app_id=settings.teams_app_id, manifest_id=settings.app_id)
+            handoff.connect_graph(graph, teams_app_id=settings.teams_app_id, manifest_id=settings.app_id,
+                                  group_chats=settings.graph_group_chats)
             directory.graph = graph
         return cls(
             settings=settings,

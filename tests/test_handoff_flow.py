@@ -453,3 +453,15 @@ async def test_a_newcomer_is_placed_in_a_unit_from_their_graph_department(graph_
     assert not summary.changed
     request_id = await office.ask_a_mentor(person=newcomer)
     assert len(office.cards(PEKKA)) == 1 and request_id
+
+
+async def test_a_group_chat_for_asker_and_mentor_when_enabled(graph_office):
+    office, graph = graph_office
+    handoff = office.services.handoff
+    handoff.connect_graph(handoff.graph, teams_app_id=handoff.teams_app_id, group_chats=True)
+    request_id = await office.ask_a_mentor()
+    accepted = await office.click(PEKKA, "acceptRequest", {"request_id": request_id})
+    [created] = graph.graph_requests("POST", "/chats")
+    assert created.body["chatType"] == "group" and created.body["topic"] == "milloin palkka maksetaan"
+    assert "https://teams.microsoft.com/l/chat/19" in _body_text(accepted["value"])
+    assert "https://teams.microsoft.com/l/chat/19" in _body_text(office.cards(MAIJA)[-1])
