@@ -17,8 +17,10 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # aiohttp's access log would record every request line; keep it at warnings.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # These log request lines and URLs that carry people's object ids: warnings only.
+    for noisy in ("aiohttp.access", "httpx", "httpcore", "azure.identity",
+                  "azure.core.pipeline.policies.http_logging_policy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def new_reference() -> str:
