@@ -121,14 +121,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
 
-    migrate_on_start = True
-    raw_migrate = text("MIGRATE_ON_START")
-    if raw_migrate:
-        parsed = _flag(raw_migrate)
+    def flag(name: str, default: bool) -> bool:
+        raw = text(name)
+        if not raw:
+            return default
+        parsed = _flag(raw)
         if parsed is None:
-            problems.append(f"MIGRATE_ON_START: expected true or false, got {raw_migrate!r}")
-        else:
-            migrate_on_start = parsed
+            problems.append(f"{name}: expected true or false, got {raw!r}")
+            return default
+        return parsed
+
+    migrate_on_start = flag("MIGRATE_ON_START", True)
 
     escalation_poll_seconds = 5.0
     raw_poll = text("ESCALATION_POLL_SECONDS")
@@ -165,13 +168,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 problems.append(f"{name}: required when any of GRAPH_TENANT_ID, GRAPH_CLIENT_ID, "
                                 "GRAPH_CLIENT_SECRET is set")
     graph_base_url = (text("GRAPH_BASE_URL") or "https://graph.microsoft.com/v1.0").rstrip("/")
-    graph_group_chats = False
-    raw_group_chats = text("GRAPH_GROUP_CHATS")
-    if raw_group_chats:
-        parsed = _flag(raw_group_chats)
-        if parsed is None:
-            problems.append(f"GRAPH_GROUP_CHATS: expected true or false, got {raw_group_chats!r}")
-        graph_group_chats = bool(parsed)
+    graph_group_chats = flag("GRAPH_GROUP_CHATS", False)
 
     public_base_url = (text("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/")
     if not public_base_url.startswith(("https://", "http://")):
