@@ -65,17 +65,23 @@ def generate(requests: int, seed: int = 11):  # noqa: ANN201 - a dict of row lis
             "questions": [], "requests": [], "events": [], "time": [], "feedback": []}
     question_id = event_id = time_id = 0
     faq_only = requests // 2
+    # Rows arrive in time order in a real deployment, so the table's physical order follows
+    # time; random order would make every period's rows scattered over the whole table.
+    moments = sorted(rng.random() * span for _ in range(requests + faq_only))
+    handed_flags = [True] * requests + [False] * faq_only
+    rng.shuffle(handed_flags)
+    request_id = 0
     for number in range(requests + faq_only):
         question_id += 1
         asker = people[rng.randrange(len(people))]
-        asked = START + timedelta(seconds=rng.random() * span)
-        handed = number < requests
+        asked = START + timedelta(seconds=moments[number])
+        handed = handed_flags[number]
         outcome = "none" if handed and rng.random() < 0.6 else "answered"
         rows["questions"].append((question_id, asker[1], asker[0], asker[3], "q", "fi", outcome,
                                   f"faq-{TOPICS[number % len(TOPICS)]}" if outcome == "answered" else None, asked))
         if not handed:
             continue
-        request_id = number + 1
+        request_id += 1
         roll = rng.random()
         state = "resolved" if roll < 0.7 else "cancelled" if roll < 0.8 else "expired" if roll < 0.88 else "accepted"
         mentor = mentors[rng.randrange(len(mentors))]
@@ -156,7 +162,8 @@ async def load_postgres(url: str, rows) -> None:  # noqa: ANN001
         for key, records in _records(rows, for_sqlite=False):
             table, columns = INSERTS[key]
             await connection.copy_records_to_table(table, records=records, columns=list(columns))
-        await connection.execute("ANALYZE")
+        # A running database is vacuumed by autovacuum; a freshly loaded one is not yet.
+        await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
 
