@@ -118,6 +118,11 @@ class RequestActions:
         if question_id is None:
             return _refused(texts, "bad_data")
         outcome = await self._handoff.ask(member, question_id, texts)
+        if action.shared_conversation and outcome.card is not None:
+            # A channel or group chat sees only that the question went on; the details go to the
+            # asker's own chat with the bot.
+            await self._handoff.notify_privately(member.aad_object_id, outcome.card)
+            return ActionReply(text=texts("request.sent_privately"))
         return ActionReply(card=outcome.card, text=outcome.text)
 
     async def accept(self, action: CardAction, member: Member, texts: Texts) -> ActionReply:

@@ -12,6 +12,12 @@ class CardAction:
     verb: str
     data: dict
     via_invoke: bool
+    # personal | channel | groupChat: in a shared conversation, private details go elsewhere.
+    conversation_type: str = "personal"
+
+    @property
+    def shared_conversation(self) -> bool:
+        return self.conversation_type != "personal"
 
     def integer(self, key: str) -> int | None:
         value = self.data.get(key)
@@ -37,13 +43,15 @@ class CardAction:
 
 
 def card_action_of(activity: Activity) -> CardAction | None:
+    conversation = activity.conversation
+    kind = (getattr(conversation, "conversation_type", None) or "personal") if conversation else "personal"
     value = activity.value
     if activity.type == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
         action = value.get("action") if isinstance(value, dict) else None
         if not isinstance(action, dict):
-            return CardAction("", {}, True)
+            return CardAction("", {}, True, kind)
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
-        return CardAction(str(action.get("verb") or data.get("verb") or ""), data, True)
+        return CardAction(str(action.get("verb") or data.get("verb") or ""), data, True, kind)
     if activity.type == ActivityTypes.message and isinstance(value, dict) and "verb" in value:
-        return CardAction(str(value.get("verb") or ""), value, False)
+        return CardAction(str(value.get("verb") or ""), value, False, kind)
     return None

@@ -15,6 +15,7 @@ from bot.domain.mentor_choice import HELSINKI
 from bot.domain.faq_matching import ANSWERED, SUGGESTED
 from bot.domain.people import Member
 from bot.faq_service import AskOutcome
+from bot.handoff_service import Outcome
 from bot.i18n import Texts, language_of
 from bot.services import MAX_QUESTION_CHARACTERS, Services
 from bot.teams_context import Incoming, conversation_reference_of, read_incoming
@@ -120,6 +121,9 @@ class DigimentorBot(ActivityHandler):
         if masked.changed:
             await turn_context.send_activity(Texts(language)("faq.masked_notice"))
         outcome = await self._services.handoff.ask(member, question_id, Texts(language))
+        if not read_incoming(turn_context.activity).is_personal and outcome.card is not None:
+            await self._services.handoff.notify_privately(member.aad_object_id, outcome.card)
+            outcome = Outcome(text=Texts(language)("request.sent_privately"))
         await self._send_action_reply(turn_context, ActionReply(card=outcome.card, text=outcome.text), replace=False)
 
     async def _faq_form(self, turn_context: TurnContext, entry_id: str, texts: Texts) -> None:

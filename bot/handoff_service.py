@@ -399,6 +399,9 @@ class HandoffService:
         view = await self._view(request, await self._question_text(request))
         return Outcome(card=request_cards.asker_waiting_card(texts, view))
 
+    async def notify_privately(self, aad_object_id: str, card: dict) -> None:
+        await self._notify(aad_object_id, card=card)
+
     # -- helpers -------------------------------------------------------------------------------
     async def _notify(self, aad_object_id: str, *, card: dict | None = None, text: str | None = None) -> None:
         try:

@@ -465,3 +465,19 @@ async def test_a_group_chat_for_asker_and_mentor_when_enabled(graph_office):
     assert created.body["chatType"] == "group" and created.body["topic"] == "milloin palkka maksetaan"
     assert "https://teams.microsoft.com/l/chat/19" in _body_text(accepted["value"])
     assert "https://teams.microsoft.com/l/chat/19" in _body_text(office.cards(MAIJA)[-1])
+
+
+async def test_a_question_from_a_channel_is_handed_on_with_details_sent_privately(office):
+    thread = "19:general@thread.tacv2;messageid=1700000000001"
+    await office.bot.post(message("milloin palkka maksetaan", service_url=office.connector.url, user=MAIJA,
+                                  name=PEOPLE[MAIJA], conversation_id=thread, conversation_type="channel",
+                                  mention_bot=True))
+    [offer] = [card for _, card in office.connector.cards_to(thread)]
+    ask = offer["actions"][-1]
+    activity = card_click("askMentor", ask["data"], service_url=office.connector.url, user=MAIJA,
+                          name=PEOPLE[MAIJA], conversation_id=thread)
+    activity["conversation"]["conversationType"] = "channel"
+    reply = await (await office.bot.post(activity)).json()
+    assert reply["value"] == "Välitin kysymyksen digimentoreille. Lähetin tiedot sinulle yksityisviestinä."
+    assert "cancelRequest" in _body_text(office.cards(MAIJA)[-1])  # the waiting card, in her own chat
+    assert len(office.cards(PEKKA)) == 1
