@@ -120,9 +120,13 @@ class ReusedConnectorFactory(ConnectorFactory):
     """One ConnectorClient, and one aiohttp session under it, per service URL and audience for
     the life of the process."""
 
-    def __init__(self, credentials_factory: _CredentialsFactory, app_id: str) -> None:
+    def __init__(self, credentials_factory: _CredentialsFactory, app_id: str, *,
+                 retry_statuses: bool = True) -> None:
         self._credentials_factory = credentials_factory
         self._app_id = app_id
+        # The app turns the driver's own status retries off: bot.messenger retries through the
+        # outbound queue, so that a retry also waits for its rate-limit slot.
+        self._retry_statuses = retry_statuses
         self._clients: dict[tuple[str, str], ConnectorClient] = {}
 
     async def create(self, service_url: str, audience: str = None) -> ConnectorClient:  # noqa: RUF013
@@ -134,6 +138,10 @@ class ReusedConnectorFactory(ConnectorFactory):
             client = self._clients.get(key)  # another turn may have made it meanwhile
             if client is None:
                 client = self._clients[key] = _connector_client(credentials, service_url, transport)
+                if not self._retry_statuses:
+                    policy = client.config.retry_policy.policy
+                    policy.status_forcelist = frozenset()
+                    policy.respect_retry_after_header = False
         return client
 
     async def close(self) -> None:
@@ -160,7 +168,7 @@ class DigimentorAuthentication(BotFrameworkAuthentication):
     def __init__(self, settings: Settings, tokens: OutboundTokenCache | None) -> None:
         self._settings = settings
         self._credentials_factory = _CredentialsFactory(settings.app_id, tokens)
-        self.connectors = ReusedConnectorFactory(self._credentials_factory, settings.app_id)
+        self.connectors = ReusedConnectorFactory(self._credentials_factory, settings.app_id, retry_statuses=False)
         self._user_token_client: UserTokenClient | None = None
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:

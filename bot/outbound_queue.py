@@ -10,8 +10,9 @@ of the configured length ever holds more grants than allowed (a token bucket wou
 a burst plus the refill, up to twice the rate in one second). Teams counts arrivals, not our
 grants, and the time from one to the other varies; two measures keep that variation from
 breaking a limit:
-- grants are paced: at most one per `seconds / count` for each rate, so that a window's worth of
-  requests does not leave in one burst, queue up in this process and arrive spread unevenly;
+- grants are paced: one per `seconds / count` of the fastest rate at most, so that a window's
+  worth of requests does not leave in one burst, queue up in this process and arrive spread
+  unevenly;
 - every window is lengthened by a margin (100 ms by default), the variation it absorbs.
 
 Nothing is dropped: callers wait. A proactive send has no person waiting on an HTTP answer, so
@@ -75,7 +76,8 @@ class _Window:
     def __init__(self, rates: tuple[Rate, ...], margin: float, pace: bool) -> None:
         self._rates = rates
         self._margin = margin
-        self._spacing = max(rate.seconds / rate.count for rate in rates) if pace else 0.0
+        # The fastest rate's even spacing: longer windows (e.g. 60 in 30 s) cap the total only.
+        self._spacing = min(rate.seconds / rate.count for rate in rates) if pace else 0.0
         self._grants: deque[float] = deque(maxlen=max(rate.count for rate in rates))
         self._held_until = float("-inf")
 

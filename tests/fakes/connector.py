@@ -37,6 +37,16 @@ class SentActivity:
         ]
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One request to the /v3/conversations API as it arrived, whatever it was answered."""
+
+    at: float  # time.monotonic() on arrival
+    method: str  # send | reply | update
+    conversation_id: str
+    status: int
+
+
 @dataclass
 class SigningKey:
     kid: str
@@ -74,6 +84,13 @@ class LoopbackConnector:
         # Conversations that answer 429 (Retry-After: 0) this many more times before accepting.
         self.throttled: dict[str, int] = {}
         self.throttled_answers = 0
+        # Answers to give, in order, to the next requests to a conversation before the normal
+        # answer: a status, or (status, headers), e.g. [(429, {"Retry-After": "1"}), 503].
+        self.scripted: dict[str, list[int | tuple[int, dict]]] = {}
+        # Seconds every request to the conversations API takes to be answered.
+        self.delay = 0.0
+        # Every request to the conversations API, in order of arrival, with its answer.
+        self.arrivals: list[Arrival] = []
         self._server: TestServer | None = None
         self._arrived = asyncio.Condition()
 
@@ -110,6 +127,9 @@ class LoopbackConnector:
         """(method, card) of every card sent or updated in the conversation, in order."""
         return [(s.method, card) for s in self.to(conversation_id) for card in s.cards]
 
+    def arrivals_to(self, conversation_id: str) -> list[Arrival]:
+        return [a for a in self.arrivals if a.conversation_id == conversation_id]
+
     async def wait_for(self, count: int, timeout: float = 10.0) -> list[SentActivity]:
         async def enough() -> None:
             async with self._arrived:
@@ -144,13 +164,27 @@ class LoopbackConnector:
 
     # -- handlers ------------------------------------------------------------------------
     async def _record(self, request: web.Request, method: str, reply_to: str | None) -> web.Response:
+        arrived = time.monotonic()
         conversation = request.match_info["conversation"]
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        response = await self._answer(request, method, reply_to, conversation)
+        self.arrivals.append(Arrival(arrived, method, conversation, response.status))
+        return response
+
+    async def _answer(self, request: web.Request, method: str, reply_to: str | None,
+                      conversation: str) -> web.Response:
         if conversation in self.refused_conversations:
             return web.json_response({"error": {"code": "BotDisabledByAdmin", "message": "blocked"}}, status=403)
         if self.throttled.get(conversation, 0) > 0:
             self.throttled[conversation] -= 1
             self.throttled_answers += 1
             return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "0"})
+        if self.scripted.get(conversation):
+            answer = self.scripted[conversation].pop(0)
+            status, headers = answer if isinstance(answer, tuple) else (answer, {})
+            return web.json_response({"error": {"code": "Scripted", "message": str(status)}}, status=status,
+                                     headers=headers)
         activity = await request.json()
         async with self._arrived:
             self.sent.append(
