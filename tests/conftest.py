@@ -73,6 +73,8 @@ async def database_url(request, tmp_path: Path) -> AsyncIterator[str]:
         await database.dispose()
         yield url
         return
+    if not POSTGRES_URL:
+        pytest.skip("TEST_POSTGRES_URL not set (make test starts a cluster)")
     url = await _fresh_postgres_database()
     yield url
     admin = await asyncpg.connect(_asyncpg_dsn(POSTGRES_URL))
