@@ -78,7 +78,8 @@ def generate(requests: int, seed: int = 11):  # noqa: ANN201 - a dict of row lis
         handed = handed_flags[number]
         outcome = "none" if handed and rng.random() < 0.6 else "answered"
         rows["questions"].append((question_id, asker[1], asker[0], asker[3], "q", "fi", outcome,
-                                  f"faq-{TOPICS[number % len(TOPICS)]}" if outcome == "answered" else None, asked))
+                                  f"faq-{TOPICS[number % len(TOPICS)]}" if outcome == "answered" else None, asked,
+                                  handed))
         if not handed:
             continue
         request_id += 1
@@ -86,15 +87,17 @@ def generate(requests: int, seed: int = 11):  # noqa: ANN201 - a dict of row lis
         state = "resolved" if roll < 0.7 else "cancelled" if roll < 0.8 else "expired" if roll < 0.88 else "accepted"
         mentor = mentors[rng.randrange(len(mentors))]
         assigned = mentor[0] if state in ("resolved", "accepted") else None
-        rows["requests"].append((request_id, question_id, asker[0], asker[1], asker[3], "fi", state, assigned, asked))
+        escalated = state == "expired" or rng.random() < 0.1
+        accepted_at = asked + timedelta(minutes=rng.expovariate(1 / 6)) if assigned else None
+        rows["requests"].append((request_id, question_id, asker[0], asker[1], asker[3], "fi", state, assigned, asked,
+                                 accepted_at, escalated))
         for kind, offset in (("created", 0), ("offered", 1)):
             event_id += 1
             rows["events"].append((event_id, request_id, kind, None, asked + timedelta(seconds=offset)))
-        if state == "expired" or rng.random() < 0.1:
+        if escalated:
             event_id += 1
             rows["events"].append((event_id, request_id, "escalated", None, asked + timedelta(minutes=10)))
         if assigned:
-            accepted_at = asked + timedelta(minutes=rng.expovariate(1 / 6))
             event_id += 1
             rows["events"].append((event_id, request_id, "accept", assigned, accepted_at))
             if state == "resolved":
@@ -116,10 +119,10 @@ INSERTS = {
     "profiles": ("mentor_profiles", ("person_id", "status", "reachable", "weekly_minutes", "topics")),
     "faq": ("faq_entries", ("id", "topic", "status", "links", "updated_at")),
     "questions": ("questions", ("id", "asker_aad_object_id", "asker_person_id", "unit_id", "text", "language",
-                                "outcome", "faq_entry_id", "asked_at", "shown_entry_ids", "masked_items")),
+                                "outcome", "faq_entry_id", "asked_at", "handed", "shown_entry_ids", "masked_items")),
     "requests": ("help_requests", ("id", "question_id", "asker_person_id", "asker_aad_object_id", "unit_id",
-                                   "language", "state", "assigned_mentor_id", "created_at", "updated_at", "tier",
-                                   "version")),
+                                   "language", "state", "assigned_mentor_id", "created_at", "accepted_at", "escalated",
+                                   "updated_at", "tier", "version")),
     "events": ("request_events", ("id", "request_id", "kind", "actor_person_id", "at", "data")),
     "time": ("mentor_time_entries", ("id", "mentor_id", "request_id", "unit_id", "minutes", "logged_at")),
     "feedback": ("feedback", ("id", "request_id", "rating", "given_at")),
@@ -137,8 +140,9 @@ def _records(rows, for_sqlite: bool):  # noqa: ANN001, ANN202
     yield "roles", rows["roles"]
     yield "profiles", [(pid, status, True, minutes, "[]") for pid, status, _, minutes in rows["profiles"]]
     yield "faq", [(fid, topic, "published", "[]", now) for fid, topic in rows["faq"]]
-    yield "questions", [(*q[:8], stamp(q[8]), "[]", 0) for q in rows["questions"]]
-    yield "requests", [(*r[:8], stamp(r[8]), stamp(r[8]), 0, 0) for r in rows["requests"]]
+    yield "questions", [(*q[:8], stamp(q[8]), q[9], "[]", 0) for q in rows["questions"]]
+    yield "requests", [(*r[:8], stamp(r[8]), stamp(r[9]) if r[9] else None, r[10], stamp(r[8]), 0, 0)
+                       for r in rows["requests"]]
     yield "events", [(*e[:4], stamp(e[4]), "{}") for e in rows["events"]]
     yield "time", [(*t[:5], stamp(t[5])) for t in rows["time"]]
     yield "feedback", [(*f[:3], stamp(f[3])) for f in rows["feedback"]]

@@ -204,6 +204,8 @@ class Question(Base):
     score: Mapped[float | None] = mapped_column(Float)
     # The entry ids the asker was shown (answer or suggestions): only these may be rated.
     shown_entry_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # Set with the help request, in its transaction: reports count FAQ-only answers by it.
+    handed: Mapped[bool] = mapped_column(Boolean, default=False)
     masked_items: Mapped[int] = mapped_column(Integer, default=0)
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
@@ -235,6 +237,10 @@ class HelpRequest(Base):
     assigned_mentor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     # The escalation timer: due rows are claimed by exactly one process.
     next_escalation_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    # Copies of what the events say, written in the same transactions, so that reports over
+    # a million requests need not join the events: the first accept, and whether it widened.
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

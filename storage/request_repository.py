@@ -22,6 +22,7 @@ from storage.models import (
     MentorTimeEntry,
     Organization,
     Person,
+    Question,
     RequestEvent,
     RequestOffer,
     Unit,
@@ -137,6 +138,7 @@ class RequestRepository:
                 session.add(row)
                 await session.flush()
                 session.add(RequestEvent(request_id=row.id, kind="created", actor_person_id=asker_person_id, at=now))
+                await session.execute(update(Question).where(Question.id == question_id).values(handed=True))
                 return _record(row), True
         except IntegrityError:
             async with self._database.transaction() as session:
@@ -178,6 +180,7 @@ class RequestRepository:
         if action == Action.ACCEPT:
             values["assigned_mentor_id"] = assigned_mentor_id
             values["next_escalation_at"] = None
+            values["accepted_at"] = func.coalesce(HelpRequest.accepted_at, now)
         elif action in (Action.RELEASE, Action.REOPEN):
             values["assigned_mentor_id"] = None
             values["tier"] = 0
@@ -216,7 +219,7 @@ class RequestRepository:
                 .where(HelpRequest.id == request_id, HelpRequest.tier == from_tier,
                        HelpRequest.state.in_([State.OPEN.value, State.OFFERED.value]))
                 .values(tier=from_tier + 1, next_escalation_at=next_escalation_at, updated_at=now,
-                        version=HelpRequest.version + 1)
+                        version=HelpRequest.version + 1, escalated=True)
             )
             if result.rowcount != 1:
                 return False

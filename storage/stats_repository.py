@@ -3,6 +3,7 @@ entries and feedback: no row lists are loaded into Python."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import Float, and_, case, cast, exists, func, literal, select
@@ -44,10 +45,10 @@ class StatsRepository:
         def in_units(column):  # noqa: ANN001, ANN202
             return literal(True) if units is None else column.in_(sorted(units))
 
-        handed = exists().where(HelpRequest.question_id == Question.id)
         questions = select(
             func.count(),
-            func.coalesce(func.sum(case((and_(Question.outcome == "answered", ~handed), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(Question.outcome == "answered", Question.handed.is_(False)), 1),
+                                        else_=0)), 0),
         ).where(Question.asked_at >= start, Question.asked_at < end, in_units(Question.unit_id))
 
         faq_feedback = (
@@ -60,24 +61,19 @@ class StatsRepository:
             .where(Question.asked_at >= start, Question.asked_at < end, in_units(Question.unit_id))
         )
 
-        escalated = exists().where(RequestEvent.request_id == HelpRequest.id, RequestEvent.kind == "escalated")
         requests = select(
             func.count(),
             func.coalesce(func.sum(case((HelpRequest.state == "resolved", 1), else_=0)), 0),
             func.coalesce(func.sum(case((HelpRequest.state == "cancelled", 1), else_=0)), 0),
             func.coalesce(func.sum(case((HelpRequest.state == "expired", 1), else_=0)), 0),
-            func.coalesce(func.sum(case((escalated, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((HelpRequest.escalated.is_(True), 1), else_=0)), 0),
         ).where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id))
 
-        # The first accept of each request created in the period, found through the
-        # (request_id, kind) index rather than by grouping every accept ever recorded.
         durations = (
-            select(cast(self._seconds_between(func.min(RequestEvent.at), HelpRequest.created_at), Float)
+            select(cast(self._seconds_between(HelpRequest.accepted_at, HelpRequest.created_at), Float)
                    .label("seconds"))
-            .select_from(HelpRequest)
-            .join(RequestEvent, and_(RequestEvent.request_id == HelpRequest.id, RequestEvent.kind == "accept"))
-            .where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id))
-            .group_by(HelpRequest.id, HelpRequest.created_at)
+            .where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id),
+                   HelpRequest.accepted_at.is_not(None))
             .subquery()
         )
         ranked = select(
@@ -123,14 +119,13 @@ class StatsRepository:
             .limit(5)
         )
 
-        async with self._database.transaction() as session:
-            asked, answered = (await session.execute(questions)).one()
-            helpful, not_helpful = (await session.execute(faq_feedback)).one()
-            handed, resolved, cancelled, unanswered, escalated_count = (await session.execute(requests)).one()
-            accepted, in_time, p50, p90 = (await session.execute(accept_summary)).one()
-            distribution = {int(rating): int(count) for rating, count in (await session.execute(satisfaction)).all()}
-            mentor_rows = (await session.execute(minutes)).all()
-            topic_rows = (await session.execute(topics)).all()
+        # The aggregates are independent: PostgreSQL runs them side by side on pooled
+        # connections; SQLite's single connection takes them in turn.
+        (asked, answered), (helpful, not_helpful), (handed, resolved, cancelled, unanswered, escalated_count), \
+            (accepted, in_time, p50, p90), rating_rows, mentor_rows, topic_rows = await asyncio.gather(
+                self._one(questions), self._one(faq_feedback), self._one(requests), self._one(accept_summary),
+                self._all(satisfaction), self._all(minutes), self._all(topics))
+        distribution = {int(rating): int(count) for rating, count in rating_rows}
 
         rated = sum(distribution.values())
         mean = round(sum(r * c for r, c in distribution.items()) / rated, 2) if rated else None
@@ -156,6 +151,14 @@ class StatsRepository:
             ),
             top_topics=tuple((topic, int(count)) for topic, count in topic_rows),
         )
+
+    async def _one(self, statement) -> tuple:  # noqa: ANN001
+        async with self._database.connection() as connection:
+            return tuple((await connection.execute(statement)).one())
+
+    async def _all(self, statement) -> list:  # noqa: ANN001
+        async with self._database.connection() as connection:
+            return [tuple(row) for row in (await connection.execute(statement)).all()]
 
     async def weekly_allowance(self, mentor_id: int, default: int) -> int:
         async with self._database.transaction() as session:

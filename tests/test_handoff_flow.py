@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.domain.org_file import parse_organization_file
 from bot.web import SERVICES
 from storage.db import Database
-from storage.models import Feedback, HelpRequest, MentorProfile, MentorTimeEntry, Person, RequestOffer
+from storage.models import Feedback, HelpRequest, MentorProfile, MentorTimeEntry, Person, Question, RequestOffer
 from storage.organization_repository import import_organization
 from storage.request_repository import RequestRepository
 from tests.conftest import BotClient, settings_for, start_bot
@@ -163,6 +163,13 @@ async def test_the_whole_hand_off(office):
     record, events = await office.request(request_id)
     assert record.state == "resolved"
     assert events == ["created", "offered", "accept", "resolve", "rated"]
+    database = Database(office.database_url)
+    async with database.transaction() as session:
+        row = await session.get(HelpRequest, request_id)
+        question = await session.get(Question, row.question_id)
+    await database.dispose()
+    # The report columns agree with the events.
+    assert row.accepted_at is not None and row.escalated is False and question.handed is True
     assert await office.count(MentorTimeEntry, request_id=request_id, minutes=15) == 1
     assert await office.count(Feedback, request_id=request_id, rating=5) == 1
 
@@ -232,6 +239,10 @@ async def test_nobody_accepts_so_the_offer_widens_tier_by_tier_exactly_once(offi
     assert "Kukaan digimentori ei valitettavasti ehtinyt" in _body_text(office.cards(MAIJA)[-1])
     record, events = await office.request(request_id)
     assert record.state == "expired"
+    database = Database(database_url)
+    async with database.transaction() as session:
+        assert (await session.get(HelpRequest, request_id)).escalated is True
+    await database.dispose()
     # own unit -> parent unit -> organisation pool -> coordinator: three widenings, one expiry
     assert events.count("escalated") == 3 and events.count("expire") == 1
     taken = await office.click(KAISA, "acceptRequest", {"request_id": request_id})

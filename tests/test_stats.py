@@ -59,9 +59,12 @@ async def _script(database_url: str) -> None:
                          FaqFeedback(question_id=q3.id, faq_entry_id="outlook-share", helpful=False, given_at=OCT)])
 
         def request(q, state, created, accept_after=None, mentor=None, escalated=False):  # noqa: ANN001, ANN202
+            # The columns the request repository keeps alongside its events, as it writes them.
+            q.handed = True
             row = HelpRequest(question_id=q.id, asker_person_id=ids[MAIJA], asker_aad_object_id=MAIJA,
                               unit_id=q.unit_id, language="fi", state=state, created_at=created, updated_at=created,
-                              assigned_mentor_id=ids.get(mentor))
+                              assigned_mentor_id=ids.get(mentor), escalated=escalated,
+                              accepted_at=created + accept_after if accept_after is not None else None)
             session.add(row)
             return row, accept_after, mentor, escalated
 
