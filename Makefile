@@ -4,10 +4,13 @@
 run:
 	scripts/run.sh
 
-# Run every test (SQLite and a throwaway PostgreSQL cluster).
+# Run every test (SQLite, a throwaway PostgreSQL cluster and the Agents Playground).
 test:
 	scripts/test.sh
 
+# The benchmarks whose figures the README reports (a few minutes; not part of CI).
 bench:
 	scripts/bootstrap.sh
 	.venv/bin/python bench/message_bench.py
+	.venv/bin/python bench/faq_eval.py
+	.venv/bin/python bench/report_bench.py
