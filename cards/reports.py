@@ -157,7 +157,7 @@ def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available
     if not_shown:
         body.append(paragraph(texts("mentors.more", count=not_shown), isSubtle=True))
     body.append({"type": "Input.Text", "id": "new_mentor", "label": texts("mentors.add_label"),
-                 "placeholder": "etunimi.sukunimi@organisaatio.fi", "maxLength": 320, "separator": True})
+                 "placeholder": texts("mentors.add_placeholder"), "maxLength": 320, "separator": True})
     return adaptive_card(body, [execute(texts("mentors.add"), "addMentor", {}, style="positive")])
 
 

@@ -5,29 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.domain.help_requests import Action, InvalidTransition
 from bot.domain.org_file import parse_organization_file
+from bot.web import SERVICES
 from storage.db import Database
 from storage.organization_repository import import_organization
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
-from bot.web import SERVICES
 from tests.conftest import settings_for, start_bot
 from tests.fakes.activities import card_click
+from tests.served import served
 from tests.test_handoff_flow import AINO, PEKKA, PEOPLE, VILLE, Office
 
-ROOT = Path(__file__).resolve().parent.parent
 ASKER = "00000000-0000-0000-0000-000000000100"
 
 
@@ -77,47 +71,24 @@ async def test_twenty_concurrent_accepts_have_exactly_one_winner(database_url):
         await database.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_app_processes_sharing_postgresql_pick_one_winner(bot, connector, database_url):
     office = await Office(bot, connector, database_url).setup()
     request_id = await office.ask_a_mentor()
     await office.services.handoff.escalate_due(office.services.handoff.clock() + timedelta(minutes=11))  # + Aino
 
-    port = _free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "WARNING"}
-    second = subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=environment,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
-                        if health.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.1)
+    async with served(database_url) as (port, _), aiohttp.ClientSession() as http:
+        async def click(index: int) -> dict:
+            person = (PEKKA, VILLE, AINO)[index % 3]
+            activity = card_click("acceptRequest", {"request_id": request_id}, service_url=connector.url,
+                                  user=person, name=PEOPLE[person])
+            if index % 2:
+                async with http.post(f"http://127.0.0.1:{port}/api/messages", json=activity) as response:
+                    return await response.json()
+            response = await bot.post(activity)
+            return await response.json()
 
-            async def click(index: int) -> dict:
-                person = (PEKKA, VILLE, AINO)[index % 3]
-                activity = card_click("acceptRequest", {"request_id": request_id}, service_url=connector.url,
-                                      user=person, name=PEOPLE[person])
-                if index % 2:
-                    async with http.post(f"http://127.0.0.1:{port}/api/messages", json=activity) as response:
-                        return await response.json()
-                response = await bot.post(activity)
-                return await response.json()
-
-            replies = await asyncio.gather(*(click(i) for i in range(20)))
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.communicate(timeout=30)
+        replies = await asyncio.gather(*(click(i) for i in range(20)))
     working = [r for r in replies if "resolveRequest" in json.dumps(r)]
     winner_ids = {json.dumps(r["value"]["body"], ensure_ascii=False) for r in working}
     assert len(winner_ids) == 1  # one mentor won; their own repeated clicks show the same working card

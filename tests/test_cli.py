@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -19,6 +17,7 @@ from storage.db import Database
 from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import count_faq_entries
 from tests.fakes.activities import installation
+from tests.served import served
 from tests.test_org_file import VALID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,36 +113,13 @@ def test_unreachable_database_is_reported_plainly():
     assert "Traceback" not in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_serve_answers_health_and_messages_and_stops_cleanly(database_url, connector):
-    port = _free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "INFO"}
-    process = subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)
-            else:
-                pytest.fail("the server did not become healthy")
-            async with http.post(f"http://127.0.0.1:{port}/api/messages",
-                                 json=installation(service_url=connector.url)) as response:
-                assert response.status == 200
+    async with served(database_url, log_level="INFO") as (port, process):
+        async with aiohttp.ClientSession() as http, http.post(
+                f"http://127.0.0.1:{port}/api/messages", json=installation(service_url=connector.url)) as response:
+            assert response.status == 200
         [sent] = await connector.wait_for(1)
         assert sent.cards[0]["body"][0]["text"] == "Hei! Olen Digimentori."
-    finally:
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=30)
-    assert process.returncode == 0, stderr
-    assert f"listening on http://127.0.0.1:{port}/api/messages" in stdout
+    assert process.returncode == 0, process.stderr_text
+    assert f"listening on http://127.0.0.1:{port}/api/messages" in process.stdout_text
