@@ -31,7 +31,6 @@ if str(ROOT) not in sys.path:
 
 import asyncpg  # noqa: E402
 
-from bot.domain.mentor_choice import HELSINKI  # noqa: E402
 from bot.domain.periods import parse_period  # noqa: E402
 from bot.domain.stats import subtree  # noqa: E402
 from storage.db import Database  # noqa: E402

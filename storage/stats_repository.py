@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from sqlalchemy import Float, and_, case, cast, exists, func, literal, select
+from sqlalchemy import Float, and_, case, cast, func, literal, select
 
 from bot.domain.stats import Figures, MentorMinutes
 from storage.db import Database
@@ -19,7 +19,6 @@ from storage.models import (
     MentorTimeEntry,
     Person,
     Question,
-    RequestEvent,
 )
 
 

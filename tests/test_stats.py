@@ -13,7 +13,6 @@ from storage.db import Database
 from storage.faq_repository import import_faq
 from storage.models import FaqFeedback, Feedback, HelpRequest, MentorTimeEntry, Question, RequestEvent
 from storage.organization_repository import import_organization
-from tests.fakes.activities import message
 from tests.test_handoff_flow import AINO, KAISA, MAIJA, ORG, PEKKA, PEOPLE, VILLE, Office  # noqa: F401
 
 ADMIN = "00000000-0000-0000-0000-0000000000c9"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
