@@ -256,7 +256,7 @@ async def test_429_then_success_honours_retry_after(graph: LoopbackGraph, gatewa
     profile = await gateway.user_profile(MAIJA)
     elapsed = time.monotonic() - started
     assert profile is not None and profile.display_name == "Maija Virtanen"
-    assert 1.0 <= elapsed < 2.5
+    assert 1.0 <= elapsed < 6.0  # waited the second Retry-After asked for, and not much more
     first, second = graph.graph_requests("GET", "/users/")
     assert "Retry-Attempt" not in first.headers and second.headers["Retry-Attempt"] == "1"
 
@@ -272,7 +272,7 @@ async def test_retry_after_beyond_the_bound_gives_up_at_once(graph: LoopbackGrap
     graph.fail_next(429, retry_after="120")
     started = time.monotonic()
     assert await gateway.presences([MAIJA]) == {}
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # not the 120 s Graph asked for
     assert len(graph.requests) == 1
     assert not gateway.available  # throttled: leave Graph alone for the cool-down
     assert await gateway.user_profile(MAIJA) is None
@@ -320,10 +320,10 @@ async def test_hanging_graph_is_cut_at_the_timeout_then_skipped(graph: LoopbackG
         graph.delay = 10.0
         started = time.monotonic()
         assert await gw.presences([MAIJA]) == {}
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 5.0  # cut at the timeout, not the 10 s hang
         started = time.monotonic()
         assert await gw.user_profile(MAIJA) is None  # cooling down: not even tried
-        assert time.monotonic() - started < 0.1
+        assert time.monotonic() - started < 0.9  # under the 1 s timeout a real try would take
         assert not gw.available
     finally:
         graph.delay = 0.0
