@@ -79,7 +79,7 @@ async def test_a_conversation_gets_no_more_than_its_rate_in_any_window(pace):
     grants = await asyncio.gather(*(queue.acquire("c1", "t") for _ in range(30)))
     assert max_in_window(grants, 0.2 - EXACT) == 7
     # 30 grants at 7 a window need four windows and part of a fifth.
-    assert 0.8 - EXACT <= max(grants) - started < 1.2
+    assert 0.8 - EXACT <= max(grants) - started < 1.5
     assert queue.waiting == 0
 
 
@@ -109,7 +109,7 @@ async def test_several_windows_apply_together(pace):
     assert max_in_window(grants, 0.4 - EXACT) == 6
     if pace:  # at the fastest rate's spacing, not the slowest
         assert min(b - a for a, b in zip(grants, grants[1:])) >= 0.025 - EXACT
-        assert grants[5] - grants[0] < 0.2
+        assert grants[5] - grants[0] < 0.3  # the slowest rate's spacing would take 0.33 s
 
 
 async def test_the_margin_lengthens_every_window():
@@ -133,7 +133,7 @@ async def test_a_busy_conversation_does_not_starve_another_in_the_same_tenant():
     started = time.monotonic()
     quiet = await send("quiet")
     # Next window, not after the busy backlog (eight windows).
-    assert quiet - started < 0.1 + 0.05
+    assert quiet - started < 0.5  # the busy backlog would take 0.8 s
     assert order.index("quiet") <= 10
     await asyncio.gather(*busy)
 
@@ -144,7 +144,7 @@ async def test_a_conversation_held_up_by_its_own_limit_does_not_block_the_tenant
     await asyncio.sleep(0)
     started = time.monotonic()
     await queue.acquire("other", "t")
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.25  # behind the busy one it would wait 0.9 s
     await asyncio.gather(*busy)
 
 
@@ -169,7 +169,7 @@ async def test_tenants_have_separate_budgets():
     await asyncio.sleep(0)
     started = time.monotonic()
     await queue.acquire("c0", "tenant-b")
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.3  # behind tenant a it would wait 1.5 s
     await asyncio.gather(*first)
 
 
@@ -181,7 +181,7 @@ async def test_a_caller_over_max_wait_fails_clearly_and_its_slot_goes_to_the_nex
     assert queue.waiting == 0
     queue.max_wait = None
     granted = await queue.acquire("c1", "t")
-    assert 0.29 < granted - first < 0.4  # one window after the first grant, not two
+    assert 0.29 < granted - first < 0.55  # one window after the first grant, not two
 
 
 async def test_a_cancelled_caller_uses_no_slot():
@@ -191,7 +191,7 @@ async def test_a_cancelled_caller_uses_no_slot():
     await asyncio.sleep(0.01)
     gone.cancel()
     kept = await queue.acquire("c1", "t")
-    assert 0.19 < kept - first < 0.3
+    assert 0.19 < kept - first < 0.38  # not two windows
     assert gone.cancelled()
 
 
@@ -200,7 +200,7 @@ async def test_hold_keeps_a_conversation_waiting_but_not_others():
     queue.hold("c1", "t", 0.2)
     started = time.monotonic()
     await queue.acquire("c2", "t")
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.15  # not held for c1's 0.2 s
     await queue.acquire("c1", "t")
     assert time.monotonic() - started >= 0.19
 
