@@ -33,13 +33,10 @@ many and long, and the issue asks only for calls. PresenceUnknown or no answer i
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import logging
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Iterable, NamedTuple
 from urllib.parse import quote, urlparse
 
@@ -49,9 +46,6 @@ from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.request_information import RequestInformation
 from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
-from kiota_http.kiota_client_factory import KiotaClientFactory
-from kiota_http.middleware import RetryHandler
-from kiota_http.middleware.middleware import BaseMiddleware
 from msgraph import GraphServiceClient
 from msgraph.generated.app_catalogs.teams_apps.teams_apps_request_builder import TeamsAppsRequestBuilder
 from msgraph.generated.communications.get_presences_by_user_id.get_presences_by_user_id_post_request_body import (
@@ -67,16 +61,13 @@ from msgraph.generated.users.item.teamwork.installed_apps.installed_apps_request
 )
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 from msgraph.graph_request_adapter import GraphRequestAdapter
-from msgraph.graph_request_adapter import options as GRAPH_MIDDLEWARE_OPTIONS
-from msgraph_core import GraphClientFactory
-from msgraph_core.middleware import GraphTelemetryHandler
-from msgraph_core.middleware.options import GraphTelemetryHandlerOption
+
+from bot.graph_transport import DEADLINE, build_http_client, graph_scope, retry_after_seconds  # noqa: F401
 
 log = logging.getLogger("digimentor.graph")
 
 DEFAULT_BASE_URL = "https://graph.microsoft.com/v1.0"
 PRESENCE_BATCH_SIZE = 650  # getPresencesByUserId accepts at most 650 ids per call
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
 TOPIC_LIMIT = 250
 
 AWAY_AVAILABILITIES = frozenset({"away", "berightback", "offline", "donotdisturb"})
@@ -86,7 +77,6 @@ _ERRORS = {"XXX": ODataError}  # what the generated request builders map every e
 
 # The monotonic time (loop.time()) by which the current Graph call must be over; the retry
 # middleware runs in the caller's task, so it sees the deadline of the call it belongs to.
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("graph_deadline", default=None)
 
 
 class GraphProfile(NamedTuple):
@@ -107,89 +97,10 @@ def is_busy(availability: str | None, activity: str | None) -> bool:
         (activity or "").strip().lower() in SKIPPED_ACTIVITIES
 
 
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None if absent/garbled."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
-
-
-class BoundedRetryHandler(BaseMiddleware):
-    """Retries 429/502/503/504, waiting what Retry-After asks (else 0.5 s, 1 s, 2 s ...), while the
-    wait fits both `max_total_wait` and the deadline of the call; otherwise hands back the error
-    response at once, so the caller's bounded timeout is never spent sleeping in vain."""
-
-    def __init__(self, max_retries: int = 3, max_total_wait: float = 10.0, backoff: float = 0.5) -> None:
-        super().__init__()
-        self.max_retries = max_retries
-        self.max_total_wait = max_total_wait
-        self.backoff = backoff
-
-    async def send(self, request: httpx.Request, transport: httpx.AsyncBaseTransport) -> httpx.Response:
-        waited = 0.0
-        attempt = 0
-        while True:
-            response = await super().send(request, transport)
-            if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
-                return response
-            delay = retry_after_seconds(response.headers.get("Retry-After"))
-            if delay is None:
-                delay = self.backoff * (2 ** attempt)
-            budget = self.max_total_wait - waited
-            deadline = _DEADLINE.get()
-            if deadline is not None:
-                # Leave a little room for the retried request itself.
-                budget = min(budget, deadline - asyncio.get_running_loop().time() - 0.2)
-            if delay > budget:
-                log.info("graph retry skipped: the wait would pass the bound",
-                         extra={"status": response.status_code, "retry_after": delay})
-                return response
-            await response.aclose()
-            await asyncio.sleep(delay)
-            waited += delay
-            attempt += 1
-            request.headers["Retry-Attempt"] = str(attempt)
-
-
-def build_http_client(base_url: str, *, timeout: float = 10.0, max_retries: int = 3,
-                      max_total_wait: float = 10.0, http2: bool = True) -> httpx.AsyncClient:
-    """An httpx client with the SDK's Graph middleware chain, our retry handler in place of kiota's."""
-    client = httpx.AsyncClient(base_url=base_url, http2=http2,
-                               timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)))
-    middleware: list[BaseMiddleware] = []
-    for ware in KiotaClientFactory.get_default_middleware(GRAPH_MIDDLEWARE_OPTIONS):
-        if isinstance(ware, RetryHandler):
-            ware = BoundedRetryHandler(max_retries=max_retries, max_total_wait=max_total_wait)
-        middleware.append(ware)
-    telemetry = GRAPH_MIDDLEWARE_OPTIONS.get(GraphTelemetryHandlerOption.get_key())
-    middleware.append(GraphTelemetryHandler(options=telemetry) if telemetry else GraphTelemetryHandler())
-    return GraphClientFactory.create_with_custom_middleware(middleware, client=client)
-
-
 def chat_web_url(chat_id: str, tenant_id: str | None = None) -> str:
     """The Teams link that opens a chat, in the form of Graph's own `chat.webUrl`."""
     link = f"https://teams.microsoft.com/l/chat/{quote(chat_id, safe='')}/0"
     return f"{link}?tenantId={quote(tenant_id, safe='')}" if tenant_id else link
-
-
-def graph_scope(base_url: str) -> str:
-    """`https://graph.microsoft.com/.default` for the public cloud, the national host's elsewhere;
-    the public-cloud scope for a loopback test server."""
-    parsed = urlparse(base_url)
-    if parsed.scheme == "https" and parsed.hostname:
-        return f"https://{parsed.hostname}/.default"
-    return "https://graph.microsoft.com/.default"
 
 
 @dataclass
@@ -418,7 +329,7 @@ class GraphGateway:
         if not self.available:
             return _Outcome(False)
         limit = self.timeout if timeout is None else timeout
-        token = _DEADLINE.set(asyncio.get_running_loop().time() + limit)
+        token = DEADLINE.set(asyncio.get_running_loop().time() + limit)
         try:
             async with asyncio.timeout(limit):
                 return _Outcome(True, await make())
@@ -438,7 +349,7 @@ class GraphGateway:
             # Connection refused, TLS, DNS, token endpoint unreachable or refusing: Graph is unusable.
             self._failed(operation, True, kind=type(error).__name__)
         finally:
-            _DEADLINE.reset(token)
+            DEADLINE.reset(token)
         return _Outcome(False)
 
     def _failed(self, operation: str, unwell: bool, **details: Any) -> None:
