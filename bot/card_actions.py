@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from botbuilder.schema import Activity, ActivityTypes
 
+
 @dataclass(frozen=True)
 class CardAction:
     verb: str

@@ -25,7 +25,12 @@ from msrest.universal_http.async_abc import AsyncHTTPSender
 from msrest.universal_http.async_requests import AsyncRequestsClientResponse
 from requests.models import PreparedRequest
 from requests.structures import CaseInsensitiveDict
-from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_encoding_from_headers, get_environ_proxies, select_proxy
+from requests.utils import (
+    DEFAULT_CA_BUNDLE_PATH,
+    get_encoding_from_headers,
+    get_environ_proxies,
+    select_proxy,
+)
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,

@@ -45,24 +45,39 @@ from azure.core.credentials_async import AsyncTokenCredential
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.request_information import RequestInformation
-from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
+from kiota_authentication_azure.azure_identity_authentication_provider import (
+    AzureIdentityAuthenticationProvider,
+)
 from msgraph import GraphServiceClient
-from msgraph.generated.app_catalogs.teams_apps.teams_apps_request_builder import TeamsAppsRequestBuilder
+from msgraph.generated.app_catalogs.teams_apps.teams_apps_request_builder import (
+    TeamsAppsRequestBuilder,
+)
 from msgraph.generated.communications.get_presences_by_user_id.get_presences_by_user_id_post_request_body import (
     GetPresencesByUserIdPostRequestBody,
 )
-from msgraph.generated.models.aad_user_conversation_member import AadUserConversationMember
+from msgraph.generated.models.aad_user_conversation_member import (
+    AadUserConversationMember,
+)
 from msgraph.generated.models.chat import Chat
 from msgraph.generated.models.chat_type import ChatType
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-from msgraph.generated.models.user_scope_teams_app_installation import UserScopeTeamsAppInstallation
+from msgraph.generated.models.user_scope_teams_app_installation import (
+    UserScopeTeamsAppInstallation,
+)
 from msgraph.generated.users.item.teamwork.installed_apps.installed_apps_request_builder import (
     InstalledAppsRequestBuilder,
 )
-from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
+from msgraph.generated.users.item.user_item_request_builder import (
+    UserItemRequestBuilder,
+)
 from msgraph.graph_request_adapter import GraphRequestAdapter
 
-from bot.graph_transport import DEADLINE, build_http_client, graph_scope, retry_after_seconds  # noqa: F401
+from bot.graph_transport import (  # noqa: F401
+    DEADLINE,
+    build_http_client,
+    graph_scope,
+    retry_after_seconds,
+)
 
 log = logging.getLogger("digimentor.graph")
 

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import ActivityHandler, CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import (
+    ActivityHandler,
+    CardFactory,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+)
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
-from bot.action_handlers import ActionReply
 from bot.card_actions import card_action_of
-from bot.domain.commands import parse_command
+from bot.domain.commands import Command, parse_command
 from bot.domain.duty import away_until
-from bot.domain.mentor_choice import HELSINKI
 from bot.domain.faq_matching import ANSWERED, SUGGESTED
+from bot.domain.mentor_choice import HELSINKI
 from bot.domain.people import Member
 from bot.faq_service import AskOutcome
-from bot.handoff_service import Outcome
 from bot.i18n import Texts, language_of
+from bot.replies import Reply
 from bot.services import MAX_QUESTION_CHARACTERS, Services
 from bot.teams_context import Incoming, conversation_reference_of, read_incoming
 from cards.faq import answer_card, no_answer_card, suggestions_card
@@ -69,36 +74,37 @@ class DigimentorBot(ActivityHandler):
         if command is not None and command.required_role and not member.has_role(command.required_role):
             await turn_context.send_activity(texts("reply.refused_role", role=texts(f"roles.{command.required_role}")))
             return
-        if command is not None and command.name == "help":
-            await _send_card(turn_context, help_card(texts, member.has_role))
-            return
-        if command is not None and command.name == "mentor":
-            await self._ask_mentor_directly(turn_context, member, command.argument, texts)
-            return
-        if command is not None and command.name == "faq":
-            await self._faq_form(turn_context, command.argument.strip(), texts)
-            return
-        if command is not None and command.name in ("available", "away"):
-            await turn_context.send_activity(await self._set_duty(member, command.name, command.argument, texts))
-            return
-        if command is not None and command.name == "mentors":
-            reply = await self._services.mentor_admin.overview(member, texts)
-            await self._send_action_reply(turn_context, ActionReply(card=reply.card), replace=False)
-            return
-        if command is not None and command.name == "my requests":
-            outcome = await self._services.handoff.my_requests(member, texts)
-            await self._send_action_reply(turn_context, ActionReply(card=outcome.card), replace=False)
-            return
-        if command is not None and command.name in ("stats", "my hours", "log", "gaps", "export"):
-            await self._report(turn_context, member, command.name, command.argument, texts)
-            return
         if command is not None:
-            await turn_context.send_activity(texts("duty.not_yet"))
+            await self._command(turn_context, member, command, texts)
             return
-        if command is None and incoming.text:
+        if incoming.text:
             await self._answer_question(turn_context, member, incoming.text, texts)
             return
         await turn_context.send_activity(texts("reply.not_understood"))
+
+    async def _command(self, turn_context: TurnContext, member: Member, command: Command, texts: Texts) -> None:
+        """Every chat command (bot.domain.commands) and what answers it."""
+        services, argument = self._services, command.argument
+        if command.name == "help":
+            await _send_card(turn_context, help_card(texts, member.has_role))
+        elif command.name == "mentor":
+            await self._ask_mentor_directly(turn_context, member, argument, texts)
+        elif command.name == "faq":
+            await self._faq_form(turn_context, argument.strip(), texts)
+        elif command.name in ("available", "away"):
+            await turn_context.send_activity(await self._set_duty(member, command.name, argument, texts))
+        else:
+            answers = {
+                "mentors": lambda: services.mentor_admin.overview(member, texts),
+                "my requests": lambda: services.handoff.my_requests(member, texts),
+                "stats": lambda: services.reports.stats(member, argument, texts),
+                "my hours": lambda: services.reports.my_hours(member, texts),
+                "log": lambda: services.reports.log(member, argument, texts),
+                "gaps": lambda: services.reports.gaps(member, texts),
+                "export": lambda: services.reports.export(member, argument, texts),
+            }
+            reply = await answers[command.name]()
+            await self._send_action_reply(turn_context, Reply(card=reply.card, text=reply.text), replace=False)
 
     async def _answer_question(self, turn_context: TurnContext, member: Member, text: str, texts: Texts) -> None:
         outcome: AskOutcome = await self._services.faq.ask(member, text, texts.language)
@@ -123,8 +129,8 @@ class DigimentorBot(ActivityHandler):
         outcome = await self._services.handoff.ask(member, question_id, Texts(language))
         if not read_incoming(turn_context.activity).is_personal and outcome.card is not None:
             await self._services.handoff.notify_privately(member.aad_object_id, outcome.card)
-            outcome = Outcome(text=Texts(language)("request.sent_privately"))
-        await self._send_action_reply(turn_context, ActionReply(card=outcome.card, text=outcome.text), replace=False)
+            outcome = Reply(text=Texts(language)("request.sent_privately"))
+        await self._send_action_reply(turn_context, Reply(card=outcome.card, text=outcome.text), replace=False)
 
     async def _faq_form(self, turn_context: TurnContext, entry_id: str, texts: Texts) -> None:
         entry = await self._services.faq.entry(entry_id) if entry_id else None
@@ -138,21 +144,6 @@ class DigimentorBot(ActivityHandler):
             texts, entry_id=entry.id, topic=entry.topic or "", language=texts.language, editing=True,
             question=text.question if text else "", variants=list(text.variants) if text else [],
             answer=text.answer if text else ""))
-
-    async def _report(self, turn_context: TurnContext, member: Member, name: str, argument: str,
-                      texts: Texts) -> None:
-        reports = self._services.reports
-        if name == "stats":
-            reply = await reports.stats(member, argument, texts)
-        elif name == "my hours":
-            reply = await reports.my_hours(member, texts)
-        elif name == "gaps":
-            reply = await reports.gaps(member, texts)
-        elif name == "export":
-            reply = await reports.export(member, argument, texts)
-        else:
-            reply = await reports.log(member, argument, texts)
-        await self._send_action_reply(turn_context, ActionReply(card=reply.card, text=reply.text), replace=False)
 
     async def _set_duty(self, member: Member, command: str, argument: str, texts: Texts) -> str:
         until = away_until(argument, self._services.handoff.clock()) if command == "away" else None
@@ -181,7 +172,7 @@ class DigimentorBot(ActivityHandler):
             body = {"statusCode": 200, "type": MESSAGE, "value": reply.text}
         return InvokeResponse(status=200, body=body)
 
-    async def _send_action_reply(self, turn_context: TurnContext, reply: ActionReply, replace: bool = True) -> None:
+    async def _send_action_reply(self, turn_context: TurnContext, reply: Reply, replace: bool = True) -> None:
         """The Action.Submit path: replace the clicked card when possible, else post anew."""
         if reply.text:
             await turn_context.send_activity(reply.text)

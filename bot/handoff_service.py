@@ -8,34 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable
 
 from bot.domain.help_requests import Action, InvalidTransition, State
-from bot.domain.mentor_choice import WorkingHours, choose_mentors, unit_tiers, week_start
+from bot.domain.mentor_choice import (
+    WorkingHours,
+    choose_mentors,
+    unit_tiers,
+    week_start,
+)
 from bot.domain.people import Member
 from bot.graph import GraphGateway, chat_web_url
 from bot.i18n import Texts
 from bot.messenger import Delivery, DeliveryFailed, Messenger
+from bot.replies import Reply
 from cards import requests as request_cards
 from cards.faq_admin import faq_form_card
-from storage.models import utcnow
 from storage.mentor_repository import MentorRepository
+from storage.models import utcnow
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRecord, RequestRepository
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=60)
 MINUTES_LIMIT = 480
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the clicking person sees: a card replacing the clicked one and/or a text."""
-
-    card: dict | None = None
-    text: str | None = None
 
 
 class HandoffService:
@@ -59,12 +57,12 @@ class HandoffService:
         self._group_size = group_size
 
     # -- asking --------------------------------------------------------------------------------
-    async def ask(self, member: Member, question_id: int, texts: Texts) -> Outcome:
+    async def ask(self, member: Member, question_id: int, texts: Texts) -> Reply:
         question = await self._questions.get(question_id)
         if question is None:
-            return Outcome(text=texts("card_refusal.unknown_question"))
+            return Reply(text=texts("card_refusal.unknown_question"))
         if question.asker_aad_object_id != member.aad_object_id:
-            return Outcome(text=texts("card_refusal.not_yours"))
+            return Reply(text=texts("card_refusal.not_yours"))
         request, created = await self._requests.create(
             question_id=question.id,
             asker_person_id=member.person_id,
@@ -76,7 +74,7 @@ class HandoffService:
         view = await self._view(request, question.text)
         if created:
             await self._offer_round(request)
-        return Outcome(card=request_cards.asker_waiting_card(Texts(request.language), view))
+        return Reply(card=request_cards.asker_waiting_card(Texts(request.language), view))
 
     async def _offer_round(self, request: RequestRecord, now: datetime | None = None) -> None:
         """Offers in the request's current tier, widening at once past tiers nobody can take."""
@@ -213,16 +211,16 @@ class HandoffService:
         return fired
 
     # -- mentor actions ------------------------------------------------------------------------
-    async def accept(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+    async def accept(self, member: Member, request_id: int, texts: Texts) -> Reply:
         if member.person_id is None:
-            return Outcome(text=texts("request_refusal.not_offered_to_you"))
+            return Reply(text=texts("request_refusal.not_offered_to_you"))
         try:
             request = await self._requests.transition(
                 request_id, Action.ACCEPT, actor_person_id=member.person_id,
                 assigned_mentor_id=member.person_id, require_offer_to=member.person_id,
             )
         except LookupError:
-            return Outcome(text=texts("card_refusal.unknown_question"))
+            return Reply(text=texts("card_refusal.unknown_question"))
         except InvalidTransition as refusal:
             return await self._accept_refused(member, request_id, refusal, texts)
         question = await self._question_text(request)
@@ -233,7 +231,7 @@ class HandoffService:
                                      except_for=member.person_id),
             self._tell_asker_assigned(request, view, group_chat),
         )
-        return Outcome(card=request_cards.working_card(texts, view, group_chat or _chat_url(view.asker_aad_object_id)))
+        return Reply(card=request_cards.working_card(texts, view, group_chat or _chat_url(view.asker_aad_object_id)))
 
     async def _group_chat(self, request: RequestRecord, mentor: Member, question: str) -> str | None:
         """With GRAPH_GROUP_CHATS on, one Teams group chat for the asker and the mentor, named
@@ -244,18 +242,18 @@ class HandoffService:
         return chat_web_url(chat_id) if chat_id else None
 
     async def _accept_refused(self, member: Member, request_id: int, refusal: InvalidTransition,
-                              texts: Texts) -> Outcome:
+                              texts: Texts) -> Reply:
         request = await self._requests.get(request_id)
         offers = await self._requests.offers(request_id)
         if not any(o.mentor_id == member.person_id for o in offers):
-            return Outcome(text=texts("request_refusal.not_offered_to_you"))
+            return Reply(text=texts("request_refusal.not_offered_to_you"))
         if request.state == State.ACCEPTED.value and request.assigned_mentor_id == member.person_id:
             view = await self._view(request, await self._question_text(request))
-            return Outcome(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
+            return Reply(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
         if request.state in (State.ACCEPTED.value, State.RESOLVED.value) and request.assigned_mentor_id:
             view = await self._view(request, await self._question_text(request))
-            return Outcome(card=request_cards.taken_card(texts, view))
-        return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+            return Reply(card=request_cards.taken_card(texts, view))
+        return Reply(text=texts(f"request_refusal.{refusal.reason}"))
 
     async def _update_offer_cards(self, request: RequestRecord, card: dict, *, except_for: int | None = None) -> None:
         """Replaces the offer card of every mentor it was delivered to (but `except_for`)."""
@@ -274,42 +272,42 @@ class HandoffService:
         await self._notify(request.asker_aad_object_id, card=request_cards.asker_assigned_card(
             Texts(request.language), view, group_chat or _chat_url(view.mentor_aad_object_id)))
 
-    async def my_requests(self, member: Member, texts: Texts) -> Outcome:
+    async def my_requests(self, member: Member, texts: Texts) -> Reply:
         accepted, offered = await self._requests.open_for_mentor(member.person_id)
         views = [[await self._view(r, await self._question_text(r)) for r in group] for group in (accepted, offered)]
-        return Outcome(card=request_cards.my_requests_card(texts, *views))
+        return Reply(card=request_cards.my_requests_card(texts, *views))
 
-    async def open_request(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+    async def open_request(self, member: Member, request_id: int, texts: Texts) -> Reply:
         """The working card again, for the mentor the request is assigned to."""
         request = await self._requests.get(request_id)
         if request is None:
-            return Outcome(text=texts("card_refusal.unknown_question"))
+            return Reply(text=texts("card_refusal.unknown_question"))
         if request.state != State.ACCEPTED.value or request.assigned_mentor_id != member.person_id:
-            return Outcome(text=texts("request_refusal.not_yours"))
+            return Reply(text=texts("request_refusal.not_yours"))
         view = await self._view(request, await self._question_text(request))
-        return Outcome(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
+        return Reply(card=request_cards.working_card(texts, view, _chat_url(view.asker_aad_object_id)))
 
-    async def decline(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+    async def decline(self, member: Member, request_id: int, texts: Texts) -> Reply:
         if member.person_id is None or not await self._requests.decline(request_id, member.person_id):
-            return Outcome(text=texts("request_refusal.not_offered_to_you"))
+            return Reply(text=texts("request_refusal.not_offered_to_you"))
         request = await self._requests.get(request_id)
         if request.state == State.OFFERED.value and await self._requests.open_offers_left(request_id) == 0:
             # Everyone in this tier said no: widen now rather than wait for the timer.
             if await self._requests.widen(request_id, request.tier, None):
                 await self._offer_round(await self._requests.get(request_id))
-        return Outcome(text=texts("request.declined_thanks"))
+        return Reply(text=texts("request.declined_thanks"))
 
     async def resolve(self, member: Member, request_id: int, minutes: int | None, proposed_answer: str | None,
-                      texts: Texts) -> Outcome:
+                      texts: Texts) -> Reply:
         if minutes is None or not 1 <= minutes <= MINUTES_LIMIT:
-            return Outcome(text=texts("request_refusal.minutes", limit=MINUTES_LIMIT))
+            return Reply(text=texts("request_refusal.minutes", limit=MINUTES_LIMIT))
         try:
             request = await self._requests.transition(
                 request_id, Action.RESOLVE, actor_person_id=member.person_id, require_assigned=member.person_id,
                 event_data={"minutes": minutes, "faq_proposed": bool(proposed_answer)},
             )
         except LookupError:
-            return Outcome(text=texts("card_refusal.unknown_question"))
+            return Reply(text=texts("card_refusal.unknown_question"))
         except InvalidTransition as refusal:
             return await self._mentor_refusal(member, request_id, refusal, texts)
         await self._requests.record_time(member.person_id, request.id, request.unit_id, minutes)
@@ -320,7 +318,7 @@ class HandoffService:
         view = await self._view(request, await self._question_text(request))
         await self._notify(request.asker_aad_object_id, card=request_cards.feedback_card(Texts(request.language),
                                                                                           view))
-        return Outcome(card=request_cards.resolved_mentor_card(texts, view, minutes))
+        return Reply(card=request_cards.resolved_mentor_card(texts, view, minutes))
 
     async def _send_faq_proposal(self, request: RequestRecord, entry_id: str, answer: str, mentor: Member) -> None:
         """A coordinator gets the mentor's answer as a filled-in FAQ form: saving it publishes it."""
@@ -333,71 +331,71 @@ class HandoffService:
                              question=await self._question_text(request), answer=answer)
         await self._notify(coordinators[0][1], text=texts("faq_admin.proposal", mentor=mentor.name), card=form)
 
-    async def release(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+    async def release(self, member: Member, request_id: int, texts: Texts) -> Reply:
         try:
             request = await self._requests.transition(
                 request_id, Action.RELEASE, actor_person_id=member.person_id, require_assigned=member.person_id)
         except LookupError:
-            return Outcome(text=texts("card_refusal.unknown_question"))
+            return Reply(text=texts("card_refusal.unknown_question"))
         except InvalidTransition as refusal:
             return await self._mentor_refusal(member, request_id, refusal, texts)
         await self._offer_round(request)
-        return Outcome(text=texts("request.released"))
+        return Reply(text=texts("request.released"))
 
     async def _mentor_refusal(self, member: Member, request_id: int, refusal: InvalidTransition,
-                              texts: Texts) -> Outcome:
+                              texts: Texts) -> Reply:
         current = await self._requests.get(request_id)
         if current and current.assigned_mentor_id not in (None, member.person_id):
-            return Outcome(text=texts("request_refusal.not_yours"))
-        return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+            return Reply(text=texts("request_refusal.not_yours"))
+        return Reply(text=texts(f"request_refusal.{refusal.reason}"))
 
     # -- asker actions -------------------------------------------------------------------------
-    async def _askers_request(self, member: Member, request_id: int, texts: Texts) -> RequestRecord | Outcome:
+    async def _askers_request(self, member: Member, request_id: int, texts: Texts) -> RequestRecord | Reply:
         """The request when `member` asked it; otherwise the refusal to show."""
         request = await self._requests.get(request_id)
         if request is None:
-            return Outcome(text=texts("card_refusal.unknown_question"))
+            return Reply(text=texts("card_refusal.unknown_question"))
         if request.asker_aad_object_id != member.aad_object_id:
-            return Outcome(text=texts("request_refusal.only_asker"))
+            return Reply(text=texts("request_refusal.only_asker"))
         return request
 
-    async def cancel(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+    async def cancel(self, member: Member, request_id: int, texts: Texts) -> Reply:
         request = await self._askers_request(member, request_id, texts)
-        if isinstance(request, Outcome):
+        if isinstance(request, Reply):
             return request
         try:
             request = await self._requests.transition(request_id, Action.CANCEL, actor_person_id=member.person_id)
         except InvalidTransition as refusal:
-            return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+            return Reply(text=texts(f"request_refusal.{refusal.reason}"))
         view = await self._view(request, await self._question_text(request))
         await self._update_offer_cards(request, request_cards.cancelled_offer_card(Texts(request.language), view))
-        return Outcome(card=request_cards.cancelled_card(texts, view))
+        return Reply(card=request_cards.cancelled_card(texts, view))
 
     async def rate(self, member: Member, request_id: int, rating: int | None, comment: str | None,
-                   texts: Texts) -> Outcome:
+                   texts: Texts) -> Reply:
         request = await self._askers_request(member, request_id, texts)
-        if isinstance(request, Outcome):
+        if isinstance(request, Reply):
             return request
         if request.state != State.RESOLVED.value:
-            return Outcome(text=texts("request_refusal.not_resolved"))
+            return Reply(text=texts("request_refusal.not_resolved"))
         if rating is None or not 1 <= rating <= 5:
-            return Outcome(text=texts("request_refusal.rating"))
+            return Reply(text=texts("request_refusal.rating"))
         if not await self._requests.record_feedback(request_id, rating, comment):
-            return Outcome(text=texts("card_refusal.already_rated"))
+            return Reply(text=texts("card_refusal.already_rated"))
         view = await self._view(request, await self._question_text(request))
-        return Outcome(card=request_cards.feedback_thanks_card(texts, view, rating))
+        return Reply(card=request_cards.feedback_thanks_card(texts, view, rating))
 
-    async def reopen(self, member: Member, request_id: int, texts: Texts) -> Outcome:
+    async def reopen(self, member: Member, request_id: int, texts: Texts) -> Reply:
         request = await self._askers_request(member, request_id, texts)
-        if isinstance(request, Outcome):
+        if isinstance(request, Reply):
             return request
         try:
             request = await self._requests.transition(request_id, Action.REOPEN, actor_person_id=member.person_id)
         except InvalidTransition as refusal:
-            return Outcome(text=texts(f"request_refusal.{refusal.reason}"))
+            return Reply(text=texts(f"request_refusal.{refusal.reason}"))
         await self._offer_round(request)
         view = await self._view(request, await self._question_text(request))
-        return Outcome(card=request_cards.asker_waiting_card(texts, view))
+        return Reply(card=request_cards.asker_waiting_card(texts, view))
 
     async def notify_privately(self, aad_object_id: str, card: dict) -> None:
         await self._notify(aad_object_id, card=card)

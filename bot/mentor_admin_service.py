@@ -10,7 +10,7 @@ from bot.domain.mentor_choice import week_start
 from bot.domain.people import Member
 from bot.domain.stats import subtree
 from bot.i18n import Texts
-from bot.report_service import Reply
+from bot.replies import Reply
 from cards.reports import mentors_card
 from storage.directory_repository import DirectoryRepository
 from storage.mentor_repository import MentorRepository

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, NamedTuple
 
+from bot.domain.gap_groups import group_gaps
 from bot.domain.mentor_choice import week_start
 from bot.domain.people import Member
 from bot.domain.periods import Period, PeriodError, looks_like_period, parse_period
 from bot.domain.privacy import mask_personal_data
 from bot.domain.stats import changes, protect_small_groups, subtree
-from bot.i18n import Texts
-from bot.domain.gap_groups import group_gaps
-from cards.faq_admin import faq_form_card
 from bot.export_links import LIFETIME_SECONDS, ExportGrant, LinkSigner
+from bot.i18n import Texts
+from bot.replies import Reply
+from cards.faq_admin import faq_form_card
 from cards.reports import export_card, gaps_card, hours_card, stats_card
 from storage.directory_repository import DirectoryRepository
 from storage.models import utcnow
@@ -37,12 +37,6 @@ class Selection(NamedTuple):
     units: set[str] | None  # None: the whole organisation
     unit_word: str | None
     parents: dict[str, str | None]
-
-
-@dataclass(frozen=True)
-class Reply:
-    card: dict | None = None
-    text: str | None = None
 
 
 class ReportService:

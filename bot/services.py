@@ -7,8 +7,8 @@ from datetime import time
 
 from bot.action_handlers import ActionRouter, build_router
 from bot.config import Settings
-from bot.domain.language_detection import LanguageDetector
 from bot.digest_service import DigestService
+from bot.domain.language_detection import LanguageDetector
 from bot.export_links import LinkSigner, key_from
 from bot.export_service import ExportService
 from bot.faq_service import FaqService

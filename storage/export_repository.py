@@ -8,7 +8,14 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import aliased
 
 from storage.db import Database
-from storage.models import Feedback, HelpRequest, MentorTimeEntry, Person, Question, RequestEvent
+from storage.models import (
+    Feedback,
+    HelpRequest,
+    MentorTimeEntry,
+    Person,
+    Question,
+    RequestEvent,
+)
 
 REQUEST_COLUMNS = ("request_id", "created_at", "unit", "language", "state", "tier", "question",
                    "mentor", "accepted_at", "minutes", "rating")

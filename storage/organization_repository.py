@@ -13,7 +13,15 @@ from sqlalchemy import delete, select
 from bot.domain.department_mapping import rules_to_dicts
 from bot.domain.org_file import OrganizationFile, units_in_parent_order
 from storage.db import Database
-from storage.models import CoordinatorScope, MentorProfile, Organization, Person, PersonRole, Unit, utcnow
+from storage.models import (
+    CoordinatorScope,
+    MentorProfile,
+    Organization,
+    Person,
+    PersonRole,
+    Unit,
+    utcnow,
+)
 
 
 @dataclass

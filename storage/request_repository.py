@@ -13,7 +13,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.help_requests import Action, InvalidTransition, State, allowed_from, target_of
+from bot.domain.help_requests import (
+    Action,
+    InvalidTransition,
+    State,
+    allowed_from,
+    target_of,
+)
 from storage.db import Database
 from storage.models import (
     Feedback,

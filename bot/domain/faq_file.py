@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 

@@ -12,7 +12,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.domain.department_mapping import DepartmentRule
-from bot.domain.yaml_files import FileError, FileInvalid, LocatedDocument, load_located, validate_model
+from bot.domain.yaml_files import (
+    FileError,
+    FileInvalid,
+    LocatedDocument,
+    load_located,
+    validate_model,
+)
 
 Language = Literal["fi", "sv", "en"]
 Role = Literal["employee", "mentor", "coordinator", "admin"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("employee", "mentor", "coordinator", "admin")
-
 
 @dataclass(frozen=True)
 class Member:
