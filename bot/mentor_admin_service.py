@@ -6,9 +6,8 @@ directory's source of truth.
 
 from __future__ import annotations
 
-from bot.domain.mentor_choice import week_start
+from bot.domain.mentor_choice import on_duty, week_start
 from bot.domain.people import Member
-from bot.domain.stats import subtree
 from bot.i18n import Texts
 from bot.replies import Reply
 from cards.reports import mentors_card
@@ -30,9 +29,7 @@ class MentorAdminService:
         self._on_change = on_change
 
     async def _scope(self, member: Member) -> set[str] | None:
-        if "admin" in member.roles:
-            return None
-        return subtree(await self._directory.coordinated_units(member.person_id), await self._requests.unit_parents())
+        return await self._directory.visible_units(member, await self._requests.unit_parents())
 
     async def overview(self, member: Member, texts: Texts) -> Reply:
         scope = await self._scope(member)
@@ -43,12 +40,9 @@ class MentorAdminService:
         names = {unit: (localized.get(texts.language) or localized.get("fi") or unit)
                  for unit, localized in (await self._requests.unit_names()).items()}
 
-        def available_now(mentor) -> bool:  # noqa: ANN001
-            return mentor.status == "available" or (mentor.away_until is not None and mentor.away_until <= now)
-
         mentors.sort(key=lambda m: m.name)
         # About 1 KB a mentor: beyond this many the card would pass Teams' 28 KB limit.
-        return Reply(card=mentors_card(texts, mentors[:MAX_LISTED], names, available_now=available_now,
+        return Reply(card=mentors_card(texts, mentors[:MAX_LISTED], names, available_now=lambda mentor: on_duty(mentor, now),
                                        not_shown=max(0, len(mentors) - MAX_LISTED)))
 
     async def _in_scope(self, member: Member, unit_id: str | None) -> bool:

@@ -60,10 +60,7 @@ class ReportService:
         except PeriodError:
             return Reply(text=texts("stats.bad_period", word=period_word))
         parents = await self._requests.unit_parents()
-        if "admin" in member.roles:
-            allowed = None
-        else:
-            allowed = subtree(await self._directory.coordinated_units(member.person_id), parents)
+        allowed = await self._directory.visible_units(member, parents)
         if unit_word is None:
             return Selection(period, allowed, None, parents)
         if unit_word not in parents:
@@ -81,8 +78,7 @@ class ReportService:
     async def weekly_stats(self, member: Member, week: Period, texts: Texts) -> Reply:
         """The digest card: last week's figures for everything the coordinator coordinates."""
         parents = await self._requests.unit_parents()
-        units = None if "admin" in member.roles else subtree(
-            await self._directory.coordinated_units(member.person_id), parents)
+        units = await self._directory.visible_units(member, parents)
         return await self._stats_card(Selection(week, units, None, parents), texts)
 
     async def _stats_card(self, selection: Selection, texts: Texts) -> Reply:
@@ -124,9 +120,7 @@ class ReportService:
                                       minutes=LIFETIME_SECONDS // 60))
 
     async def gaps(self, member: Member, texts: Texts) -> Reply:
-        parents = await self._requests.unit_parents()
-        units = None if "admin" in member.roles else subtree(
-            await self._directory.coordinated_units(member.person_id), parents)
+        units = await self._directory.visible_units(member, await self._requests.unit_parents())
         since = self.clock() - timedelta(days=GAP_DAYS)
         gaps = await self._questions.gaps(since, limit=200, units=units)
         groups = group_gaps([(g.question_id, g.text, g.reason) for g in gaps])

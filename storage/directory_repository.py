@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.domain.department_mapping import rules_from, unit_for
 from bot.domain.people import Member, stranger
+from bot.domain.stats import subtree
 from storage.db import Database
 from storage.models import CoordinatorScope, Organization, Person, PersonRole, utcnow
 
@@ -81,10 +82,14 @@ class DirectoryRepository:
             roles=frozenset(roles) or frozenset({"employee"}),
         )
 
-    async def coordinated_units(self, person_id: int) -> set[str]:
+    async def visible_units(self, member: Member, parents: dict[str, str | None]) -> set[str] | None:
+        """The units a coordinator may see (their subtrees); None for an admin: everything."""
+        if "admin" in member.roles:
+            return None
         async with self._database.transaction() as session:
-            return set((await session.scalars(
-                select(CoordinatorScope.unit_id).where(CoordinatorScope.person_id == person_id))).all())
+            roots = set((await session.scalars(
+                select(CoordinatorScope.unit_id).where(CoordinatorScope.person_id == member.person_id))).all())
+        return subtree(roots, parents)
 
     async def count_people(self) -> int:
         async with self._database.transaction() as session:

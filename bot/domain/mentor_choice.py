@@ -56,9 +56,14 @@ def week_start(moment: datetime) -> datetime:
     return datetime.combine(monday, time.min, tzinfo=HELSINKI)
 
 
+def on_duty(candidate: MentorCandidate, now: datetime) -> bool:
+    """Available, or away only until a time that has passed."""
+    return candidate.status != "away" or (candidate.away_until is not None and candidate.away_until <= now)
+
+
 def ineligibility(candidate: MentorCandidate, *, language: str, now: datetime, hours: WorkingHours) -> str | None:
     """Why this mentor cannot get an offer now, or None when they can."""
-    if candidate.status == "away" and (candidate.away_until is None or candidate.away_until > now):
+    if not on_duty(candidate, now):
         return "away"
     if candidate.busy:
         return "busy"
