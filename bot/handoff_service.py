@@ -84,14 +84,15 @@ class HandoffService:
         tiers = unit_tiers(request.unit_id, parents)
         hours = WorkingHours.parse(settings.working_hours_start, settings.working_hours_end)
         tier = request.tier
+        # Loaded once for the round: only the exclusions change from one tier to the next.
+        everyone = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
         while True:
             if tier >= len(tiers):
                 await self._expire(request, parents)
                 return
             offered = {offer.mentor_id for offer in await self._requests.offers(request.id)}
             exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
-            candidates = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
-            candidates = await self._with_presence(candidates, tiers[tier], exclude)
+            candidates = await self._with_presence(everyone, tiers[tier], exclude)
             chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
@@ -99,7 +100,7 @@ class HandoffService:
                 if await self._send_offers(request, tier, chosen):
                     await self._requests.set_timer(request.id, now + settings.offer_timeout)
                     if tier > 0:
-                        await self._tell_asker_widened(request, tier, tiers)
+                        await self._tell_asker_widened(request, tier, tiers, parents)
                     return
                 continue  # every send failed; those mentors are now excluded, so try the rest
             if not await self._requests.widen(request.id, tier, None):
@@ -157,11 +158,10 @@ class HandoffService:
         results = await asyncio.gather(*(offer(mentor_id) for mentor_id in added))
         return sum(results)
 
-    async def _tell_asker_widened(self, request: RequestRecord, tier: int, tiers: list) -> None:
+    async def _tell_asker_widened(self, request: RequestRecord, tier: int, tiers: list, parents: dict) -> None:
         texts = Texts(request.language)
         unit_name = None
         if tiers[tier] is not None and request.unit_id:
-            parents = await self._requests.unit_parents()
             names = await self._requests.unit_names()
             ancestor = request.unit_id
             for _ in range(tier):
