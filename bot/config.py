@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Mapping
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/digimentor.db"
-APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+# A managed identity (UserAssignedMSI) is not supported: outbound tokens use the client secret.
+APP_TYPES = ("MultiTenant", "SingleTenant")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PUBLIC_CLOUD_OPENID_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 PUBLIC_CLOUD_TOKEN_ISSUER = "https://api.botframework.com"
@@ -110,7 +111,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     app_tenant_id = text("MicrosoftAppTenantId")
     if app_type not in APP_TYPES:
         problems.append(f"MicrosoftAppType: expected one of {', '.join(APP_TYPES)}, got {app_type!r}")
-    if app_id and app_type != "UserAssignedMSI" and not app_password:
+    if app_id and not app_password:
         problems.append("MicrosoftAppPassword: required when MicrosoftAppId is set")
     if app_id and app_type == "SingleTenant" and not app_tenant_id:
         problems.append("MicrosoftAppTenantId: required when MicrosoftAppType is SingleTenant")

@@ -81,6 +81,11 @@ def test_configuration_errors_name_every_bad_variable():
         assert f"{variable}:" in message
 
 
+def test_a_managed_identity_is_refused_rather_than_failing_later():
+    with pytest.raises(ConfigError, match="MicrosoftAppType: expected one of MultiTenant, SingleTenant"):
+        load_settings({"MicrosoftAppId": "abc", "MicrosoftAppType": "UserAssignedMSI"})
+
+
 def test_allowed_tenants_are_a_normalised_set():
     settings = load_settings({"ALLOWED_TENANTS": " AAA , bbb,,"})
     assert settings.allowed_tenants == frozenset({"aaa", "bbb"})
