@@ -1,7 +1,7 @@
 """The Teams app package: `python app.py package` and bot/teams_package.py.
 
 The manifest is validated against Microsoft's schema v1.29 and the localization files against
-its localization schema (both in ../shared/schemas/teams, beside the repository).
+its localization schema (both vendored in tests/data/schemas/teams, MIT licence: see its README.md).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bot.domain.commands import COMMANDS, parse_command
 from bot.teams_package import DEFAULT_WEBSITE, MANIFEST_DIR, PackageError, build_package, render_manifest
+from dialogs.commands import COMMANDS, parse_command
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "teams"
+SCHEMAS = Path(__file__).resolve().parent / "data" / "schemas" / "teams"
 MANIFEST_SCHEMA = SCHEMAS / "MicrosoftTeams.v1.29.schema.json"
 LOCALIZATION_SCHEMA = SCHEMAS / "MicrosoftTeams.Localization.v1.29.schema.json"
 
@@ -31,7 +31,7 @@ GRAPH_ID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 HOST = "digimentor.example.fi"
 FILES = {"manifest.json", "fi.json", "sv.json", "color.png", "outline.png"}
 SCOPES = ("personal", "team", "groupChat")
-COMMAND_LIMIT = 10  # DESIGN.md: a bot command menu holds at most 10 commands per scope
+COMMAND_LIMIT = 10  # docs/design.md: a bot command menu holds at most 10 commands per scope
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -43,8 +43,8 @@ def unzip(path: Path) -> dict[str, bytes]:
 
 
 def load_schema(path: Path) -> dict:
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the Teams schemas are expected in ../shared/schemas/teams beside the repo")
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: the Teams schemas are vendored in tests/data/schemas/teams", pytrace=False)
     return json.loads(path.read_text(encoding="utf-8"))
 
 
