@@ -16,19 +16,20 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.domain.faq_file import parse_faq_file, render_faq_file
-from bot.domain.org_file import parse_organization_file
-from bot.domain.yaml_files import FileInvalid
 from bot.logging_setup import configure_logging
+from dialogs.clock import Clock
+from dialogs.rules.faq_file import parse_faq_file, render_faq_file
+from dialogs.rules.org_file import parse_organization_file
+from dialogs.rules.yaml_files import FileInvalid
 from storage.db import Database, StorageUnavailable
 from storage.directory_repository import DirectoryRepository
-from storage.faq_repository import import_faq, published_faq
+from storage.faq_repository import FaqRepository
 from storage.migrate import migrate
 from storage.organization_repository import import_organization
 
@@ -47,7 +48,7 @@ def serve(settings: Settings) -> None:
 
 
 async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, clock=Clock().now)
     try:
         await migrate(database)
         return await work(database)
@@ -71,13 +72,13 @@ async def _import_org(database: Database, path: str) -> int:
 
 async def _import_faq(database: Database, path: str) -> int:
     entries = parse_faq_file(_read(path), Path(path).name)
-    summary = await import_faq(database, entries)
+    summary = await FaqRepository(database).import_entries(entries)
     print(f"FAQ imported: {summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged")
     return 0
 
 
 async def _export_faq(database: Database, path: str) -> int:
-    text = render_faq_file(await published_faq(database))
+    text = render_faq_file(await FaqRepository(database).published())
     if path == "-":
         sys.stdout.write(text)
     else:

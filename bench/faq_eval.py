@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.domain.faq_file import FaqEntrySpec, FaqText, parse_faq_file  # noqa: E402
-from bot.domain.faq_matching import ANSWERED, FaqMatcher, Thresholds  # noqa: E402
+from dialogs.rules.faq_file import parse_faq_file  # noqa: E402
+from dialogs.rules.faq_matching import ANSWERED, FaqMatcher, Thresholds  # noqa: E402
+from storage.faq_repository import FaqRecord, FaqText  # noqa: E402
 
 FAQ_FILE = ROOT / "storage" / "seed" / "faq.yaml"
 LABELLED_FILE = ROOT / "tests" / "data" / "faq_eval.yaml"
@@ -58,7 +59,7 @@ class Accuracy:
         )
 
 
-def load_faq() -> list[FaqEntrySpec]:
+def load_faq() -> list[FaqRecord]:
     return parse_faq_file(FAQ_FILE.read_text(encoding="utf-8"), FAQ_FILE.name)
 
 
@@ -93,7 +94,7 @@ def evaluate(matcher: FaqMatcher, labelled: list[Labelled]) -> Accuracy:
     )
 
 
-def calibrate(entries: list[FaqEntrySpec], labelled: list[Labelled]) -> None:
+def calibrate(entries: list[FaqRecord], labelled: list[Labelled]) -> None:
     """Prints thresholds that answer most questions at once while keeping headroom under every
     target (off-topic handed on >= 0.95, wrong answers <= 2 %) and sending most off-topic
     questions straight to a digimentor instead of showing unrelated suggestions."""
@@ -141,26 +142,26 @@ def calibrate(entries: list[FaqEntrySpec], labelled: list[Labelled]) -> None:
     print(evaluate(FaqMatcher(entries, best[1]), labelled))
 
 
-def synthetic_faq(entries: list[FaqEntrySpec], size: int, seed: int = 7) -> list[FaqEntrySpec]:
+def synthetic_faq(entries: list[FaqRecord], size: int, seed: int = 7) -> list[FaqRecord]:
     """`size` entries made by recombining real questions, variants and answers."""
     rng = random.Random(seed)
-    words = sorted({w for e in entries for t in e.texts().values() for w in f"{t.question} {t.answer}".split()})
+    words = sorted({w for e in entries for t in e.texts.values() for w in f"{t.question} {t.answer}".split()})
     made = []
     for number in range(size):
         base = entries[number % len(entries)]
         texts = {}
-        for language, text in base.texts().items():
+        for language, text in base.texts.items():
             extra = " ".join(rng.sample(words, 4))
             texts[language] = FaqText(
                 question=f"{text.question} {extra}",
-                variants=[f"{v} {rng.choice(words)}" for v in text.variants],
+                variants=tuple(f"{v} {rng.choice(words)}" for v in text.variants),
                 answer=f"{text.answer}\n{extra}",
             )
-        made.append(FaqEntrySpec(id=f"synthetic-{number}", topic=base.topic, **texts))
+        made.append(FaqRecord(id=f"synthetic-{number}", topic=base.topic, texts=texts))
     return made
 
 
-def latency(entries: list[FaqEntrySpec], questions: list[str], size: int) -> dict:
+def latency(entries: list[FaqRecord], questions: list[str], size: int) -> dict:
     corpus = synthetic_faq(entries, size)
     started = time.perf_counter()
     matcher = FaqMatcher(corpus)
@@ -190,13 +191,15 @@ def main() -> int:
         calibrate(entries, labelled)
         return 0
     accuracy = evaluate(FaqMatcher(entries), labelled)
-    print(f"FAQ: {len(entries)} entries; labelled set: {accuracy.in_domain} in-domain, {accuracy.off_topic} off-topic\n")
+    print(f"FAQ: {len(entries)} entries; labelled set: {accuracy.in_domain} in-domain, "
+          f"{accuracy.off_topic} off-topic\n")
     print("| figure | measured | target |")
     print("|---|---|---|")
     print(f"| top-1 | {accuracy.top1:.3f} | ≥ {TARGETS['top1']} |")
     print(f"| top-3 | {accuracy.top3:.3f} | ≥ {TARGETS['top3']} |")
     print(f"| off-topic handed on | {accuracy.off_topic_handled:.3f} | ≥ {TARGETS['off_topic_handled']} |")
-    print(f"| in-domain answered wrongly (confident) | {accuracy.wrong_confident:.3f} | ≤ {TARGETS['wrong_confident']} |")
+    wrong = accuracy.wrong_confident
+    print(f"| in-domain answered wrongly (confident) | {wrong:.3f} | ≤ {TARGETS['wrong_confident']} |")
     print(f"| in-domain answered correctly at once | {accuracy.answered_correctly:.3f} | |")
     questions = [item.question for item in labelled]
     print("\n| entries | index build s | query p50 ms | query p99 ms | target |")

@@ -64,7 +64,7 @@ RUN_TIMEOUT = 90.0
 # ----------------------------------------------------------------------------------------------
 
 
-async def _serve(app) -> None:  # noqa: ANN001 - aiohttp Application
+async def _serve(app) -> None:
     from aiohttp import web
 
     runner = web.AppRunner(app, access_log=None)
@@ -82,9 +82,10 @@ async def _serve(app) -> None:  # noqa: ANN001 - aiohttp Application
 
 
 def serve_bare() -> None:
+    from urllib.parse import quote
+
     import aiohttp
     from aiohttp import web
-    from urllib.parse import quote
 
     http: dict[str, aiohttp.ClientSession] = {}
 
@@ -256,7 +257,7 @@ class Result:
         return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-async def load(session, bot_url: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], int]:  # noqa: ANN001
+async def load(session, bot_url: str, bodies: list[bytes], concurrency: int) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     failures = 0
     queue = iter(bodies)

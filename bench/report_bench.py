@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sqlite3
 import statistics
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,13 +32,13 @@ if str(ROOT) not in sys.path:
 
 import asyncpg  # noqa: E402
 
-from bot.domain.periods import parse_period  # noqa: E402
-from bot.domain.stats import subtree  # noqa: E402
+from dialogs.rules.periods import parse_period  # noqa: E402
+from dialogs.rules.units import subtree  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 from storage.stats_repository import StatsRepository  # noqa: E402
 
-END = datetime(2026, 11, 1, tzinfo=timezone.utc)
+END = datetime(2026, 11, 1, tzinfo=UTC)
 START = END - timedelta(days=730)
 TOPICS = ("teams", "outlook", "onedrive", "excel", "mfa", "printing", "webropol", "remote-appointments")
 TARGETS_MS = {"postgresql": 300, "sqlite": 1500}
@@ -50,7 +51,7 @@ def units() -> list[tuple[str, str | None]]:
     return tree
 
 
-def generate(requests: int, seed: int = 11):  # noqa: ANN201 - a dict of row lists
+def generate(requests: int, seed: int = 11):
     """Rows in dependency order; ids are assigned here so that both databases get the same data."""
     rng = random.Random(seed)
     unit_ids = [u for u, _ in units() if u.startswith("unit-")]
@@ -128,12 +129,12 @@ INSERTS = {
 }
 
 
-def _records(rows, for_sqlite: bool):  # noqa: ANN001, ANN202
-    def stamp(value: datetime):  # noqa: ANN202
+def _records(rows, for_sqlite: bool):
+    def stamp(value: datetime):
         return value.replace(tzinfo=None).isoformat(sep=" ") if for_sqlite else value
 
     # JSON columns go in as text on both databases.
-    yield "units", [(u, p, '{"fi": "%s"}' % u, True) for u, p in units()]
+    yield "units", [(u, p, json.dumps({"fi": u}), True) for u, p in units()]
     now = stamp(END)
     yield "people", [(p[0], p[1], p[2], p[3], '["fi"]', True, now) for p in rows["people"]]
     yield "roles", rows["roles"]
@@ -147,7 +148,7 @@ def _records(rows, for_sqlite: bool):  # noqa: ANN001, ANN202
     yield "feedback", [(*f[:3], stamp(f[3])) for f in rows["feedback"]]
 
 
-def load_sqlite(path: Path, rows) -> None:  # noqa: ANN001
+def load_sqlite(path: Path, rows) -> None:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA synchronous=OFF")
     for key, records in _records(rows, for_sqlite=True):
@@ -159,7 +160,7 @@ def load_sqlite(path: Path, rows) -> None:  # noqa: ANN001
     connection.close()
 
 
-async def load_postgres(url: str, rows) -> None:  # noqa: ANN001
+async def load_postgres(url: str, rows) -> None:
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     try:
         for key, records in _records(rows, for_sqlite=False):

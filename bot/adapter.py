@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 import aiohttp
 from botbuilder.core import InvokeResponse, TurnContext, serializer_helper
@@ -112,7 +112,7 @@ class _CredentialsFactory(ServiceClientCredentialsFactory):
     async def is_authentication_disabled(self) -> bool:
         return not self._app_id
 
-    async def create_credentials(self, app_id, oauth_scope, login_endpoint, validate_authority) -> AppCredentials:  # noqa: ANN001
+    async def create_credentials(self, app_id, oauth_scope, login_endpoint, validate_authority) -> AppCredentials:
         return self._credentials
 
 
@@ -129,7 +129,7 @@ class ReusedConnectorFactory(ConnectorFactory):
         self._retry_statuses = retry_statuses
         self._clients: dict[tuple[str, str], ConnectorClient] = {}
 
-    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:  # noqa: RUF013
+    async def create(self, service_url: str, audience: str = None) -> ConnectorClient:
         key = (service_url, audience or TO_CHANNEL_SCOPE)
         client = self._clients.get(key)
         if client is None:
@@ -174,7 +174,8 @@ class DigimentorAuthentication(BotFrameworkAuthentication):
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         raise NotImplementedError("inbound requests are authenticated by bot.auth before they reach botbuilder")
 
-    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(self, auth_header: str,
+                                             channel_id_header: str) -> AuthenticateRequestResult:
         raise PermissionError("streaming connections are not supported")
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
@@ -182,7 +183,8 @@ class DigimentorAuthentication(BotFrameworkAuthentication):
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         if self._user_token_client is None:
-            credentials = await self._credentials_factory.create_credentials(self._settings.app_id, TO_CHANNEL_SCOPE, None, True)
+            credentials = await self._credentials_factory.create_credentials(
+                self._settings.app_id, TO_CHANNEL_SCOPE, None, True)
             self._user_token_client = _UserTokenClientImpl(
                 self._settings.app_id, credentials, AuthenticationConstants.OAUTH_URL
             )
@@ -252,7 +254,7 @@ class BotEndpoint:
         if self._tokens is not None:
             await self._tokens.ensure_fresh()
 
-    async def continue_conversation(self, reference, logic: Callable[[TurnContext], Awaitable]) -> None:  # noqa: ANN001
+    async def continue_conversation(self, reference, logic: Callable[[TurnContext], Awaitable]) -> None:
         await self.ensure_outbound_token()
         await self.adapter.continue_conversation(reference, logic, self._settings.app_id)
 

@@ -72,7 +72,7 @@ class SigningKeyCache:
             async with self._http.get(jwks_uri, timeout=timeout) as response:
                 response.raise_for_status()
                 documents = (await response.json(content_type=None))["keys"]
-        except (aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError) as error:
+        except (TimeoutError, aiohttp.ClientError, KeyError, ValueError) as error:
             log.warning("signing keys unavailable", extra={"error": type(error).__name__})
             if not self._keys:
                 raise SigningKeysUnavailable(type(error).__name__) from error

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/digimentor.db"
 # A managed identity (UserAssignedMSI) is not supported: outbound tokens use the client secret.

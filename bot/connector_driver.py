@@ -75,7 +75,7 @@ def _as_requests_response(response: aiohttp.ClientResponse, body: bytes, url: st
 class _RetryAfterView:
     """The two things urllib3's Retry reads from a response."""
 
-    def __init__(self, status: int, headers: Any) -> None:  # noqa: ANN401 - a multidict
+    def __init__(self, status: int, headers: Any) -> None:
         self.status = status
         self.headers = headers
 
@@ -120,7 +120,7 @@ class AioHttpConnectorDriver(AsyncHTTPSender):
         if not self._http.closed:
             await self._http.close()
 
-    async def send(self, request: ClientRequest, **kwargs: Any) -> AsyncRequestsClientResponse:  # noqa: ANN401
+    async def send(self, request: ClientRequest, **kwargs: Any) -> AsyncRequestsClientResponse:
         config = self.config
         if request.files:
             raise ClientRequestError("multipart uploads are not supported by the Bot Connector driver")
@@ -145,7 +145,7 @@ class AioHttpConnectorDriver(AsyncHTTPSender):
                     body = await response.read()
             except (aiohttp.InvalidURL, aiohttp.TooManyRedirects):
                 raise_with_traceback(ClientRequestError, "Error occurred in request.")
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            except (TimeoutError, aiohttp.ClientError) as error:
                 try:
                     retry = retry.increment(method, request.url, error=_as_urllib3_error(error, request.url))
                 except (MaxRetryError, ConnectTimeoutError, ProtocolError, ReadTimeoutError, Urllib3SSLError):
@@ -225,7 +225,7 @@ def _as_urllib3_error(error: BaseException, url: str) -> Exception:
     return ProtocolError(str(error), error)  # request may have been sent: retried only if idempotent
 
 
-def _retry_delay(retry: Any, response: _RetryAfterView) -> float:  # noqa: ANN401 - urllib3 Retry
+def _retry_delay(retry: Any, response: _RetryAfterView) -> float:
     if retry.respect_retry_after_header:
         try:
             retry_after = retry.get_retry_after(response)

@@ -36,9 +36,10 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable, NamedTuple
-from urllib.parse import quote, urlparse
+from typing import Any, NamedTuple
+from urllib.parse import urlparse
 
 import httpx
 from azure.core.credentials_async import AsyncTokenCredential
@@ -72,12 +73,8 @@ from msgraph.generated.users.item.user_item_request_builder import (
 )
 from msgraph.graph_request_adapter import GraphRequestAdapter
 
-from bot.graph_transport import (  # noqa: F401
-    DEADLINE,
-    build_http_client,
-    graph_scope,
-    retry_after_seconds,
-)
+from bot.graph_transport import DEADLINE, build_http_client, graph_scope
+from dialogs.ports import GraphProfile
 
 log = logging.getLogger("digimentor.graph")
 
@@ -94,13 +91,6 @@ _ERRORS = {"XXX": ODataError}  # what the generated request builders map every e
 # middleware runs in the caller's task, so it sees the deadline of the call it belongs to.
 
 
-class GraphProfile(NamedTuple):
-    department: str | None
-    office_location: str | None
-    display_name: str | None
-    mail: str | None
-
-
 class Presence(NamedTuple):
     availability: str | None
     activity: str | None
@@ -110,12 +100,6 @@ def is_busy(availability: str | None, activity: str | None) -> bool:
     """True when a mentor should not get an offer now (see the module docstring for the rules)."""
     return (availability or "").strip().lower() in AWAY_AVAILABILITIES or \
         (activity or "").strip().lower() in SKIPPED_ACTIVITIES
-
-
-def chat_web_url(chat_id: str, tenant_id: str | None = None) -> str:
-    """The Teams link that opens a chat, in the form of Graph's own `chat.webUrl`."""
-    link = f"https://teams.microsoft.com/l/chat/{quote(chat_id, safe='')}/0"
-    return f"{link}?tenantId={quote(tenant_id, safe='')}" if tenant_id else link
 
 
 @dataclass
@@ -170,7 +154,7 @@ class GraphGateway:
     def from_client_secret(cls, tenant_id: str, client_id: str, client_secret: str, *,
                            base_url: str | None = None, **options: Any) -> "GraphGateway":
         """The production gateway: app-only credentials of an Entra app registration."""
-        from azure.identity.aio import ClientSecretCredential  # noqa: PLC0415
+        from azure.identity.aio import ClientSecretCredential
 
         credential = ClientSecretCredential(tenant_id, client_id, client_secret)
         return cls(credential=credential, base_url=base_url, owns_credential=True, **options)
@@ -223,7 +207,7 @@ class GraphGateway:
         if len(self._presence_cache) > 50_000:
             self._presence_cache = {k: v for k, v in self._presence_cache.items() if now - v[0] < self.presence_ttl}
         stamp = self._clock()
-        for batch, answer in zip(batches, answers):
+        for batch, answer in zip(batches, answers, strict=True):
             if answer is None:
                 continue  # failed: not cached, so the next call asks again (after the cool-down)
             for key in batch:

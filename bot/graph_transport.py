@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlparse
 
 import httpx
@@ -19,29 +17,13 @@ from msgraph_core import GraphClientFactory
 from msgraph_core.middleware import GraphTelemetryHandler
 from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 
+from bot.retry_after import retry_after_seconds
+
 log = logging.getLogger("digimentor.graph")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # When the current Graph call must be over (event-loop time), so that retries never outlast it.
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("graph_deadline", default=None)
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), None if absent/garbled."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
 class BoundedRetryHandler(BaseMiddleware):

@@ -14,11 +14,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference
@@ -26,6 +23,8 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.adapter import BotEndpoint
 from bot.outbound_queue import OutboundQueue, OutboundQueueTimeout
+from bot.retry_after import retry_after_seconds
+from dialogs.ports import Delivery, DeliveryFailed
 from storage.conversation_repository import ConversationRepository
 
 log = logging.getLogger(__name__)
@@ -36,25 +35,6 @@ ATTEMPTS = 4
 # Teams refuses a message over about 100 KB, counted in UTF-16, with 413 MessageSizeTooBig, and
 # advises keeping under 80 KB.
 MAX_BYTES = 80 * 1024
-
-
-@dataclass(frozen=True)
-class Delivery:
-    aad_object_id: str
-    conversation_id: str
-    activity_id: str
-
-
-class DeliveryFailed(Exception):
-    """Nothing was delivered. `unreachable`: the bot cannot reach the person at all (blocked,
-    uninstalled, never installed). `status`: the Bot Connector's answer, 413 for a message
-    refused as too large before sending, None when no answer came."""
-
-    def __init__(self, reason: str, *, unreachable: bool = False, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.unreachable = unreachable
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -83,27 +63,6 @@ class RetryPolicy:
         return min(self.base_delay * 2 ** (attempt - 1), self.max_delay) * random.uniform(0.5, 1.5)
 
 
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """A Retry-After header in seconds from now: delta-seconds or an HTTP date (RFC 9110);
-    None when absent or unreadable."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
 def message_size(activity: Activity) -> int:
     """The activity's JSON in UTF-16 bytes: how Teams measures a message against its limit."""
     document = json.dumps(activity.serialize(), ensure_ascii=False, separators=(",", ":"))
@@ -117,7 +76,9 @@ class _Target:
     tenant_id: str | None
 
 
-class Messenger:
+class TeamsMessenger:
+    """dialogs.ports.Messenger through the Bot Connector."""
+
     def __init__(
         self,
         endpoint: BotEndpoint,
@@ -170,7 +131,7 @@ class Messenger:
         conversation_id = conversation.id if conversation and conversation.id else stored.conversation_id
         return _Target(reference, conversation_id, tenant_id)
 
-    async def _deliver(self, target: _Target, callback) -> None:  # noqa: ANN001
+    async def _deliver(self, target: _Target, callback) -> None:
         """One request per attempt, each after its turn in the outbound queue."""
         policy = self.retry
 
@@ -200,7 +161,7 @@ class Messenger:
                     self.queue.hold(target.conversation_id, target.tenant_id, delay)
                 log.info("Bot Connector call retried", extra={"status": status, "attempt": attempt,
                                                               "delay": round(delay, 3)})
-            except (ClientRequestError, OSError, asyncio.TimeoutError) as error:
+            except (TimeoutError, ClientRequestError, OSError) as error:
                 if attempt == policy.attempts:
                     raise DeliveryFailed(f"{type(error).__name__} after {attempt} attempts") from None
                 delay = policy.delay(attempt)
@@ -208,7 +169,7 @@ class Messenger:
                                                               "delay": round(delay, 3)})
             await asyncio.sleep(delay)
 
-    async def _continue(self, reference: ConversationReference, callback) -> None:  # noqa: ANN001
+    async def _continue(self, reference: ConversationReference, callback) -> None:
         """Runs `callback` in the conversation; its failure is raised here, not sent to the
         adapter's turn-error handler, which would apologise to the very person unreachable."""
         failures: list[BaseException] = []

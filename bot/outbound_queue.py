@@ -1,5 +1,5 @@
 """The outbound queue: every call to the Bot Connector waits here for its turn, so that the bot
-keeps the rates Teams allows (DESIGN.md, "Teams limits"):
+keeps the rates Teams allows (docs/design.md, "Teams limits"):
 
 - at most 7 messages per second in one conversation,
 - about 50 requests per second per app in one tenant.
@@ -35,8 +35,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Rate:
             raise ValueError(f"a rate needs count >= 1 and seconds > 0, not {self.count}/{self.seconds}")
 
 
-# Teams' documented limits (DESIGN.md). More windows may be given, e.g. Rate(60, 30.0).
+# Teams' documented limits (docs/design.md). More windows may be given, e.g. Rate(60, 30.0).
 TEAMS_PER_CONVERSATION: tuple[Rate, ...] = (Rate(7, 1.0),)
 TEAMS_PER_TENANT: tuple[Rate, ...] = (Rate(50, 1.0),)
 # Added to every window: covers the spread in time between a grant here and the arrival at Teams.
@@ -153,7 +153,7 @@ class OutboundQueue:
             return await waiter
         try:
             return await asyncio.wait_for(waiter, self.max_wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise OutboundQueueTimeout(conversation_id, tenant_id, self.max_wait) from None
 
     def hold(self, conversation_id: str, tenant_id: str | None, seconds: float) -> None:

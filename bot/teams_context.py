@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot.adapter import tenant_id_of
-from bot.domain.mentions import strip_bot_mentions
+from bot.mentions import strip_bot_mentions
+from dialogs.card_action import CardAction
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,15 @@ class Incoming:
         return self.conversation_type == "personal"
 
 
+def _conversation_type(activity: Activity) -> str:
+    conversation = activity.conversation
+    return (getattr(conversation, "conversation_type", None) or "personal") if conversation else "personal"
+
+
 def read_incoming(activity: Activity) -> Incoming:
     sender = activity.from_property
     conversation = activity.conversation
-    conversation_type = (getattr(conversation, "conversation_type", None) or "personal") if conversation else "personal"
+    conversation_type = _conversation_type(activity)
     return Incoming(
         aad_object_id=((getattr(sender, "aad_object_id", None) or getattr(sender, "id", "")) or "").lower(),
         display_name=getattr(sender, "name", None) or "",
@@ -61,3 +67,19 @@ def conversation_reference_of(activity: Activity) -> dict:
     reference = TurnContext.get_conversation_reference(activity).serialize()
     reference.pop("activityId", None)
     return reference
+
+
+def card_action_of(activity: Activity) -> CardAction | None:
+    """Card actions arrive two ways: an `adaptiveCard/action` invoke (Action.Execute) or a
+    message whose value carries a verb (the Action.Submit fallback). Both become one CardAction."""
+    kind = _conversation_type(activity)
+    value = activity.value
+    if activity.type == ActivityTypes.invoke and activity.name == "adaptiveCard/action":
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict):
+            return CardAction("", {}, kind)
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        return CardAction(str(action.get("verb") or data.get("verb") or ""), data, kind)
+    if activity.type == ActivityTypes.message and isinstance(value, dict) and "verb" in value:
+        return CardAction(str(value.get("verb") or ""), value, kind)
+    return None

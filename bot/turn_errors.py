@@ -7,8 +7,9 @@ import logging
 from botbuilder.core import TurnContext
 from botbuilder.schema import ActivityTypes
 
-from bot.i18n import Texts, language_of
 from bot.logging_setup import new_reference
+from cards.i18n import Texts
+from dialogs.rules.language import language_of
 from storage.db import StorageUnavailable
 
 log = logging.getLogger("digimentor.turn")

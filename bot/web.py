@@ -11,7 +11,7 @@ import asyncio
 import gc
 import json
 import logging
-from datetime import timedelta
+from datetime import time, timedelta
 
 import aiohttp
 from aiohttp import web
@@ -20,12 +20,17 @@ from botbuilder.schema import Activity
 from bot.adapter import BotEndpoint, TenantRefused
 from bot.auth import SigningKeysUnavailable, Unauthorized
 from bot.config import Settings
+from bot.graph import GraphGateway
 from bot.handler import DigimentorBot
 from bot.logging_setup import new_reference
-from bot.messenger import Messenger
+from bot.messenger import TeamsMessenger
 from bot.msrest_speedups import apply_msrest_speedups
-from bot.services import Services
 from bot.turn_errors import TurnFailed, on_turn_error
+from cards.i18n import Texts
+from dialogs.clock import Clock
+from dialogs.router import Router
+from dialogs.rules.language import language_of
+from dialogs.wiring import FlowOptions, Flows
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database, StorageUnavailable
 from storage.migrate import migrate
@@ -33,18 +38,25 @@ from storage.migrate import migrate
 log = logging.getLogger("digimentor.web")
 
 SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
 DATABASE = web.AppKey("database", Database)
-SERVICES = web.AppKey("services", Services)
+FLOWS = web.AppKey("flows", Flows)
 ENDPOINT = web.AppKey("endpoint", BotEndpoint)
 BOT = web.AppKey("bot", DigimentorBot)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
+GRAPH = web.AppKey("graph", GraphGateway)
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, clock: Clock | None = None, graph: GraphGateway | None = None) -> web.Application:
+    """`clock`: the one source of time for every flow and repository (tests freeze one).
+    `graph`: a ready Microsoft Graph gateway; by default one is made from the settings."""
     apply_msrest_speedups()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
-    app[DATABASE] = Database(settings.database_url)
+    if graph is not None:
+        app[GRAPH] = graph
+    app[CLOCK] = clock or Clock()
+    app[DATABASE] = Database(settings.database_url, clock=app[CLOCK].now)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/exports/{token}/{filename}", export_file)
@@ -57,19 +69,24 @@ async def _lifecycle(app: web.Application):
     if settings.migrate_on_start:
         await migrate(database)
     app[HTTP] = aiohttp.ClientSession()
+    graph = app.get(GRAPH)
     try:
         app[ENDPOINT] = BotEndpoint(settings, app[HTTP], on_turn_error)
-        messenger = Messenger(app[ENDPOINT], ConversationRepository(database))
-        services = app[SERVICES] = Services.build(settings, database, messenger)
-        app[BOT] = DigimentorBot(services)
+        messenger = TeamsMessenger(app[ENDPOINT], ConversationRepository(database))
+        if graph is None and settings.graph_enabled:
+            graph = app[GRAPH] = GraphGateway.from_client_secret(
+                settings.graph_tenant_id, settings.graph_client_id, settings.graph_client_secret,
+                base_url=settings.graph_base_url)
+        flows = app[FLOWS] = Flows.build(database, app[CLOCK], messenger, _flow_options(settings), graph)
+        app[BOT] = DigimentorBot(flows, Router(flows))
     except BaseException:
         await app[HTTP].close()
         await database.dispose()
         raise
     background = [
-        asyncio.create_task(_every(settings.escalation_poll_seconds, services.handoff.escalate_due, "escalation")),
-        asyncio.create_task(_every(3600, _forget_old_deliveries(services), "delivery-claims cleanup")),
-        asyncio.create_task(_every(60, services.digests.send_due, "weekly digest")),
+        asyncio.create_task(_every(settings.escalation_poll_seconds, flows.offers.escalate_due, "escalation")),
+        asyncio.create_task(_every(3600, _forget_old_deliveries(flows), "delivery-claims cleanup")),
+        asyncio.create_task(_every(60, flows.digest.send_due, "weekly digest")),
     ]
     # Start-up objects live as long as the process: keep them out of every later collection,
     # whose full passes otherwise pause all turns.
@@ -80,22 +97,35 @@ async def _lifecycle(app: web.Application):
     for task in background:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
-    if services.handoff.graph is not None:
-        await services.handoff.graph.close()
+    if graph is not None:
+        await graph.close()
     await app[ENDPOINT].close()
     await app[HTTP].close()
     await database.dispose()
 
 
-def _forget_old_deliveries(services: Services):  # noqa: ANN202
+def _flow_options(settings: Settings) -> FlowOptions:
+    return FlowOptions(
+        offer_group_size=settings.offer_group_size,
+        public_base_url=settings.public_base_url,
+        export_signing_key=settings.export_signing_key,
+        digest_weekday=settings.digest_weekday,
+        digest_time=time.fromisoformat(settings.digest_time),
+        teams_app_id=settings.teams_app_id,
+        manifest_id=settings.app_id,
+        group_chats=settings.graph_group_chats,
+    )
+
+
+def _forget_old_deliveries(flows: Flows):
     async def forget() -> None:
         # Teams re-delivers within minutes; two days of claims is ample.
-        await services.claims.forget_older_than(timedelta(days=2))
+        await flows.claims.forget_older_than(timedelta(days=2))
 
     return forget
 
 
-async def _every(seconds: float, job, name: str) -> None:  # noqa: ANN001
+async def _every(seconds: float, job, name: str) -> None:
     """Runs `job` periodically; a failure is logged and the next round tries again."""
     while True:
         await asyncio.sleep(seconds)
@@ -103,7 +133,7 @@ async def _every(seconds: float, job, name: str) -> None:  # noqa: ANN001
             await job()
         except StorageUnavailable:
             log.warning("background job skipped: database unavailable", extra={"job": name})
-        except Exception:  # noqa: BLE001 - a background loop must survive one bad round
+        except Exception:
             log.exception("background job failed", extra={"job": name, "reference": new_reference()})
 
 
@@ -147,7 +177,7 @@ async def messages(request: web.Request) -> web.Response:
         )
     except TurnFailed as failure:
         return _problem(500, "the turn failed", reference=failure.reference)
-    except Exception:  # noqa: BLE001 - last resort: never a stack trace to the caller
+    except Exception:
         reference = new_reference()
         log.exception("request failed", extra={"reference": reference})
         return _problem(500, "internal error", reference=reference)
@@ -160,11 +190,14 @@ async def export_file(request: web.Request) -> web.Response:
     filename = request.match_info["filename"]
     kind = filename.rsplit(".", 1)[-1]
     try:
-        found = await request.app[SERVICES].exports.file(request.match_info["token"], kind)
+        found = await request.app[FLOWS].exports.file(request.match_info["token"], kind)
     except StorageUnavailable:
         return _problem(503, "service temporarily unavailable, retry later")
     if found is None:
-        return _problem(404, "this download link is invalid or has expired; ask the bot for a new one")
+        # A person opened this in a browser: tell them in their browser's language.
+        texts = Texts(language_of(request.headers.get("Accept-Language", "").split(",")[0].strip()))
+        return web.Response(status=404, text=texts("export.link_expired"), content_type="text/plain",
+                            charset="utf-8")
     content, content_type = found
     return web.Response(body=content, headers={
         "Content-Type": content_type,

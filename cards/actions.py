@@ -1,5 +1,5 @@
 """State-changing card buttons: Action.Execute (Universal Actions) with an Action.Submit
-fallback that carries the same verb and data (DESIGN.md, "Card actions")."""
+fallback that carries the same verb and data (docs/design.md, "Card actions")."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from cards.actions import execute, open_url
 from cards.base import adaptive_card, heading, paragraph
@@ -10,14 +10,14 @@ from cards.base import adaptive_card, heading, paragraph
 Texts = Callable[..., str]
 
 
-def _fallback_note(texts: Texts, view) -> list[dict]:  # noqa: ANN001 - an EntryView
+def _fallback_note(texts: Texts, view) -> list[dict]:
     if not view.fell_back:
         return []
     language = texts(f"language_names.{view.language}")
     return [paragraph(texts("faq.fallback_language", language=language), isSubtle=True)]
 
 
-def answer_card(texts: Texts, view, question_id: int | None, *, with_feedback: bool = True) -> dict:  # noqa: ANN001
+def answer_card(texts: Texts, view, question_id: int | None, *, with_feedback: bool = True) -> dict:
     """`question_id` None renders a preview (for the coordinator who saved it): no buttons."""
     body = [heading(view.title), *_fallback_note(texts, view), paragraph(view.answer)]
     actions = [open_url(link.title, link.url) for link in view.links]
@@ -48,7 +48,7 @@ def no_answer_card(texts: Texts, question_id: int) -> dict:
     return adaptive_card(body, actions)
 
 
-def feedback_thanks_card(texts: Texts, view, question_id: int, helpful: bool) -> dict:  # noqa: ANN001
+def feedback_thanks_card(texts: Texts, view, question_id: int, helpful: bool) -> dict:
     """The answer card again, with the feedback buttons replaced by thanks."""
     card = answer_card(texts, view, question_id, with_feedback=False)
     key = "faq.thanks_helpful" if helpful else "faq.thanks_not_helpful"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from cards.actions import execute
 from cards.base import adaptive_card, heading, paragraph

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from cards.base import adaptive_card, bullet_list, heading, paragraph, subheading
 
 SECTIONS = (
     (None, "help.commands_title", ("help", "mentor"), "help.commands"),
-    ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"), "help.mentor_commands"),
-    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq"), "help.coordinator_commands"),
+    ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"),
+     "help.mentor_commands"),
+    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq"),
+     "help.coordinator_commands"),
 )
 
 

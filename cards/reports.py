@@ -1,66 +1,87 @@
-"""The coordinator's statistics card and the mentor's hours card."""
+"""The coordinator's statistics, gaps, mentors and export cards, and the mentor's hours card.
+
+Numbers and dates are written the reader's way ("4,3" and "1.12.2026" in Finnish)."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from datetime import timedelta
 
-from bot.domain.stats import Figures
 from cards.actions import execute, open_url
 from cards.base import adaptive_card, heading, paragraph, subheading
 from cards.charts import bar_chart
+from cards.formatting import MISSING, day, month_name, number, percent
 
 Texts = Callable[..., str]
 
 
-def _delta(value: float | int | None) -> str:
+def period_label(texts: Texts, period) -> str:
+    """"marraskuu 2026", "viikko 48 (23.11.–29.11.2026)", "4. vuosineljännes 2026"."""
+    language = texts.language
+    local_start = period.local_start
+    if period.kind == "week":
+        last_day = (period.end - timedelta(days=1)).astimezone(local_start.tzinfo).date()
+        return texts("periods.week", week=local_start.isocalendar().week, first=day(local_start.date(), language),
+                     last=day(last_day, language))
+    if period.kind == "quarter":
+        return texts("periods.quarter", quarter=(local_start.month - 1) // 3 + 1, year=local_start.year)
+    return month_name(local_start.date(), language)
+
+
+def _delta(value: float | int | None, language: str) -> str:
     if value is None:
         return ""
     if value == 0:
         return " (±0)"
-    number = f"{value:+g}".replace("-", "−")
-    return f" ({number})"
-
-
-def _percent(share: float | None) -> str:
-    return "–" if share is None else f"{round(share * 100)} %"
+    sign = "+" if value > 0 else "−"
+    return f" ({sign}{number(abs(value), language)})"
 
 
 def _facts(rows: list[tuple[str, str]]) -> dict:
     return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in rows]}
 
 
-def stats_card(texts: Texts, *, scope: str, period: str, previous_period: str, figures: Figures,
-               delta: dict) -> dict:
-    f = figures
+def _minutes(texts: Texts, minutes: int) -> str:
+    return texts("units.minutes", minutes=number(minutes, texts.language))
+
+
+def stats_card(texts: Texts, *, scope: str, period, previous_period, figures, delta: dict) -> dict:
+    """`figures`: storage.stats_repository.Figures; `period`: dialogs.rules.periods.Period."""
+    f, lang = figures, texts.language
+    now_label, before_label = period_label(texts, period), period_label(texts, previous_period)
+
+    def counted(value: int, key: str) -> str:
+        return f"{number(value, lang)}{_delta(delta[key], lang)}"
+
     satisfaction = (
         texts("stats.fewer_than_five") if f.satisfaction_hidden
-        else "–" if f.satisfaction_mean is None
-        else texts("stats.satisfaction_value", mean=f"{f.satisfaction_mean:.1f}", count=f.satisfaction_count)
-        + _delta(delta["satisfaction_mean"])
+        else MISSING if f.satisfaction_mean is None
+        else texts("stats.satisfaction_value", mean=number(float(f.satisfaction_mean), lang),
+                   count=f.satisfaction_count) + _delta(delta["satisfaction_mean"], lang)
     )
-    distribution = ", ".join(f"{rating}: {f.satisfaction_distribution.get(rating, 0)}" for rating in range(5, 0, -1))
+    minutes_pair = (MISSING if value is None else number(float(value), lang)
+                    for value in (f.accept_p50_minutes, f.accept_p90_minutes))
     rows = [
-        (texts("stats.questions"), f"{f.questions}{_delta(delta['questions'])}"),
+        (texts("stats.questions"), counted(f.questions, "questions")),
         (texts("stats.answered_by_faq"),
-         f"{f.answered_by_faq} ({_percent(f.faq_share)}){_delta(delta['answered_by_faq'])}"),
-        (texts("stats.helpful"), f"{f.helpful} / {f.not_helpful}"),
-        (texts("stats.handed"), f"{f.handed_to_mentors}{_delta(delta['handed_to_mentors'])}"),
+         f"{number(f.answered_by_faq, lang)} ({percent(f.faq_share, lang)}){_delta(delta['answered_by_faq'], lang)}"),
+        (texts("stats.helpful"), f"{number(f.helpful, lang)} / {number(f.not_helpful, lang)}"),
+        (texts("stats.handed"), counted(f.handed_to_mentors, "handed_to_mentors")),
         (texts("stats.accepted"),
-         texts("stats.accepted_value", count=f.accepted, share=_percent(f.accepted_in_time_share))
-         + _delta(delta["accepted"])),
-        (texts("stats.time_to_accept"), texts(
-            "stats.minutes_pair",
-            p50="–" if f.accept_p50_minutes is None else f"{f.accept_p50_minutes:g}",
-            p90="–" if f.accept_p90_minutes is None else f"{f.accept_p90_minutes:g}")),
-        (texts("stats.resolved"), f"{f.resolved}{_delta(delta['resolved'])}"),
-        (texts("stats.cancelled"), f"{f.cancelled}{_delta(delta['cancelled'])}"),
-        (texts("stats.escalated"), f"{f.escalated}{_delta(delta['escalated'])}"),
-        (texts("stats.unanswered"), f"{f.unanswered}{_delta(delta['unanswered'])}"),
+         texts("stats.accepted_value", count=number(f.accepted, lang), share=percent(f.accepted_in_time_share, lang))
+         + _delta(delta["accepted"], lang)),
+        (texts("stats.time_to_accept"), texts("stats.minutes_pair", p50=next(minutes_pair), p90=next(minutes_pair))),
+        (texts("stats.resolved"), counted(f.resolved, "resolved")),
+        (texts("stats.cancelled"), counted(f.cancelled, "cancelled")),
+        (texts("stats.escalated"), counted(f.escalated, "escalated")),
+        (texts("stats.unanswered"), counted(f.unanswered, "unanswered")),
         (texts("stats.satisfaction"), satisfaction),
     ]
     if not f.satisfaction_hidden and f.satisfaction_count:
-        rows.append((texts("stats.distribution"), distribution))
-    rows.append((texts("stats.mentor_minutes"), f"{f.total_mentor_minutes} min{_delta(delta['total_mentor_minutes'])}"))
+        rows.append((texts("stats.distribution"), ", ".join(
+            f"{rating}: {f.satisfaction_distribution.get(rating, 0)}" for rating in range(5, 0, -1))))
+    rows.append((texts("stats.mentor_minutes"),
+                 _minutes(texts, f.total_mentor_minutes) + _delta(delta["total_mentor_minutes"], lang)))
     chart_rows = [
         (texts("stats.questions"), f.questions, f.questions - delta["questions"]),
         (texts("stats.answered_by_faq"), f.answered_by_faq, f.answered_by_faq - delta["answered_by_faq"]),
@@ -68,48 +89,52 @@ def stats_card(texts: Texts, *, scope: str, period: str, previous_period: str, f
         (texts("stats.resolved"), f.resolved, f.resolved - delta["resolved"]),
         (texts("stats.unanswered"), f.unanswered, f.unanswered - delta["unanswered"]),
     ]
-    alt = texts("stats.chart_alt", period=period, previous=previous_period) + " " + "; ".join(
-        f"{label}: {now} ({before})" for label, now, before in chart_rows)
+    alt = texts("stats.chart_alt", period=now_label, previous=before_label) + " " + "; ".join(
+        f"{label}: {number(now, lang)} ({number(before, lang)})" for label, now, before in chart_rows)
     body = [
-        heading(texts("stats.title", scope=scope, period=period)),
-        paragraph(texts("stats.compared", previous=previous_period), isSubtle=True),
-        {"type": "Image", "url": bar_chart(chart_rows, (period, previous_period)), "altText": alt,
+        heading(texts("stats.title", scope=scope, period=now_label)),
+        paragraph(texts("stats.compared", previous=before_label), isSubtle=True),
+        {"type": "Image", "url": bar_chart(chart_rows, (now_label, before_label)), "altText": alt,
          "size": "Stretch"},
         _facts(rows),
     ]
     if f.mentor_minutes:
         body.append(subheading(texts("stats.by_mentor")))
-        body.append(_facts([(m.name, texts("stats.minutes_of_allowance", minutes=m.minutes, allowance=m.allowance))
+        body.append(_facts([(m.name, texts("stats.minutes_of_allowance", minutes=number(m.minutes, lang),
+                                           allowance=number(m.allowance, lang)))
                             for m in f.mentor_minutes[:15]]))
     if f.top_topics:
         body.append(subheading(texts("stats.top_topics")))
-        body.append(_facts([(topic, str(count)) for topic, count in f.top_topics]))
+        body.append(_facts([(topic, number(count, lang)) for topic, count in f.top_topics]))
     return adaptive_card(body)
 
 
 def hours_card(texts: Texts, *, week: tuple[int, int], month: tuple[int, int], weekly_allowance: int,
                month_allowance: int) -> dict:
     """week/month: (minutes on requests, other logged minutes)."""
+    lang = texts.language
     week_total, month_total = sum(week), sum(month)
     rows = [
-        (texts("hours.this_week"), texts("hours.value", minutes=week_total, allowance=weekly_allowance)),
-        (texts("hours.on_requests"), f"{week[0]} min"),
-        (texts("hours.other"), f"{week[1]} min"),
-        (texts("hours.this_month"), texts("hours.value", minutes=month_total, allowance=month_allowance)),
+        (texts("hours.this_week"), texts("hours.value", minutes=number(week_total, lang),
+                                         allowance=number(weekly_allowance, lang))),
+        (texts("hours.on_requests"), _minutes(texts, week[0])),
+        (texts("hours.other"), _minutes(texts, week[1])),
+        (texts("hours.this_month"), texts("hours.value", minutes=number(month_total, lang),
+                                          allowance=number(month_allowance, lang))),
     ]
     chart = bar_chart(
-        [(texts("hours.this_week"), week_total, weekly_allowance), (texts("hours.this_month"), month_total,
-                                                                     month_allowance)],
+        [(texts("hours.this_week"), week_total, weekly_allowance),
+         (texts("hours.this_month"), month_total, month_allowance)],
         (texts("hours.used"), texts("hours.allowance")),
     )
-    alt = texts("hours.chart_alt", week=week_total, weekly=weekly_allowance, month=month_total,
-                monthly=month_allowance)
+    alt = texts("hours.chart_alt", week=number(week_total, lang), weekly=number(weekly_allowance, lang),
+                month=number(month_total, lang), monthly=number(month_allowance, lang))
     return adaptive_card([heading(texts("hours.title")),
                           {"type": "Image", "url": chart, "altText": alt, "size": "Stretch"},
                           _facts(rows)])
 
 
-def gaps_card(texts: Texts, groups, days: int) -> dict:  # noqa: ANN001 - GapGroup list
+def gaps_card(texts: Texts, groups, days: int) -> dict:
     """The most frequent questions the FAQ did not answer, each with a button to draft an entry."""
     body = [heading(texts("gaps.title", days=days))]
     if not groups:
@@ -131,8 +156,8 @@ def gaps_card(texts: Texts, groups, days: int) -> dict:  # noqa: ANN001 - GapGro
     return adaptive_card(body)
 
 
-def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available_now,  # noqa: ANN001
-                 not_shown: int = 0) -> dict:
+def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available_now,
+                 allowance_limit: int, not_shown: int = 0) -> dict:
     """The coordinator's view of the mentors in scope, with the changes they may make."""
     body = [heading(texts("mentors.title"))]
     if not mentors:
@@ -148,7 +173,7 @@ def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available
                 (texts("mentors.open"), str(mentor.open_requests)),
             ]),
             {"type": "Input.Number", "id": f"allowance_{mentor.person_id}", "label": texts("mentors.allowance_label"),
-             "value": mentor.weekly_allowance, "min": 0, "max": 2400},
+             "value": mentor.weekly_allowance, "min": 0, "max": allowance_limit},
             {"type": "ActionSet", "actions": [
                 execute(texts("mentors.save_allowance"), "setAllowance", {"person_id": mentor.person_id}),
                 execute(texts("mentors.remove"), "removeMentor", {"person_id": mentor.person_id}),
@@ -161,7 +186,8 @@ def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available
     return adaptive_card(body, [execute(texts("mentors.add"), "addMentor", {}, style="positive")])
 
 
-def export_card(texts: Texts, *, period: str, links: dict[str, str], minutes: int) -> dict:
-    body = [heading(texts("export.title", period=period)), paragraph(texts("export.body", minutes=minutes))]
+def export_card(texts: Texts, *, period, links: dict[str, str], minutes: int) -> dict:
+    body = [heading(texts("export.title", period=period_label(texts, period))),
+            paragraph(texts("export.body", minutes=minutes))]
     return adaptive_card(body, [open_url(texts("export.xlsx"), links["xlsx"]),
                                 open_url(texts("export.csv"), links["csv"])])

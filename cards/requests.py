@@ -6,8 +6,8 @@ through `texts(key, **params)`; the caller passes the texts of the reader's lang
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from cards.actions import execute, open_url
 from cards.base import adaptive_card, heading, paragraph, subheading
@@ -16,9 +16,6 @@ Texts = Callable[..., str]
 
 MINUTE_CHOICES = ("5", "15", "30", "60")
 RATINGS = ("5", "4", "3", "2", "1")  # best first, each with a text label
-MINUTES_MAX = 480
-FAQ_ANSWER_MAX = 2000
-COMMENT_MAX = 1000
 MAX_SUGGESTIONS = 3
 
 
@@ -108,7 +105,7 @@ def taken_card(texts: Texts, view: RequestView) -> dict:
     return adaptive_card(body)
 
 
-def working_card(texts: Texts, view: RequestView, chat_url: str) -> dict:
+def working_card(texts: Texts, view: RequestView, chat_url: str, *, minutes_limit: int, answer_limit: int) -> dict:
     body = [
         heading(texts("request.working_title")),
         paragraph(texts("request.working_body")),
@@ -130,7 +127,7 @@ def working_card(texts: Texts, view: RequestView, chat_url: str) -> dict:
             "label": texts("request.minutes_other_label"),
             "placeholder": texts("request.minutes_other_placeholder"),
             "min": 1,
-            "max": MINUTES_MAX,
+            "max": minutes_limit,
         },
         {
             "type": "Input.Toggle",
@@ -147,7 +144,7 @@ def working_card(texts: Texts, view: RequestView, chat_url: str) -> dict:
             "label": texts("request.faq_answer_label"),
             "placeholder": texts("request.faq_answer_placeholder"),
             "isMultiline": True,
-            "maxLength": FAQ_ANSWER_MAX,
+            "maxLength": answer_limit,
         },
     ]
     actions = []
@@ -237,7 +234,7 @@ def asker_unanswered_card(texts: Texts, view: RequestView,
     return adaptive_card(body, actions)
 
 
-def feedback_card(texts: Texts, view: RequestView) -> dict:
+def feedback_card(texts: Texts, view: RequestView, *, comment_limit: int) -> dict:
     body = [
         heading(texts("request.feedback_title")),
         paragraph(texts("request.feedback_body", mentor=_mentor(texts, view))),
@@ -256,7 +253,7 @@ def feedback_card(texts: Texts, view: RequestView) -> dict:
             "label": texts("request.comment_label"),
             "placeholder": texts("request.comment_placeholder"),
             "isMultiline": True,
-            "maxLength": COMMENT_MAX,
+            "maxLength": comment_limit,
         },
     ]
     actions = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from cards.base import adaptive_card, bullet_list, heading, paragraph, subheading
 

@@ -16,8 +16,8 @@ import math
 import struct
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
 ACCENT = (0x00, 0x5F, 0x73)  # keep equal to accentColor in manifest/manifest.template.json
@@ -55,7 +55,7 @@ def triangle(a: tuple[float, float], b: tuple[float, float], c: tuple[float, flo
 def stroke(points: list[tuple[float, float]], width: float) -> Shape:
     """A polyline drawn with a round pen."""
     half = width / 2
-    segments = list(zip(points, points[1:]))
+    segments = list(zip(points, points[1:], strict=False))
 
     def inside(x: float, y: float) -> bool:
         for (ax, ay), (bx, by) in segments:
@@ -132,7 +132,7 @@ def outline_icon(size: int = 32) -> list[list[tuple[int, int, int, int]]]:
 
 
 def _mix(background: tuple[int, int, int], foreground: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
-    return tuple(round(b + (f - b) * amount) for b, f in zip(background, foreground))  # type: ignore[return-value]
+    return tuple(round(b + (f - b) * amount) for b, f in zip(background, foreground, strict=True))  # type: ignore[return-value]
 
 
 def render(size: int, paint: Callable[[float], tuple[int, int, int, int]], shape: Shape):

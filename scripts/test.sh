@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: SQLite and a throwaway PostgreSQL cluster, plus the Agents Playground.
+# The whole test suite: the linter and the layout contract, then pytest on SQLite and a throwaway
+# PostgreSQL cluster, plus the Agents Playground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+
+# The code's own checks first: they take seconds and say exactly what is wrong.
+.venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache
+
 scripts/playground.sh install
 
 if [[ -z "${TEST_POSTGRES_URL:-}" ]]; then

@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import ProcessedActivity, utcnow
+from storage.models import ProcessedActivity
 
 
 class ActivityClaims:
@@ -19,7 +19,7 @@ class ActivityClaims:
         """True for the first delivery of this activity; False for every later one."""
         # A Core insert on a bare connection: this runs on every turn, and the ORM's unit of
         # work costs more than the insert itself.
-        statement = insert(ProcessedActivity).values(activity_key=activity_key[:500], received_at=utcnow())
+        statement = insert(ProcessedActivity).values(activity_key=activity_key[:500], received_at=self._database.now())
         try:
             async with self._database.connection() as connection:
                 await connection.execute(statement)
@@ -34,5 +34,6 @@ class ActivityClaims:
 
     async def forget_older_than(self, age: timedelta) -> int:
         async with self._database.transaction() as session:
-            result = await session.execute(delete(ProcessedActivity).where(ProcessedActivity.received_at < utcnow() - age))
+            result = await session.execute(
+                delete(ProcessedActivity).where(ProcessedActivity.received_at < self._database.now() - age))
             return result.rowcount or 0

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
-from storage.models import ConversationReference, utcnow
+from storage.models import ConversationReference
 
 
 @dataclass(frozen=True)
@@ -58,10 +56,9 @@ class ConversationRepository:
             channel_id=channel_id,
             locale=locale,
             reference=reference,
-            updated_at=utcnow(),
+            updated_at=self._database.now(),
         )
-        insert = pg_insert if self._database.dialect == "postgresql" else sqlite_insert
-        statement = insert(ConversationReference).values(**values)
+        statement = self._database.insert(ConversationReference).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["aad_object_id", "conversation_id"],
             set_={k: statement.excluded[k] for k in values if k not in ("aad_object_id", "conversation_id")},

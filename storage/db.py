@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -42,8 +45,12 @@ async def outage_as_unavailable() -> AsyncIterator[None]:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    """`clock` is the application's one source of time (dialogs.clock.Clock.now); every
+    timestamp a repository writes comes from it. A handle opened only to read may omit it."""
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None, echo: bool = False) -> None:
         self.url = url
+        self._clock = clock
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
@@ -67,6 +74,16 @@ class Database:
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
+    def now(self) -> datetime:
+        if self._clock is None:
+            raise RuntimeError("this Database was opened without a clock, so it cannot write timestamps")
+        return self._clock()
+
+    def insert(self, model):
+        """An INSERT that can say ON CONFLICT: concurrent writers are then decided by the
+        database, not by a read before the write."""
+        return (postgresql_insert if self.dialect == "postgresql" else sqlite_insert)(model)
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -88,7 +105,7 @@ class Database:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             return True
-        except Exception as error:  # noqa: BLE001 - every failure means "not healthy"
+        except Exception as error:
             if _is_outage(error):
                 return False
             raise
@@ -97,7 +114,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - driver objects
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers proceed while one writer commits; busy_timeout makes writers queue
     # instead of failing when two processes share the file.

@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import DigestSent, Person, PersonRole, utcnow
+from storage.models import DigestSent, Person, PersonRole
 
 
 class DigestRepository:
@@ -31,7 +31,7 @@ class DigestRepository:
     async def claim(self, person_id: int, week: str, kind: str) -> bool:
         try:
             async with self._database.transaction() as session:
-                session.add(DigestSent(person_id=person_id, week=week, kind=kind, sent_at=utcnow()))
+                session.add(DigestSent(person_id=person_id, week=week, kind=kind, sent_at=self._database.now()))
         except IntegrityError:
             return False
         return True

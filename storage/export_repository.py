@@ -28,7 +28,7 @@ class ExportRepository:
         self._database = database
 
     async def rows(self, units: set[str] | None, start: datetime, end: datetime) -> dict[str, list[tuple]]:
-        def in_units(column):  # noqa: ANN001, ANN202
+        def in_units(column):
             return literal(True) if units is None else column.in_(sorted(units))
 
         mentor = aliased(Person)

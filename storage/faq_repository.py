@@ -1,14 +1,36 @@
-"""FAQ entries and their translations."""
+"""FAQ entries and their translations, as plain records."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
-from bot.domain.faq_file import FaqEntrySpec, FaqLink, FaqText
 from storage.db import Database
-from storage.models import FaqEntry, FaqTranslation, utcnow
+from storage.models import FaqEntry, FaqTranslation
+
+
+@dataclass(frozen=True)
+class FaqText:
+    question: str
+    variants: tuple[str, ...]
+    answer: str
+
+
+@dataclass(frozen=True)
+class FaqLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class FaqRecord:
+    """One published entry: its texts by language (at least one)."""
+
+    id: str
+    topic: str | None
+    links: tuple[FaqLink, ...] = ()
+    texts: dict[str, FaqText] = field(default_factory=dict)
 
 
 @dataclass
@@ -18,74 +40,88 @@ class FaqImportSummary:
     unchanged: int = 0
 
 
-async def import_faq(database: Database, entries: list[FaqEntrySpec]) -> FaqImportSummary:
-    """Upserts every entry in one transaction; entries absent from the file are kept."""
-    summary = FaqImportSummary()
-    async with database.transaction() as session:
-        ids = [e.id for e in entries]
-        current = {spec.id: spec for spec in await _load(session, ids)}
-        # Proposed (unpublished) entries exist as rows too: publishing one updates it in place.
-        stored = set((await session.scalars(select(FaqEntry.id).where(FaqEntry.id.in_(ids)))).all())
-        for entry in entries:
-            existing = current.get(entry.id)
-            if existing is not None and existing == entry:
-                summary.unchanged += 1
-                continue
-            if entry.id not in stored:
-                session.add(FaqEntry(id=entry.id, status="published"))
-                stored.add(entry.id)
-                summary.created += 1
-            else:
-                summary.updated += 1
-                await session.execute(delete(FaqTranslation).where(FaqTranslation.entry_id == entry.id))
-            await session.flush()
-            row = await session.get(FaqEntry, entry.id)
-            row.topic = entry.topic
-            row.links = [link.model_dump() for link in entry.links]
-            row.status = "published"
-            row.updated_at = utcnow()
-            for language, text in entry.texts().items():
-                session.add(
-                    FaqTranslation(
-                        entry_id=entry.id,
-                        language=language,
-                        question=text.question,
-                        variants=list(text.variants),
-                        answer=text.answer,
-                    )
-                )
-    return summary
+class FaqRepository:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def import_entries(self, entries: list[FaqRecord]) -> FaqImportSummary:
+        """Upserts every entry in one transaction; entries absent from the list are kept."""
+        summary = FaqImportSummary()
+        async with self._database.transaction() as session:
+            current = {record.id: record for record in await _load(session, [e.id for e in entries])}
+            for entry in entries:
+                existing = current.get(entry.id)
+                if existing == entry:
+                    summary.unchanged += 1
+                    continue
+                created = await self._write_entry(session, entry)
+                summary.created += created
+                summary.updated += not created
+                await session.execute(delete(FaqTranslation).where(
+                    FaqTranslation.entry_id == entry.id, FaqTranslation.language.not_in(list(entry.texts))))
+                for language, text in entry.texts.items():
+                    await self._write_text(session, entry.id, language, text)
+        return summary
+
+    async def save_text(self, entry_id: str, topic: str | None, language: str, text: FaqText) -> None:
+        """One language of an entry (created if new), other languages untouched: two
+        coordinators editing two languages at once both keep their change."""
+        async with self._database.transaction() as session:
+            values = {"status": "published", "updated_at": self._database.now()}
+            if topic:
+                values["topic"] = topic
+            statement = self._database.insert(FaqEntry).values(id=entry_id, links=[], **values)
+            await session.execute(statement.on_conflict_do_update(
+                index_elements=["id"], set_={**values, "version": FaqEntry.version + 1}))
+            await self._write_text(session, entry_id, language, text)
+
+    async def _write_entry(self, session, entry: FaqRecord) -> bool:
+        """Inserts or updates the entry row; True when it was created. Proposed (unpublished)
+        entries are rows too: publishing one updates it in place."""
+        existed = await session.scalar(select(FaqEntry.id).where(FaqEntry.id == entry.id))
+        values = {"topic": entry.topic, "links": [{"title": link.title, "url": link.url} for link in entry.links],
+                  "status": "published", "updated_at": self._database.now()}
+        statement = self._database.insert(FaqEntry).values(id=entry.id, **values)
+        await session.execute(statement.on_conflict_do_update(
+            index_elements=["id"], set_={**values, "version": FaqEntry.version + 1}))
+        return existed is None
+
+    async def _write_text(self, session, entry_id: str, language: str, text: FaqText) -> None:
+        values = {"question": text.question, "variants": list(text.variants), "answer": text.answer}
+        statement = self._database.insert(FaqTranslation).values(entry_id=entry_id, language=language, **values)
+        await session.execute(statement.on_conflict_do_update(index_elements=["entry_id", "language"], set_=values))
+
+    async def revision(self) -> tuple[int, int]:
+        """Changes whenever a published entry is added, edited or withdrawn."""
+        async with self._database.transaction() as session:
+            count, versions = (await session.execute(
+                select(func.count(), func.coalesce(func.sum(FaqEntry.version), 0))
+                .where(FaqEntry.status == "published"))).one()
+        return int(count), int(versions)
+
+    async def published(self) -> list[FaqRecord]:
+        async with self._database.transaction() as session:
+            return await _load(session, None)
+
+    async def count_published(self) -> int:
+        async with self._database.transaction() as session:
+            return await session.scalar(
+                select(func.count()).select_from(FaqEntry).where(FaqEntry.status == "published"))
 
 
-async def published_faq(database: Database) -> list[FaqEntrySpec]:
-    async with database.transaction() as session:
-        return await _load(session, None)
-
-
-async def count_faq_entries(database: Database) -> int:
-    async with database.transaction() as session:
-        return await session.scalar(select(func.count()).select_from(FaqEntry).where(FaqEntry.status == "published"))
-
-
-async def _load(session, ids: list[str] | None) -> list[FaqEntrySpec]:
+async def _load(session, ids: list[str] | None) -> list[FaqRecord]:
     query = select(FaqEntry).where(FaqEntry.status == "published").order_by(FaqEntry.id)
     if ids is not None:
         query = query.where(FaqEntry.id.in_(ids))
     rows = (await session.scalars(query)).all()
     if not rows:
         return []
-    translations: dict[str, dict[str, FaqText]] = {}
+    texts: dict[str, dict[str, FaqText]] = {}
     query = select(FaqTranslation).where(FaqTranslation.entry_id.in_([r.id for r in rows]))
     for t in (await session.scalars(query)).all():
-        translations.setdefault(t.entry_id, {})[t.language] = FaqText(
-            question=t.question, variants=list(t.variants), answer=t.answer
-        )
+        texts.setdefault(t.entry_id, {})[t.language] = FaqText(t.question, tuple(t.variants), t.answer)
     return [
-        FaqEntrySpec(
-            id=row.id,
-            topic=row.topic,
-            links=[FaqLink(**link) for link in row.links or []],
-            **translations.get(row.id, {}),
-        )
+        FaqRecord(id=row.id, topic=row.topic, links=tuple(FaqLink(**link) for link in row.links or []),
+                  texts=texts.get(row.id, {}))
         for row in rows
     ]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, select, text, update
 
-from bot.domain.help_requests import State
-from bot.domain.mentor_choice import MentorCandidate
 from storage.db import Database
 from storage.models import (
     AuditLog,
@@ -18,8 +17,29 @@ from storage.models import (
     Person,
     PersonRole,
     RequestEvent,
-    utcnow,
+    RequestState,
 )
+
+
+@dataclass(frozen=True)
+class MentorCandidate:
+    """An active mentor with what eligibility and fairness need (dialogs.rules.mentor_choice)."""
+
+    person_id: int
+    name: str
+    unit_id: str | None
+    languages: tuple[str, ...]
+    topics: tuple[str, ...]
+    status: str  # "available" | "away"
+    away_until: datetime | None
+    weekly_allowance: int  # minutes
+    minutes_this_week: int
+    reachable: bool
+    has_conversation: bool
+    open_requests: int
+    recent_requests: int  # accepted in the last 7 days
+    aad_object_id: str = ""
+    busy: bool = False  # Teams presence says away, offline, do not disturb or in a call
 
 
 class MentorRepository:
@@ -37,6 +57,15 @@ class MentorRepository:
                                            .values(**values))
         return result.rowcount == 1
 
+    async def reachable_again(self, person_id: int | None) -> None:
+        """The person (re)installed the app: offers may reach them again after a refusal."""
+        if person_id is None:
+            return
+        async with self._database.transaction() as session:
+            await session.execute(update(MentorProfile).where(MentorProfile.person_id == person_id,
+                                                              MentorProfile.reachable.is_(False))
+                                  .values(reachable=True))
+
     async def mentor_candidates(self, week_start: datetime, default_allowance: int) -> list[MentorCandidate]:
         """Every active mentor with the figures eligibility and fairness need, in one query."""
         week_minutes = (
@@ -46,13 +75,13 @@ class MentorRepository:
         )
         open_requests = (
             select(func.count()).select_from(HelpRequest)
-            .where(HelpRequest.assigned_mentor_id == Person.id, HelpRequest.state == State.ACCEPTED.value)
+            .where(HelpRequest.assigned_mentor_id == Person.id, HelpRequest.state == RequestState.ACCEPTED.value)
             .scalar_subquery()
         )
         recent = (
             select(func.count()).select_from(RequestEvent)
             .where(RequestEvent.actor_person_id == Person.id, RequestEvent.kind == "accept",
-                   RequestEvent.at >= utcnow() - timedelta(days=7))
+                   RequestEvent.at >= self._database.now() - timedelta(days=7))
             .scalar_subquery()
         )
         has_conversation = exists().where(
@@ -114,22 +143,25 @@ class MentorRepository:
         return found
 
     async def change_role(self, *, actor: str, person_id: int, mentor: bool) -> bool:
-        """Makes the person a mentor or not; recorded in the audit log. False if nothing changed."""
+        """Makes the person a mentor or not; recorded in the audit log. False if nothing changed,
+        also when another coordinator made the same change at the same moment."""
         async with self._database.transaction() as session:
-            has_role = await session.scalar(select(PersonRole.role).where(
-                PersonRole.person_id == person_id, PersonRole.role == "mentor"))
-            if bool(has_role) == mentor:
-                return False
             if mentor:
-                session.add(PersonRole(person_id=person_id, role="mentor"))
-                if await session.get(MentorProfile, person_id) is None:
-                    session.add(MentorProfile(person_id=person_id, topics=[], weekly_minutes=None))
+                added = await session.execute(
+                    self._database.insert(PersonRole).values(person_id=person_id, role="mentor")
+                    .on_conflict_do_nothing())
+                changed = bool(added.rowcount)
+                await session.execute(
+                    self._database.insert(MentorProfile).values(person_id=person_id, topics=[], weekly_minutes=None)
+                    .on_conflict_do_nothing())
             else:
-                await session.execute(delete(PersonRole).where(PersonRole.person_id == person_id,
-                                                               PersonRole.role == "mentor"))
-            session.add(AuditLog(actor=actor, action="add_mentor" if mentor else "remove_mentor",
-                                 data={"person_id": person_id}, at=utcnow()))
-        return True
+                removed = await session.execute(delete(PersonRole).where(PersonRole.person_id == person_id,
+                                                                          PersonRole.role == "mentor"))
+                changed = bool(removed.rowcount)
+            if changed:
+                session.add(AuditLog(actor=actor, action="add_mentor" if mentor else "remove_mentor",
+                                     data={"person_id": person_id}, at=self._database.now()))
+        return changed
 
     async def set_allowance(self, *, actor: str, person_id: int, weekly_minutes: int) -> bool:
         async with self._database.transaction() as session:
@@ -138,7 +170,7 @@ class MentorRepository:
                 return False
             before = profile.weekly_minutes
             profile.weekly_minutes = weekly_minutes
-            session.add(AuditLog(actor=actor, action="set_allowance", at=utcnow(),
+            session.add(AuditLog(actor=actor, action="set_allowance", at=self._database.now(),
                                  data={"person_id": person_id, "before": before, "after": weekly_minutes}))
         return True
 

@@ -25,7 +25,7 @@ def alembic_config() -> Config:
 async def migrate(database: Database) -> None:
     config = alembic_config()
 
-    def upgrade(connection) -> None:  # noqa: ANN001 - a SQLAlchemy Connection
+    def upgrade(connection) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -6,7 +6,8 @@ Python process, decides races. Times are stored in UTC.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from enum import Enum
 
 from sqlalchemy import (
     JSON,
@@ -34,10 +35,6 @@ NAMING_CONVENTION = {
 }
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class UtcDateTime(TypeDecorator):
     """Aware UTC datetimes in and out, on every backend.
 
@@ -48,18 +45,30 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy's signature
+    def process_bind_param(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: store aware UTC datetimes only")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+    def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
+
+
+class RequestState(str, Enum):
+    """The values of help_requests.state; which moves between them are allowed is a rule
+    (dialogs.rules.help_requests), applied here with conditional updates."""
+
+    OPEN = "open"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 class Base(DeclarativeBase):
@@ -78,9 +87,9 @@ class Organization(Base):
     offer_timeout_minutes: Mapped[float] = mapped_column(Float, default=10.0)
     working_hours_start: Mapped[str] = mapped_column(String(5), default="08:00")
     working_hours_end: Mapped[str] = mapped_column(String(5), default="16:00")
-    # Rules that place people found through Microsoft Graph (bot.domain.department_mapping).
+    # Rules that place people found through Microsoft Graph (dialogs.rules.department_mapping).
     department_rules: Mapped[list] = mapped_column(JSON, default=list)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Unit(Base):
@@ -104,7 +113,7 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "import": from the organisation file; "graph": placed by department rules.
     source: Mapped[str] = mapped_column(String(10), default="import")
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class PersonRole(Base):
@@ -152,7 +161,7 @@ class ConversationReference(Base):
     channel_id: Mapped[str] = mapped_column(String(40), default="msteams")
     locale: Mapped[str | None] = mapped_column(String(20))
     reference: Mapped[dict] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("aad_object_id", "conversation_id", name="uq_conversation_user"),)
 
@@ -163,7 +172,7 @@ class ProcessedActivity(Base):
     __tablename__ = "processed_activities"
 
     activity_key: Mapped[str] = mapped_column(String(500), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class FaqEntry(Base):
@@ -175,7 +184,9 @@ class FaqEntry(Base):
     status: Mapped[str] = mapped_column(String(20), default="published")
     links: Mapped[list] = mapped_column(JSON, default=list)
     proposed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Raised by every write: the FAQ's revision, which tells replicas to rebuild their index.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FaqTranslation(Base):
@@ -207,7 +218,7 @@ class Question(Base):
     # Set with the help request, in its transaction: reports count FAQ-only answers by it.
     handed: Mapped[bool] = mapped_column(Boolean, default=False)
     masked_items: Mapped[int] = mapped_column(Integer, default=0)
-    asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class FaqFeedback(Base):
@@ -217,7 +228,7 @@ class FaqFeedback(Base):
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
     faq_entry_id: Mapped[str | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
     helpful: Mapped[bool] = mapped_column(Boolean)
-    given_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("question_id", name="uq_faq_feedback_question"),)
 
@@ -242,8 +253,8 @@ class HelpRequest(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class RequestEvent(Base):
@@ -255,7 +266,7 @@ class RequestEvent(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))
     actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
     __table_args__ = (
@@ -273,7 +284,7 @@ class RequestOffer(Base):
     state: Mapped[str] = mapped_column(String(20), default="sent")  # sent | declined | won | lost | failed
     conversation_id: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(200))
-    offered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    offered_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class MentorTimeEntry(Base):
@@ -286,7 +297,7 @@ class MentorTimeEntry(Base):
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
     minutes: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
-    logged_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    logged_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
     __table_args__ = (CheckConstraint("minutes > 0 AND minutes <= 1440", name="sane_minutes"),)
 
@@ -298,7 +309,7 @@ class Feedback(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), unique=True)
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
-    given_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
 
@@ -310,7 +321,7 @@ class AuditLog(Base):
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(50))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class DigestSent(Base):
@@ -321,15 +332,4 @@ class DigestSent(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
     week: Mapped[str] = mapped_column(String(10), primary_key=True)  # e.g. 2026-W48
     kind: Mapped[str] = mapped_column(String(20))  # coordinator | mentor
-    sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
-
-
-class BotStateItem(Base):
-    """botbuilder conversation and dialog state, shared by every replica."""
-
-    __tablename__ = "bot_state"
-
-    key: Mapped[str] = mapped_column(String(500), primary_key=True)
-    etag: Mapped[str] = mapped_column(String(64))
-    data: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())

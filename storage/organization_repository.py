@@ -1,17 +1,16 @@
-"""Writes a validated organisation file into the directory tables, in one transaction.
+"""Writes a validated organisation plan into the directory tables, in one transaction.
 
-Re-importing the same file changes nothing; a changed file updates in place. People and units
-missing from the file are deactivated rather than deleted, because their history stays.
+Re-importing the same plan changes nothing; a changed plan updates in place. People and units
+missing from the plan are deactivated rather than deleted, because their history stays.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from bot.domain.department_mapping import rules_to_dicts
-from bot.domain.org_file import OrganizationFile, units_in_parent_order
 from storage.db import Database
 from storage.models import (
     CoordinatorScope,
@@ -20,8 +19,47 @@ from storage.models import (
     Person,
     PersonRole,
     Unit,
-    utcnow,
 )
+
+
+@dataclass(frozen=True)
+class UnitPlan:
+    id: str
+    parent: str | None
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class MentorPlan:
+    topics: tuple[str, ...] = ()
+    weekly_minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class PersonPlan:
+    aad_object_id: str
+    name: str
+    email: str | None
+    unit: str | None
+    languages: tuple[str, ...]
+    roles: tuple[str, ...]
+    mentor: MentorPlan | None = None
+    coordinator_of: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OrganizationPlan:
+    """What an organisation file says, already validated as a whole."""
+
+    name: str
+    default_language: str
+    mentor_weekly_minutes: int
+    offer_timeout_minutes: float
+    working_hours_start: str
+    working_hours_end: str
+    department_rules: list[dict[str, str]]
+    units: list[UnitPlan]
+    people: list[PersonPlan]
 
 
 @dataclass
@@ -35,43 +73,62 @@ class ImportSummary:
         return any(v for d in (self.created, self.updated, self.deactivated) for v in d.values())
 
 
-async def import_organization(database: Database, plan: OrganizationFile) -> ImportSummary:
+async def import_organization(database: Database, plan: OrganizationPlan) -> ImportSummary:
     summary = ImportSummary()
+    now = database.now()
     async with database.transaction() as session:
-        await _apply_settings(session, plan, summary)
+        await _apply_settings(session, plan, summary, now)
         await _apply_units(session, plan, summary)
-        await _apply_people(session, plan, summary)
+        await _apply_people(session, plan, summary, now)
     return summary
 
 
-async def _apply_settings(session, plan: OrganizationFile, summary: ImportSummary) -> None:
-    settings = plan.organization
+async def _apply_settings(session, plan: OrganizationPlan, summary: ImportSummary, now: datetime) -> None:
     wanted = {
-        "name": settings.name,
-        "default_language": settings.default_language,
-        "mentor_weekly_minutes": settings.mentor_weekly_minutes,
-        "offer_timeout_minutes": float(settings.offer_timeout_minutes),
-        "working_hours_start": settings.working_hours_start,
-        "working_hours_end": settings.working_hours_end,
-        "department_rules": rules_to_dicts([rule.to_rule() for rule in plan.graph.department_rules]),
+        "name": plan.name,
+        "default_language": plan.default_language,
+        "mentor_weekly_minutes": plan.mentor_weekly_minutes,
+        "offer_timeout_minutes": float(plan.offer_timeout_minutes),
+        "working_hours_start": plan.working_hours_start,
+        "working_hours_end": plan.working_hours_end,
+        "department_rules": plan.department_rules,
     }
     row = await session.get(Organization, 1)
     if row is None:
-        session.add(Organization(id=1, updated_at=utcnow(), **wanted))
+        session.add(Organization(id=1, updated_at=now, **wanted))
         summary.updated["organization"] += 1
         return
     if any(getattr(row, key) != value for key, value in wanted.items()):
         for key, value in wanted.items():
             setattr(row, key, value)
-        row.updated_at = utcnow()
+        row.updated_at = now
         summary.updated["organization"] += 1
 
 
-async def _apply_units(session, plan: OrganizationFile, summary: ImportSummary) -> None:
+def _parents_first(units: list[UnitPlan]) -> list[UnitPlan]:
+    """Parents before children, so that the foreign key holds at every insert."""
+    by_id = {unit.id: unit for unit in units}
+    ordered: list[UnitPlan] = []
+    placed: set[str] = set()
+
+    def place(unit: UnitPlan) -> None:
+        if unit.id in placed:
+            return
+        if unit.parent is not None and unit.parent in by_id:
+            place(by_id[unit.parent])
+        placed.add(unit.id)
+        ordered.append(unit)
+
+    for unit in units:
+        place(unit)
+    return ordered
+
+
+async def _apply_units(session, plan: OrganizationPlan, summary: ImportSummary) -> None:
     existing = {unit.id: unit for unit in (await session.scalars(select(Unit))).all()}
-    in_file = {unit.id for unit in plan.units}
-    for spec in units_in_parent_order(plan.units):
-        names = dict(spec.name)
+    in_plan = {unit.id for unit in plan.units}
+    for spec in _parents_first(plan.units):
+        names = dict(spec.names)
         row = existing.get(spec.id)
         if row is None:
             session.add(Unit(id=spec.id, parent_id=spec.parent, names=names, active=True))
@@ -81,12 +138,12 @@ async def _apply_units(session, plan: OrganizationFile, summary: ImportSummary) 
             summary.updated["units"] += 1
         await session.flush()
     for unit_id, row in existing.items():
-        if unit_id not in in_file and row.active:
+        if unit_id not in in_plan and row.active:
             row.active = False
             summary.deactivated["units"] += 1
 
 
-async def _apply_people(session, plan: OrganizationFile, summary: ImportSummary) -> None:
+async def _apply_people(session, plan: OrganizationPlan, summary: ImportSummary, now: datetime) -> None:
     people = {p.aad_object_id: p for p in (await session.scalars(select(Person))).all()}
     roles: dict[int, set[str]] = {}
     for row in (await session.scalars(select(PersonRole))).all():
@@ -96,9 +153,9 @@ async def _apply_people(session, plan: OrganizationFile, summary: ImportSummary)
         scopes.setdefault(row.person_id, set()).add(row.unit_id)
     profiles = {p.person_id: p for p in (await session.scalars(select(MentorProfile))).all()}
 
-    in_file: set[str] = set()
+    in_plan: set[str] = set()
     for spec in plan.people:
-        in_file.add(spec.aad_object_id)
+        in_plan.add(spec.aad_object_id)
         person = people.get(spec.aad_object_id)
         wanted = {
             "name": spec.name,
@@ -111,7 +168,7 @@ async def _apply_people(session, plan: OrganizationFile, summary: ImportSummary)
         changed = False
         is_new = person is None
         if person is None:
-            person = Person(aad_object_id=spec.aad_object_id, updated_at=utcnow(), **wanted)
+            person = Person(aad_object_id=spec.aad_object_id, updated_at=now, **wanted)
             session.add(person)
             await session.flush()
             summary.created["people"] += 1
@@ -127,25 +184,24 @@ async def _apply_people(session, plan: OrganizationFile, summary: ImportSummary)
             session, CoordinatorScope, "unit_id", person.id, scopes.get(person.id, set()), set(spec.coordinator_of)
         )
         if spec.mentor is not None or "mentor" in spec.roles:
-            mentor = spec.mentor
-            topics = list(mentor.topics) if mentor else []
-            weekly = mentor.weekly_minutes if mentor else None
+            mentor = spec.mentor or MentorPlan()
+            topics = list(mentor.topics)
             profile = profiles.get(person.id)
             if profile is None:
-                session.add(MentorProfile(person_id=person.id, topics=topics, weekly_minutes=weekly))
+                session.add(MentorProfile(person_id=person.id, topics=topics, weekly_minutes=mentor.weekly_minutes))
                 changed = True
-            elif (profile.topics, profile.weekly_minutes) != (topics, weekly):
-                profile.topics, profile.weekly_minutes = topics, weekly
+            elif (profile.topics, profile.weekly_minutes) != (topics, mentor.weekly_minutes):
+                profile.topics, profile.weekly_minutes = topics, mentor.weekly_minutes
                 changed = True
         if changed and not is_new:
-            person.updated_at = utcnow()
+            person.updated_at = now
             summary.updated["people"] += 1
 
     for aad_object_id, person in people.items():
         # People placed through Graph are not in the file by design; an import leaves them be.
-        if aad_object_id not in in_file and person.active and person.source != "graph":
+        if aad_object_id not in in_plan and person.active and person.source != "graph":
             person.active = False
-            person.updated_at = utcnow()
+            person.updated_at = now
             summary.deactivated["people"] += 1
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import FaqEntry, FaqFeedback, FaqTranslation, Question, utcnow
+from storage.models import FaqEntry, FaqFeedback, FaqTranslation, Question
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class QuestionRepository:
                 score=score,
                 shown_entry_ids=shown_entry_ids,
                 masked_items=masked_items,
-                asked_at=utcnow(),
+                asked_at=self._database.now(),
             )
             session.add(row)
             await session.flush()
@@ -101,7 +101,7 @@ class QuestionRepository:
         try:
             async with self._database.transaction() as session:
                 session.add(FaqFeedback(question_id=question_id, faq_entry_id=entry_id, helpful=helpful,
-                                        given_at=utcnow()))
+                                        given_at=self._database.now()))
         except IntegrityError:
             return False
         return True
@@ -113,11 +113,16 @@ class QuestionRepository:
         entry_id = f"proposed-{question_id}"
         async with self._database.transaction() as session:
             question = await session.get(Question, question_id)
-            if question is None or await session.get(FaqEntry, entry_id) is not None:
+            if question is None:
                 return None
-            session.add(FaqEntry(id=entry_id, status="proposed", proposed_by=proposed_by, links=[],
-                                 updated_at=utcnow()))
-            await session.flush()
+            # A second proposal for the same question (reopened, resolved again) keeps the first.
+            created = await session.execute(
+                self._database.insert(FaqEntry)
+                .values(id=entry_id, status="proposed", proposed_by=proposed_by, links=[],
+                        updated_at=self._database.now())
+                .on_conflict_do_nothing(index_elements=["id"]))
+            if not created.rowcount:
+                return None
             session.add(FaqTranslation(entry_id=entry_id, language=question.language, question=question.text[:500],
                                        variants=[], answer=answer[:20_000]))
         return entry_id
@@ -144,14 +149,3 @@ class QuestionRepository:
             gaps += [GapQuestion(r.id, r.text, r.language, "not_helpful", r.faq_entry_id, r.asked_at)
                      for r in (await session.execute(unhelpful)).all()]
         return sorted(gaps, key=lambda g: g.asked_at, reverse=True)[:limit]
-
-
-async def faq_revision(database: Database) -> tuple[int, datetime | None]:
-    """Changes whenever a published entry is added, edited or withdrawn."""
-    async with database.transaction() as session:
-        row = (
-            await session.execute(
-                select(func.count(), func.max(FaqEntry.updated_at)).where(FaqEntry.status == "published")
-            )
-        ).one()
-    return int(row[0]), row[1]

@@ -7,33 +7,40 @@ update through, on SQLite and on PostgreSQL alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.help_requests import (
-    Action,
-    InvalidTransition,
-    State,
-    allowed_from,
-    target_of,
-)
 from storage.db import Database
 from storage.models import (
     Feedback,
     HelpRequest,
     MentorProfile,
     MentorTimeEntry,
-    Organization,
     Person,
     Question,
     RequestEvent,
     RequestOffer,
-    Unit,
-    utcnow,
+    RequestState,
 )
+
+# Offers a mentor can still act on.
+OPEN_OFFER_STATES = ("pending", "sent")
+
+
+class RequestNotFound(LookupError):
+    pass
+
+
+class StateConflict(Exception):
+    """The request is not in a state the change may start from; `state` is where it is."""
+
+    def __init__(self, state: RequestState) -> None:
+        super().__init__(state.value)
+        self.state = state
 
 
 @dataclass(frozen=True)
@@ -63,15 +70,6 @@ class OfferRecord:
     activity_id: str | None
 
 
-@dataclass(frozen=True)
-class OrganizationSettings:
-    default_language: str
-    mentor_weekly_minutes: int
-    offer_timeout: timedelta
-    working_hours_start: str
-    working_hours_end: str
-
-
 def _record(row: HelpRequest) -> RequestRecord:
     return RequestRecord(
         id=row.id,
@@ -92,29 +90,6 @@ class RequestRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def settings(self) -> OrganizationSettings:
-        async with self._database.transaction() as session:
-            row = await session.get(Organization, 1)
-        if row is None:
-            return OrganizationSettings("fi", 120, timedelta(minutes=10), "08:00", "16:00")
-        return OrganizationSettings(
-            row.default_language,
-            row.mentor_weekly_minutes,
-            timedelta(minutes=row.offer_timeout_minutes),
-            row.working_hours_start,
-            row.working_hours_end,
-        )
-
-    async def unit_parents(self) -> dict[str, str | None]:
-        async with self._database.transaction() as session:
-            rows = (await session.execute(select(Unit.id, Unit.parent_id).where(Unit.active.is_(True)))).all()
-        return {row.id: row.parent_id for row in rows}
-
-    async def unit_names(self) -> dict[str, dict]:
-        async with self._database.transaction() as session:
-            rows = (await session.execute(select(Unit.id, Unit.names))).all()
-        return {row.id: row.names or {} for row in rows}
-
     async def create(
         self,
         *,
@@ -126,7 +101,7 @@ class RequestRepository:
         topic: str | None,
     ) -> tuple[RequestRecord, bool]:
         """The request for this question; `created` is False when it already existed."""
-        now = utcnow()
+        now = self._database.now()
         try:
             async with self._database.transaction() as session:
                 row = HelpRequest(
@@ -136,7 +111,7 @@ class RequestRepository:
                     unit_id=unit_id,
                     language=language,
                     topic=topic,
-                    state=State.OPEN.value,
+                    state=RequestState.OPEN.value,
                     tier=0,
                     created_at=now,
                     updated_at=now,
@@ -159,71 +134,72 @@ class RequestRepository:
     async def transition(
         self,
         request_id: int,
-        action: Action,
         *,
+        kind: str,
+        from_states: Iterable[RequestState],
+        to_state: RequestState,
         actor_person_id: int | None,
-        assigned_mentor_id: int | None = None,
+        assign_mentor: int | None = None,
+        unassign: bool = False,
+        stop_timer: bool = False,
         require_offer_to: int | None = None,
         require_assigned: int | None = None,
-        next_escalation_at: datetime | None = None,
         event_data: dict | None = None,
     ) -> RequestRecord:
-        """Applies `action` if the request's state allows it; InvalidTransition otherwise."""
-        now = utcnow()
-        target = target_of(action)
-        conditions = [HelpRequest.id == request_id, HelpRequest.state.in_([s.value for s in allowed_from(action)])]
+        """Moves the request to `to_state` if it is in one of `from_states` (and the other
+        conditions hold), with its event, in one conditional UPDATE: of two concurrent clicks
+        the database lets exactly one through. RequestNotFound or StateConflict otherwise."""
+        now = self._database.now()
+        conditions = [HelpRequest.id == request_id, HelpRequest.state.in_([s.value for s in from_states])]
         if require_offer_to is not None:
             conditions.append(
                 exists().where(
                     RequestOffer.request_id == request_id,
                     RequestOffer.mentor_id == require_offer_to,
-                    RequestOffer.state.in_(["pending", "sent"]),
+                    RequestOffer.state.in_(OPEN_OFFER_STATES),
                 )
             )
         if require_assigned is not None:
             conditions.append(HelpRequest.assigned_mentor_id == require_assigned)
-        values: dict = {"state": target.value, "updated_at": now, "version": HelpRequest.version + 1}
-        if action == Action.ACCEPT:
-            values["assigned_mentor_id"] = assigned_mentor_id
-            values["next_escalation_at"] = None
+        values: dict = {"state": to_state.value, "updated_at": now, "version": HelpRequest.version + 1}
+        if assign_mentor is not None:
+            values["assigned_mentor_id"] = assign_mentor
             values["accepted_at"] = func.coalesce(HelpRequest.accepted_at, now)
-        elif action in (Action.RELEASE, Action.REOPEN):
+        if unassign:
             values["assigned_mentor_id"] = None
             values["tier"] = 0
-        elif action in (Action.CANCEL, Action.RESOLVE, Action.EXPIRE):
+        if stop_timer:
             values["next_escalation_at"] = None
-        if next_escalation_at is not None:
-            values["next_escalation_at"] = next_escalation_at
         async with self._database.transaction() as session:
             result = await session.execute(update(HelpRequest).where(and_(*conditions)).values(**values))
             row = await session.get(HelpRequest, request_id, populate_existing=True)
             if result.rowcount != 1:
                 if row is None:
-                    raise LookupError(request_id)
-                raise InvalidTransition(action, State(row.state))
-            session.add(RequestEvent(request_id=request_id, kind=action.value, actor_person_id=actor_person_id,
+                    raise RequestNotFound(request_id)
+                raise StateConflict(RequestState(row.state))
+            session.add(RequestEvent(request_id=request_id, kind=kind, actor_person_id=actor_person_id,
                                      at=now, data=event_data or {}))
-            if action == Action.ACCEPT:
+            if assign_mentor is not None:
                 await session.execute(
                     update(RequestOffer)
-                    .where(RequestOffer.request_id == request_id, RequestOffer.state.in_(["pending", "sent"]))
+                    .where(RequestOffer.request_id == request_id, RequestOffer.state.in_(OPEN_OFFER_STATES))
                     .values(state="lost")
                 )
                 await session.execute(
                     update(RequestOffer)
-                    .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == assigned_mentor_id)
+                    .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == assign_mentor)
                     .values(state="won")
                 )
             return _record(row)
 
     async def widen(self, request_id: int, from_tier: int, next_escalation_at: datetime | None) -> bool:
         """Moves an offered request to the next tier; False when another process already did."""
-        now = utcnow()
+        now = self._database.now()
         async with self._database.transaction() as session:
             result = await session.execute(
                 update(HelpRequest)
                 .where(HelpRequest.id == request_id, HelpRequest.tier == from_tier,
-                       HelpRequest.state.in_([State.OPEN.value, State.OFFERED.value]))
+                       HelpRequest.state.in_([RequestState.OPEN.value, RequestState.OFFERED.value]))
                 .values(tier=from_tier + 1, next_escalation_at=next_escalation_at, updated_at=now,
                         version=HelpRequest.version + 1, escalated=True)
             )
@@ -243,7 +219,7 @@ class RequestRepository:
         The claim pushes the timer forward by `lease`: if this process dies before it widens
         the offer, another process picks the request up when the lease runs out.
         """
-        states = [State.OFFERED.value, State.OPEN.value]
+        states = [RequestState.OFFERED.value, RequestState.OPEN.value]
         async with self._database.transaction() as session:
             due = (
                 select(HelpRequest.id)
@@ -270,38 +246,40 @@ class RequestRepository:
         async with self._database.transaction() as session:
             accepted = (await session.scalars(
                 select(HelpRequest)
-                .where(HelpRequest.assigned_mentor_id == person_id, HelpRequest.state == State.ACCEPTED.value)
+                .where(HelpRequest.assigned_mentor_id == person_id, HelpRequest.state == RequestState.ACCEPTED.value)
                 .order_by(HelpRequest.created_at)
             )).all()
             offered = (await session.scalars(
                 select(HelpRequest)
                 .join(RequestOffer, RequestOffer.request_id == HelpRequest.id)
-                .where(RequestOffer.mentor_id == person_id, RequestOffer.state.in_(["pending", "sent"]),
-                       HelpRequest.state.in_([State.OFFERED.value, State.EXPIRED.value]))
+                .where(RequestOffer.mentor_id == person_id, RequestOffer.state.in_(OPEN_OFFER_STATES),
+                       HelpRequest.state.in_([RequestState.OFFERED.value, RequestState.EXPIRED.value]))
                 .order_by(HelpRequest.created_at)
             )).all()
         return [_record(r) for r in accepted], [_record(r) for r in offered]
 
     # -- offers --------------------------------------------------------------------------------
     async def add_offers(self, request_id: int, tier: int, mentor_ids: list[int]) -> list[int]:
-        """Records offers; returns the mentors newly offered (a retry does not offer twice)."""
-        added = []
+        """Records offers; returns the mentors newly offered. A retry, or another process
+        offering the same mentor at the same moment, does not offer twice."""
+        if not mentor_ids:
+            return []
+        now = self._database.now()
+        rows = [{"request_id": request_id, "mentor_id": mentor_id, "tier": tier, "state": "pending",
+                 "offered_at": now} for mentor_id in dict.fromkeys(mentor_ids)]
         async with self._database.transaction() as session:
-            existing = set((await session.scalars(
-                select(RequestOffer.mentor_id).where(RequestOffer.request_id == request_id))).all())
-            for mentor_id in mentor_ids:
-                if mentor_id in existing:
-                    continue
-                session.add(RequestOffer(request_id=request_id, mentor_id=mentor_id, tier=tier, state="pending",
-                                         offered_at=utcnow()))
-                added.append(mentor_id)
+            inserted = await session.execute(
+                self._database.insert(RequestOffer).values(rows).on_conflict_do_nothing()
+                .returning(RequestOffer.mentor_id))
+            new = set(inserted.scalars().all())
+            added = [mentor_id for mentor_id in dict.fromkeys(mentor_ids) if mentor_id in new]
             if added:
                 await session.execute(
                     update(HelpRequest)
-                    .where(HelpRequest.id == request_id, HelpRequest.state == State.OPEN.value)
-                    .values(state=State.OFFERED.value, updated_at=utcnow())
+                    .where(HelpRequest.id == request_id, HelpRequest.state == RequestState.OPEN.value)
+                    .values(state=RequestState.OFFERED.value, updated_at=now)
                 )
-                session.add(RequestEvent(request_id=request_id, kind="offered", at=utcnow(),
+                session.add(RequestEvent(request_id=request_id, kind="offered", at=now,
                                          data={"tier": tier, "mentors": added}))
         return added
 
@@ -324,7 +302,7 @@ class RequestRepository:
             if unreachable:
                 await session.execute(
                     update(MentorProfile).where(MentorProfile.person_id == mentor_id)
-                    .values(reachable=False, last_send_refused_at=utcnow())
+                    .values(reachable=False, last_send_refused_at=self._database.now())
                 )
 
     async def decline(self, request_id: int, mentor_id: int) -> bool:
@@ -332,19 +310,20 @@ class RequestRepository:
             result = await session.execute(
                 update(RequestOffer)
                 .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == mentor_id,
-                       RequestOffer.state.in_(["pending", "sent"]))
+                       RequestOffer.state.in_(OPEN_OFFER_STATES))
                 .values(state="declined")
             )
             if result.rowcount != 1:
                 return False
-            session.add(RequestEvent(request_id=request_id, kind="declined", actor_person_id=mentor_id, at=utcnow()))
+            session.add(RequestEvent(request_id=request_id, kind="declined", actor_person_id=mentor_id,
+                                     at=self._database.now()))
             return True
 
     async def open_offers_left(self, request_id: int) -> int:
         async with self._database.transaction() as session:
             return await session.scalar(
                 select(func.count()).select_from(RequestOffer)
-                .where(RequestOffer.request_id == request_id, RequestOffer.state.in_(["pending", "sent"]))
+                .where(RequestOffer.request_id == request_id, RequestOffer.state.in_(OPEN_OFFER_STATES))
             )
 
     async def offers(self, request_id: int) -> list[OfferRecord]:
@@ -360,19 +339,13 @@ class RequestRepository:
             for o, aad, name in rows
         ]
 
-    async def person(self, person_id: int) -> tuple[str, str, str | None] | None:
-        """(aad id, name, unit id)."""
-        async with self._database.transaction() as session:
-            row = await session.get(Person, person_id)
-        return (row.aad_object_id, row.name, row.unit_id) if row else None
-
     # -- after the help ------------------------------------------------------------------------
     async def record_time(self, mentor_id: int, request_id: int | None, unit_id: str | None, minutes: int,
                           note: str | None = None) -> bool:
         try:
             async with self._database.transaction() as session:
                 session.add(MentorTimeEntry(mentor_id=mentor_id, request_id=request_id, unit_id=unit_id,
-                                            minutes=minutes, note=note, logged_at=utcnow()))
+                                            minutes=minutes, note=note, logged_at=self._database.now()))
         except IntegrityError:
             return False
         return True
@@ -380,8 +353,9 @@ class RequestRepository:
     async def record_feedback(self, request_id: int, rating: int, comment: str | None) -> bool:
         try:
             async with self._database.transaction() as session:
-                session.add(Feedback(request_id=request_id, rating=rating, comment=comment, given_at=utcnow()))
-                session.add(RequestEvent(request_id=request_id, kind="rated", at=utcnow(), data={"rating": rating}))
+                now = self._database.now()
+                session.add(Feedback(request_id=request_id, rating=rating, comment=comment, given_at=now))
+                session.add(RequestEvent(request_id=request_id, kind="rated", at=now, data={"rating": rating}))
         except IntegrityError:
             return False
         return True

@@ -4,11 +4,11 @@ entries and feedback: no row lists are loaded into Python."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import Float, and_, case, cast, func, literal, select
 
-from bot.domain.stats import Figures, MentorMinutes
 from storage.db import Database
 from storage.models import (
     FaqEntry,
@@ -22,11 +22,60 @@ from storage.models import (
 )
 
 
+@dataclass(frozen=True)
+class MentorMinutes:
+    name: str
+    unit_id: str | None
+    minutes: int
+    allowance: int  # minutes for the whole period
+
+
+@dataclass(frozen=True)
+class Figures:
+    questions: int = 0
+    answered_by_faq: int = 0
+    helpful: int = 0
+    not_helpful: int = 0
+    handed_to_mentors: int = 0
+    accepted: int = 0
+    accepted_in_time: int = 0
+    accept_p50_minutes: float | None = None
+    accept_p90_minutes: float | None = None
+    resolved: int = 0
+    cancelled: int = 0
+    escalated: int = 0
+    unanswered: int = 0
+    satisfaction_count: int = 0
+    satisfaction_mean: float | None = None
+    satisfaction_distribution: dict[int, int] = field(default_factory=dict)
+    satisfaction_hidden: bool = False
+    mentor_minutes: tuple[MentorMinutes, ...] = ()
+    top_topics: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def faq_share(self) -> float | None:
+        return self.answered_by_faq / self.questions if self.questions else None
+
+    @property
+    def accepted_in_time_share(self) -> float | None:
+        return self.accepted_in_time / self.accepted if self.accepted else None
+
+    @property
+    def total_mentor_minutes(self) -> int:
+        return sum(m.minutes for m in self.mentor_minutes)
+
+    def minutes_by_unit(self) -> dict[str | None, int]:
+        totals: dict[str | None, int] = {}
+        for entry in self.mentor_minutes:
+            totals[entry.unit_id] = totals.get(entry.unit_id, 0) + entry.minutes
+        return totals
+
+
 class StatsRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def _seconds_between(self, later, earlier):  # noqa: ANN001, ANN202 - SQL expressions
+    def _seconds_between(self, later, earlier):
         if self._database.dialect == "postgresql":
             return func.extract("epoch", later - earlier)
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
@@ -41,7 +90,7 @@ class StatsRepository:
         default_allowance: int,
         weeks: float,
     ) -> Figures:
-        def in_units(column):  # noqa: ANN001, ANN202
+        def in_units(column):
             return literal(True) if units is None else column.in_(sorted(units))
 
         questions = select(
@@ -146,16 +195,17 @@ class StatsRepository:
             satisfaction_mean=mean,
             satisfaction_distribution=distribution,
             mentor_minutes=tuple(
-                MentorMinutes(name, unit, int(total), int(round(weekly * weeks))) for name, unit, total, weekly in mentor_rows
+                MentorMinutes(name, unit, int(total), int(round(weekly * weeks)))
+                for name, unit, total, weekly in mentor_rows
             ),
             top_topics=tuple((topic, int(count)) for topic, count in topic_rows),
         )
 
-    async def _one(self, statement) -> tuple:  # noqa: ANN001
+    async def _one(self, statement) -> tuple:
         async with self._database.connection() as connection:
             return tuple((await connection.execute(statement)).one())
 
-    async def _all(self, statement) -> list:  # noqa: ANN001
+    async def _all(self, statement) -> list:
         async with self._database.connection() as connection:
             return [tuple(row) for row in (await connection.execute(statement)).all()]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import asyncpg
 import pytest
@@ -14,9 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import load_settings
 from bot.web import create_app
+from dialogs.clock import Clock
 from storage.db import Database
 from storage.migrate import migrate
-from tests.fakes.connector import LoopbackConnector
+from tests.support.connector import LoopbackConnector
+from tests.support.time import WEDNESDAY_MORNING
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("DIGIMENTOR_REQUIRE_POSTGRES") == "1"
@@ -59,7 +61,7 @@ def _backends() -> list:
     return params
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001 - pytest hook
+def pytest_collection_modifyitems(config, items):
     if REQUIRE_POSTGRES and not POSTGRES_URL:
         raise pytest.UsageError("DIGIMENTOR_REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is empty")
 
@@ -85,8 +87,14 @@ async def database_url(request, tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url)
+def clock() -> Clock:
+    """The test's one source of time, frozen on a working Wednesday morning in Helsinki."""
+    return Clock(frozen_at=WEDNESDAY_MORNING)
+
+
+@pytest.fixture
+async def database(database_url: str, clock: Clock) -> AsyncIterator[Database]:
+    db = Database(database_url, clock=clock.now)
     yield db
     await db.dispose()
 
@@ -113,8 +121,8 @@ class BotClient:
         return await self.http.post("/api/messages", json=activity, headers=headers)
 
 
-async def start_bot(settings) -> TestClient:  # noqa: ANN001
-    client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
+async def start_bot(settings, clock: Clock | None = None, graph=None) -> TestClient:
+    client = TestClient(TestServer(create_app(settings, clock, graph), host="127.0.0.1"))
     try:
         await client.start_server()
     except BaseException:
@@ -124,7 +132,7 @@ async def start_bot(settings) -> TestClient:  # noqa: ANN001
 
 
 @pytest.fixture
-async def bot(database_url: str) -> AsyncIterator[BotClient]:
-    client = await start_bot(settings_for(database_url))
+async def bot(database_url: str, clock: Clock) -> AsyncIterator[BotClient]:
+    client = await start_bot(settings_for(database_url), clock)
     yield BotClient(client)
     await client.close()

@@ -10,17 +10,16 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from bot.domain.help_requests import Action, InvalidTransition
-from bot.domain.org_file import parse_organization_file
-from bot.web import SERVICES
-from storage.db import Database
+from bot.web import FLOWS
+from dialogs.rules.help_requests import TRANSITIONS, Action, State
+from dialogs.rules.org_file import parse_organization_file
 from storage.organization_repository import import_organization
 from storage.question_repository import QuestionRepository
-from storage.request_repository import RequestRepository
+from storage.request_repository import RequestRepository, StateConflict
 from tests.conftest import settings_for, start_bot
-from tests.fakes.activities import card_click
-from tests.served import served
-from tests.test_handoff_flow import AINO, PEKKA, PEOPLE, VILLE, Office
+from tests.support.activities import card_click
+from tests.support.office import AINO, PEKKA, PEOPLE, VILLE, Office
+from tests.support.served import served
 
 ASKER = "00000000-0000-0000-0000-000000000100"
 
@@ -35,8 +34,7 @@ def _org_with_mentors(count: int) -> str:
     return "organization: {name: Kilpa}\nunits:\n  - {id: ward, name: {fi: Osasto}}\npeople:\n" + "\n".join(people)
 
 
-async def test_twenty_concurrent_accepts_have_exactly_one_winner(database_url):
-    database = Database(database_url)
+async def test_twenty_concurrent_accepts_have_exactly_one_winner(database):
     try:
         await import_organization(database, parse_organization_file(_org_with_mentors(20)))
         requests = RequestRepository(database)
@@ -48,13 +46,16 @@ async def test_twenty_concurrent_accepts_have_exactly_one_winner(database_url):
         mentor_ids = list(range(2, 22))
         assert await requests.add_offers(request.id, 0, mentor_ids) == mentor_ids
 
+        accept_rule = TRANSITIONS[Action.ACCEPT]
+
         async def accept(mentor_id: int) -> int | None:
             try:
-                await requests.transition(request.id, Action.ACCEPT, actor_person_id=mentor_id,
-                                          assigned_mentor_id=mentor_id, require_offer_to=mentor_id)
+                await requests.transition(request.id, kind="accept", from_states=accept_rule.sources,
+                                          to_state=accept_rule.target, actor_person_id=mentor_id,
+                                          assign_mentor=mentor_id, require_offer_to=mentor_id)
                 return mentor_id
-            except InvalidTransition as refused:
-                assert refused.reason == "already_taken"
+            except StateConflict as refused:
+                assert refused.state == State.ACCEPTED
                 return None
 
         results = await asyncio.gather(*(accept(m) for m in mentor_ids))
@@ -75,7 +76,7 @@ async def test_twenty_concurrent_accepts_have_exactly_one_winner(database_url):
 async def test_two_app_processes_sharing_postgresql_pick_one_winner(bot, connector, database_url):
     office = await Office(bot, connector, database_url).setup()
     request_id = await office.ask_a_mentor()
-    await office.services.handoff.escalate_due(office.services.handoff.clock() + timedelta(minutes=11))  # + Aino
+    await office.escalate_at(office.clock.now() + timedelta(minutes=11))  # + Aino
 
     async with served(database_url) as (port, _), aiohttp.ClientSession() as http:
         async def click(index: int) -> dict:
@@ -102,12 +103,11 @@ async def test_an_escalation_timer_fires_once_with_two_processes_claiming(bot, c
 
     office = await Office(bot, connector, database_url).setup()
     request_id = await office.ask_a_mentor()
-    other = await start_bot(settings_for(database_url))
+    other = await start_bot(settings_for(database_url), office.clock)
     try:
-        handoffs = [office.services.handoff, other.server.app[SERVICES].handoff]
-        handoffs[1].clock = handoffs[0].clock
-        due = handoffs[0].clock() + timedelta(minutes=11)
-        fired = await asyncio.gather(*(h.escalate_due(due) for h in handoffs for _ in range(3)))
+        rounds = [office.flows.offers, other.server.app[FLOWS].offers]
+        office.clock.advance(timedelta(minutes=11))
+        fired = await asyncio.gather(*(r.escalate_due() for r in rounds for _ in range(3)))
     finally:
         await other.close()
     assert sum(fired) == 1

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 
 from tests.conftest import BotClient, settings_for, start_bot
-from tests.fakes.activities import TENANT, message
-from tests.fakes.connector import new_signing_key
+from tests.support.activities import TENANT, message
+from tests.support.connector import new_signing_key
 
 APP_ID = "9f0b6b0a-1111-4a2b-9c3d-000000000001"
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

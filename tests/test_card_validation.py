@@ -18,20 +18,31 @@ import pkgutil
 import shutil
 import subprocess
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 import cards
-from bot.domain.faq_file import FaqLink, parse_faq_file
-from bot.domain.gap_groups import GapGroup
-from bot.domain.mentor_choice import MentorCandidate
-from bot.domain.stats import Figures, MentorMinutes, changes, protect_small_groups
-from bot.faq_service import EntryView
-from bot.i18n import Texts
-from cards import faq, faq_admin, help as help_cards, reports, requests, welcome
+from cards import faq, faq_admin, reports, requests, welcome
+from cards import help as help_cards
+from cards.i18n import Texts
 from cards.requests import RequestView
+from dialogs.flows.faq_library import EntryView
+from dialogs.rules.faq_file import parse_faq_file
+from dialogs.rules.gap_groups import GapGroup
+from dialogs.rules.limits import (
+    MAX_COMMENT_CHARACTERS,
+    MAX_FAQ_PROPOSAL_CHARACTERS,
+    MAX_MINUTES_PER_ENTRY,
+    MAX_WEEKLY_MINUTES,
+)
+from dialogs.rules.periods import parse_period
+from dialogs.rules.stats import changes, protect_small_groups
+from storage.faq_repository import FaqLink
+from storage.mentor_repository import MentorCandidate
+from storage.stats_repository import Figures, MentorMinutes
+from tests.support.time import WEDNESDAY_MORNING
 
 ROOT = Path(__file__).resolve().parent.parent
 JS_DIR = ROOT / "tests" / "js"
@@ -66,7 +77,7 @@ def request_view(language: str, **overrides) -> RequestView:
 def seed_views() -> list[EntryView]:
     views = []
     for entry in parse_faq_file(SEED_FAQ.read_text(encoding="utf-8"), SEED_FAQ.name):
-        for language, text in entry.texts().items():
+        for language, text in entry.texts.items():
             views.append(EntryView(entry.id, language, text.question, text.answer, tuple(entry.links)))
     return views
 
@@ -135,6 +146,10 @@ GAPS = [GapGroup(question_ids=tuple(range(900 + 10 * index, 900 + 10 * index + s
         ])]
 
 
+OCTOBER = parse_period("2025-10", WEDNESDAY_MORNING)
+WORKING_LIMITS = {"minutes_limit": MAX_MINUTES_PER_ENTRY, "answer_limit": MAX_FAQ_PROPOSAL_CHARACTERS}
+
+
 # -- every card -------------------------------------------------------------------------------
 
 Rendered = list[tuple[str, str, dict]]  # (builder, variant, card)
@@ -196,18 +211,19 @@ def render_all() -> Rendered:
         texts = by_language[view.language]
         add(requests.taken_card, variant, requests.taken_card(texts, view))
         add(requests.asker_assigned_card, variant, requests.asker_assigned_card(texts, view, CHAT_URL))
-        add(requests.feedback_card, variant, requests.feedback_card(texts, view))
+        add(requests.feedback_card, variant, requests.feedback_card(texts, view, comment_limit=MAX_COMMENT_CHARACTERS))
     add(requests.asker_assigned_card, "fi/no chat link", requests.asker_assigned_card(fi, fi_view, ""))
     for view, variant in ((fi_view, "fi"), (sv_view, "sv")):
         texts = by_language[view.language]
-        add(requests.working_card, variant, requests.working_card(texts, view, CHAT_URL))
+        add(requests.working_card, variant, requests.working_card(texts, view, CHAT_URL, **WORKING_LIMITS))
         add(requests.resolved_mentor_card, variant, requests.resolved_mentor_card(texts, view, 25))
         add(requests.cancelled_offer_card, variant, requests.cancelled_offer_card(texts, view))
         add(requests.asker_waiting_card, variant, requests.asker_waiting_card(texts, view))
         add(requests.cancelled_card, variant, requests.cancelled_card(texts, view))
         for rating in (5, 1):
-            add(requests.feedback_thanks_card, f"{variant}/{rating}", requests.feedback_thanks_card(texts, view, rating))
-    add(requests.working_card, "fi/no chat link", requests.working_card(fi, fi_view, ""))
+            add(requests.feedback_thanks_card, f"{variant}/{rating}",
+                requests.feedback_thanks_card(texts, view, rating))
+    add(requests.working_card, "fi/no chat link", requests.working_card(fi, fi_view, "", **WORKING_LIMITS))
     add(requests.asker_waiting_card, "en", requests.asker_waiting_card(en, en_view))
     shown = [(v.entry_id, v.title, 1042) for v in suggestions]
     add(requests.asker_unanswered_card, "fi/3 suggestions", requests.asker_unanswered_card(fi, fi_view, shown))
@@ -227,7 +243,7 @@ def render_all() -> Rendered:
                 delta["satisfaction_mean"] = None
             add(reports.stats_card, f"{language}/{variant}", reports.stats_card(
                 texts, scope=texts("stats.whole_organisation") if whole else "Sosiaali- ja terveyspalvelut",
-                period="2025-10", previous_period="2025-09", figures=shown_figures, delta=delta))
+                period=OCTOBER, previous_period=OCTOBER.previous(), figures=shown_figures, delta=delta))
     add(reports.hours_card, "fi", reports.hours_card(fi, week=(95, 30), month=(410, 75), weekly_allowance=120,
                                                      month_allowance=520))
     add(reports.hours_card, "sv/nothing yet", reports.hours_card(sv, week=(0, 0), month=(0, 0), weekly_allowance=120,
@@ -237,18 +253,22 @@ def render_all() -> Rendered:
     add(reports.gaps_card, "fi/10 groups", reports.gaps_card(fi, GAPS, 30))
     add(reports.gaps_card, "fi/none", reports.gaps_card(fi, [], 30))
     add(reports.gaps_card, "sv/2 groups", reports.gaps_card(sv, GAPS[:2], 30))
-    unit_names = {"ward-3": "Osasto 3", "kotihoito": "Kotihoito, Pohjoinen alue", "sote": "Sosiaali- ja terveyspalvelut"}
+    unit_names = {"ward-3": "Osasto 3", "kotihoito": "Kotihoito, Pohjoinen alue",
+                  "sote": "Sosiaali- ja terveyspalvelut"}
     available = lambda mentor: mentor.status == "available"  # noqa: E731
-    add(reports.mentors_card, "fi/8 mentors", reports.mentors_card(fi, CANDIDATES, unit_names, available_now=available))
-    add(reports.mentors_card, "fi/none", reports.mentors_card(fi, [], unit_names, available_now=available))
-    add(reports.mentors_card, "sv/2 mentors", reports.mentors_card(sv, CANDIDATES[:2], unit_names,
-                                                                    available_now=available))
-    add(reports.mentors_card, "fi/8 of 30 mentors", reports.mentors_card(fi, CANDIDATES, unit_names,
-                                                                          available_now=available, not_shown=22))
+    def mentors(texts: Texts, candidates: list, not_shown: int = 0) -> dict:
+        return reports.mentors_card(texts, candidates, unit_names, available_now=available, not_shown=not_shown,
+                                    allowance_limit=MAX_WEEKLY_MINUTES)
+
+    add(reports.mentors_card, "fi/8 mentors", mentors(fi, CANDIDATES))
+    add(reports.mentors_card, "fi/none", mentors(fi, []))
+    add(reports.mentors_card, "sv/2 mentors", mentors(sv, CANDIDATES[:2]))
+    add(reports.mentors_card, "fi/8 of 30 mentors", mentors(fi, CANDIDATES, not_shown=22))
     links = {"xlsx": "https://bot.example.fi/exports/abc.def/digimentor-2026-10.xlsx",
              "csv": "https://bot.example.fi/exports/abc.def/digimentor-2026-10.csv"}
-    add(reports.export_card, "fi", reports.export_card(fi, period="2026-10", links=links, minutes=15))
-    add(reports.export_card, "en", reports.export_card(en, period="2026-Q4", links=links, minutes=15))
+    add(reports.export_card, "fi", reports.export_card(fi, period=OCTOBER, links=links, minutes=15))
+    add(reports.export_card, "en", reports.export_card(en, period=parse_period("quarter", WEDNESDAY_MORNING),
+                                                                  links=links, minutes=15))
     return out
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.domain.faq_file import parse_faq_file
+from cards.i18n import Texts
+from dialogs.rules.faq_file import parse_faq_file
 from storage.db import Database
 from storage.directory_repository import DirectoryRepository
-from storage.faq_repository import count_faq_entries
-from tests.fakes.activities import installation
-from tests.served import served
+from storage.faq_repository import FaqRepository
+from tests.support.activities import installation
+from tests.support.served import served
 from tests.test_org_file import VALID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +35,14 @@ async def _people(database_url: str) -> int:
     database = Database(database_url)
     try:
         return await DirectoryRepository(database).count_people()
+    finally:
+        await database.dispose()
+
+
+async def _faq_entries(database_url: str) -> int:
+    database = Database(database_url)
+    try:
+        return await FaqRepository(database).count_published()
     finally:
         await database.dispose()
 
@@ -75,11 +84,7 @@ async def test_broken_faq_file_is_refused_with_line_and_field(database_url, tmp_
     assert result.returncode == 2
     assert "faq.yaml:3: [1].id: String should match pattern" in result.stderr
     assert "faq.yaml:5: [2]: Value error, an entry needs at least one language (fi, sv or en)" in result.stderr
-    database = Database(database_url)
-    try:
-        assert await count_faq_entries(database) == 0
-    finally:
-        await database.dispose()
+    assert await _faq_entries(database_url) == 0
 
 
 async def test_demo_loads_once_and_export_faq_round_trips(database_url, tmp_path):
@@ -95,6 +100,7 @@ async def test_demo_loads_once_and_export_faq_round_trips(database_url, tmp_path
     assert exported.returncode == 0
     entries = parse_faq_file(exported.stdout)
     shipped = parse_faq_file((ROOT / "storage/seed/faq.yaml").read_text())
+    assert shipped and await _faq_entries(database_url) == len(shipped)
     assert sorted(entries, key=lambda e: e.id) == sorted(shipped, key=lambda e: e.id)
 
 
@@ -119,6 +125,6 @@ async def test_serve_answers_health_and_messages_and_stops_cleanly(database_url,
                 f"http://127.0.0.1:{port}/api/messages", json=installation(service_url=connector.url)) as response:
             assert response.status == 200
         [sent] = await connector.wait_for(1)
-        assert sent.cards[0]["body"][0]["text"] == "Hei! Olen Digimentori."
+        assert sent.cards[0]["body"][0]["text"] == Texts("fi")("welcome.title")
     assert process.returncode == 0, process.stderr_text
     assert f"listening on http://127.0.0.1:{port}/api/messages" in process.stdout_text

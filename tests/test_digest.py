@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.web import SERVICES
+from bot.web import FLOWS
+from cards.formatting import day
 from tests.conftest import settings_for, start_bot
-from tests.test_handoff_flow import AINO, KAISA, OLLI, PEKKA, SARI, VILLE, Office, chat
+from tests.support.office import AINO, FI, KAISA, OLLI, PEKKA, SARI, VILLE, Office, chat
 
 # Monday 30 Nov 2026, 08:05 in Helsinki (UTC+2); the default digest time is Monday 08:00.
-MONDAY_AFTER_EIGHT = datetime(2026, 11, 30, 6, 5, tzinfo=timezone.utc)
+MONDAY_AFTER_EIGHT = datetime(2026, 11, 30, 6, 5, tzinfo=UTC)
 MENTORS = (PEKKA, VILLE, AINO, SARI, OLLI)
+# The digest of Monday 30 Nov covers the week before: week 48, Monday 23 to Sunday 29 Nov.
+LAST_WEEK = FI("periods.week", week=48, first=day(date(2026, 11, 23), "fi"), last=day(date(2026, 11, 29), "fi"))
 
 
 def _digests(office: Office, person: str) -> list[dict]:
@@ -22,30 +25,34 @@ def _digests(office: Office, person: str) -> list[dict]:
 
 async def test_each_recipient_gets_one_digest_a_week_across_processes_and_restarts(bot, connector, database_url):
     office = await Office(bot, connector, database_url).setup()
-    first = office.services.digests
-    assert await first.send_due(MONDAY_AFTER_EIGHT - timedelta(minutes=10)) == 0  # 07:55: not yet
+    first = office.flows.digest
+    office.clock.freeze(MONDAY_AFTER_EIGHT - timedelta(minutes=10))
+    assert await first.send_due() == 0  # 07:55: not yet
 
-    second_app = await start_bot(settings_for(database_url))
+    # A second process on the same database, reading the same time.
+    second_app = await start_bot(settings_for(database_url), clock=office.clock)
     try:
-        second = second_app.server.app[SERVICES].digests
-        results = await asyncio.gather(*(service.send_due(MONDAY_AFTER_EIGHT)
-                                         for service in (first, second, first, second)))
+        second = second_app.server.app[FLOWS].digest
+        office.clock.freeze(MONDAY_AFTER_EIGHT)
+        results = await asyncio.gather(*(flow.send_due() for flow in (first, second, first, second)))
     finally:
         await second_app.close()
     assert sum(results) == 6
 
     coordinator_digest = _digests(office, KAISA)
     assert len(coordinator_digest) == 1
-    assert coordinator_digest[0]["body"][0]["text"] == "Tilastot: Sote, 2026-W48"
+    assert coordinator_digest[0]["body"][0]["text"] == FI("stats.title", scope="Sote", period=LAST_WEEK)
     for mentor in MENTORS:
         [digest] = _digests(office, mentor)
-        assert digest["body"][0]["text"] == "Oma digimentorointiaikasi"
+        assert digest["body"][0]["text"] == FI("hours.title")
 
-    restarted = await start_bot(settings_for(database_url))
+    restarted = await start_bot(settings_for(database_url), clock=office.clock)
     try:
-        again = restarted.server.app[SERVICES].digests
-        assert await again.send_due(MONDAY_AFTER_EIGHT + timedelta(hours=3)) == 0
-        assert await again.send_due(MONDAY_AFTER_EIGHT + timedelta(days=7)) == 6  # next week
+        again = restarted.server.app[FLOWS].digest
+        office.clock.freeze(MONDAY_AFTER_EIGHT + timedelta(hours=3))
+        assert await again.send_due() == 0
+        office.clock.freeze(MONDAY_AFTER_EIGHT + timedelta(days=7))
+        assert await again.send_due() == 6  # next week
     finally:
         await restarted.close()
     assert len(_digests(office, KAISA)) == 2
@@ -55,9 +62,11 @@ async def test_each_recipient_gets_one_digest_a_week_across_processes_and_restar
 async def test_a_failed_delivery_is_tried_again_next_round(bot, connector, database_url):
     office = await Office(bot, connector, database_url).setup()
     connector.throttled[chat(KAISA)] = 10  # more 429s than the messenger retries
-    digests = office.services.digests
-    assert await digests.send_due(MONDAY_AFTER_EIGHT) == 5
+    digests = office.flows.digest
+    office.clock.freeze(MONDAY_AFTER_EIGHT)
+    assert await digests.send_due() == 5
     assert _digests(office, KAISA) == []
     connector.throttled.clear()
-    assert await digests.send_due(MONDAY_AFTER_EIGHT + timedelta(minutes=1)) == 1
+    office.clock.advance(timedelta(minutes=1))
+    assert await digests.send_due() == 1
     assert len(_digests(office, KAISA)) == 1

@@ -7,25 +7,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import AsyncIterator
 
 import pytest
 
-from bot.domain.department_mapping import DepartmentRule, rules_from, rules_to_dicts, unit_for
-from bot.graph import (
-    PRESENCE_BATCH_SIZE,
-    TOPIC_LIMIT,
-    GraphGateway,
-    GraphProfile,
-    Presence,
-    chat_web_url,
-    graph_scope,
-    is_busy,
-    retry_after_seconds,
-)
-from tests.fakes.graph_server import TOKEN, LoopbackGraph, loopback_credential
+from bot.graph import PRESENCE_BATCH_SIZE, TOPIC_LIMIT, GraphGateway, Presence, is_busy
+from bot.graph_transport import graph_scope
+from bot.retry_after import retry_after_seconds
+from dialogs.ports import GraphProfile
+from dialogs.rules.department_mapping import DepartmentRule, rules_from, rules_to_dicts, unit_for
+from dialogs.rules.teams_links import group_chat_url, personal_chat_url
+from tests.support.graph_server import TOKEN, LoopbackGraph, loopback_credential
 
 MAIJA = "6f1c2a8e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 MENTOR = "7a2b3c4d-5e6f-4a1b-9c2d-3e4f5a6b7c8d"
@@ -114,18 +108,22 @@ def test_bad_rules_are_refused_and_rules_round_trip() -> None:
     ("Busy", "InAConferenceCall", True),
     ("Available", "OutOfOffice", True),
 ])
-def test_is_busy(availability, activity, busy) -> None:  # noqa: ANN001
+def test_is_busy(availability, activity, busy) -> None:
     assert is_busy(availability, activity) is busy
 
 
 def test_retry_after_parsing() -> None:
-    now = datetime(2024, 1, 1, 8, 0, tzinfo=timezone.utc)
+    now = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
     assert retry_after_seconds("7") == 7
     assert retry_after_seconds("0") == 0
     assert retry_after_seconds(format_datetime(now + timedelta(seconds=30), usegmt=True), now) == 30
     assert retry_after_seconds(format_datetime(now - timedelta(seconds=30), usegmt=True), now) == 0
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+def test_personal_chat_link_opens_a_chat_with_the_person() -> None:
+    assert personal_chat_url(MAIJA) == f"https://teams.microsoft.com/l/chat/0/0?users=8:orgid:{MAIJA}"
 
 
 def test_scope_follows_the_graph_host() -> None:
@@ -243,8 +241,10 @@ async def test_group_chat_body(graph: LoopbackGraph, gateway: GraphGateway) -> N
     assert [m["user@odata.bind"] for m in body["members"]] == [
         f"{graph.base_url}/users('{MAIJA}')", f"{graph.base_url}/users('{MENTOR}')"]
     assert all(m["roles"] == ["owner"] for m in body["members"])
-    assert chat_web_url(chat_id, "tenant-1") == (
+    assert group_chat_url(chat_id, "tenant-1") == (
         f"https://teams.microsoft.com/l/chat/{chat_id.replace(':', '%3A').replace('@', '%40')}/0?tenantId=tenant-1")
+    assert group_chat_url(chat_id) == (
+        f"https://teams.microsoft.com/l/chat/{chat_id.replace(':', '%3A').replace('@', '%40')}/0")
     assert await gateway.create_group_chat([MAIJA], "alone") is None
     assert len(graph.graph_requests("POST", "/chats")) == 1
 

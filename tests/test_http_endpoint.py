@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import json
 import logging
+from datetime import date, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from bot.domain.org_file import parse_organization_file
-from bot.web import SERVICES
+from bot.web import DATABASE, FLOWS
+from cards.formatting import month_name
+from cards.i18n import Texts
+from dialogs.clock import Clock
+from dialogs.rules.limits import MAX_QUESTION_CHARACTERS
+from dialogs.rules.org_file import parse_organization_file
+from dialogs.rules.signed_links import LIFETIME_SECONDS
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database
 from storage.models import ConversationReference, ProcessedActivity
 from storage.organization_repository import import_organization
 from tests.conftest import BotClient, settings_for, start_bot
-from tests.fakes.activities import installation, members_added, message
+from tests.support.activities import installation, members_added, message
 
 COORDINATOR = "00000000-0000-0000-0000-0000000000c1"
 EMPLOYEE = "00000000-0000-0000-0000-0000000000a1"
+FI, SV, EN = Texts("fi"), Texts("sv"), Texts("en")
 
 ORG = f"""
 organization: {{name: Testikunta}}
@@ -40,13 +50,13 @@ people:
 """
 
 
-async def _seed(database_url: str) -> None:
-    database = Database(database_url)
+async def _seed(database_url: str, clock: Clock) -> None:
+    database = Database(database_url, clock=clock.now)
     await import_organization(database, parse_organization_file(ORG))
     await database.dispose()
 
 
-async def _count(database_url: str, model) -> int:  # noqa: ANN001
+async def _count(database_url: str, model) -> int:
     database = Database(database_url)
     async with database.transaction() as session:
         value = await session.scalar(select(func.count()).select_from(model))
@@ -60,7 +70,7 @@ async def test_install_sends_finnish_welcome_card_and_stores_the_reference(bot: 
     [sent] = await connector.wait_for(1)
     card = sent.cards[0]
     assert card["version"] == "1.5"
-    assert card["body"][0]["text"] == "Hei! Olen Digimentori."
+    assert card["body"][0]["text"] == FI("welcome.title")
     assert sent.conversation_id == f"a:personal-{EMPLOYEE}"
 
     database = Database(database_url)
@@ -72,20 +82,20 @@ async def test_install_sends_finnish_welcome_card_and_stores_the_reference(bot: 
     assert stored.reference["conversation"]["id"] == f"a:personal-{EMPLOYEE}"
 
 
-@pytest.mark.parametrize(
-    ("locale", "title"),
-    [("sv-FI", "Hej! Jag är Digimentorn."), ("en-US", "Hi! I'm Digimentor."), ("de-DE", "Hei! Olen Digimentori.")],
-)
-async def test_welcome_follows_the_locale_with_finnish_as_default(bot, connector, locale, title):
+@pytest.mark.parametrize(("locale", "language"), [("sv-FI", "sv"), ("en-US", "en"), ("de-DE", "fi")])
+async def test_welcome_follows_the_locale_with_finnish_as_default(bot, connector, locale, language):
     await bot.post(installation(service_url=connector.url, locale=locale))
     [sent] = await connector.wait_for(1)
-    assert sent.cards[0]["body"][0]["text"] == title
+    assert sent.cards[0]["body"][0]["text"] == Texts(language)("welcome.title")
 
 
 async def test_bot_added_to_personal_chat_stores_the_reference_without_a_second_welcome(bot, connector, database_url):
     assert (await bot.post(members_added(service_url=connector.url))).status == 200
-    await asyncio.sleep(0.1)
-    assert connector.sent == []
+    assert await _count(database_url, ConversationReference) == 1
+    # Whatever a turn sends has reached the connector before the turn's HTTP response: after
+    # a later message's response, the only thing sent is the answer to that message.
+    assert (await bot.post(message("ohje", service_url=connector.url))).status == 200
+    assert [s.cards[0]["body"][0]["text"] for s in connector.sent] == [FI("help.title")]
     assert await _count(database_url, ConversationReference) == 1
 
 
@@ -93,35 +103,36 @@ async def test_first_message_stores_the_reference_and_gets_a_reply(bot, connecto
     response = await bot.post(message("mikä tämä on", service_url=connector.url))
     assert response.status == 200
     [sent] = await connector.wait_for(1)
-    assert sent.cards[0]["body"][0]["text"] == "Tähän minulla ei ole valmista vastausta."
+    assert sent.cards[0]["body"][0]["text"] == FI("faq.none_title")
     assert sent.reply_to_id is not None
     assert await _count(database_url, ConversationReference) == 1
 
 
-async def test_help_alias_shows_only_the_commands_the_user_may_use(bot, connector, database_url):
-    await _seed(database_url)
+async def test_help_alias_shows_only_the_commands_the_user_may_use(bot, connector, database_url, clock):
+    await _seed(database_url, clock)
     await bot.post(message("Ohje", service_url=connector.url, user=EMPLOYEE))
     await bot.post(message("hjälp", service_url=connector.url, user=COORDINATOR, locale="sv-SE"))
     employee_reply, coordinator_reply = await connector.wait_for(2)
     employee_text = json.dumps(employee_reply.cards[0], ensure_ascii=False)
     coordinator_text = json.dumps(coordinator_reply.cards[0], ensure_ascii=False)
-    assert "Näin käytät Digimentoria" in employee_text
-    assert "Koordinaattorin komennot" not in employee_text
-    assert "Kommandon för koordinatorer" in coordinator_text
+    assert employee_reply.cards[0]["body"][0]["text"] == FI("help.title")
+    assert FI("help.coordinator_commands_title") not in employee_text
+    assert coordinator_reply.cards[0]["body"][0]["text"] == SV("help.title")
+    assert SV("help.coordinator_commands_title") in coordinator_text
 
 
-async def test_employee_asking_for_stats_gets_a_polite_refusal(bot, connector, database_url):
-    await _seed(database_url)
+async def test_employee_asking_for_stats_gets_a_polite_refusal(bot, connector, database_url, clock):
+    await _seed(database_url, clock)
     await bot.post(message("tilastot", service_url=connector.url, user=EMPLOYEE))
     [sent] = await connector.wait_for(1)
-    assert sent.text.startswith("Tämä komento on vain koordinaattori-roolille")
+    assert sent.text == FI("reply.refused_role", role=FI("roles.coordinator"))
 
 
 async def test_unknown_user_is_served_as_an_employee(bot, connector):
     stranger = "11111111-2222-3333-4444-555555555555"
     await bot.post(message("help", service_url=connector.url, user=stranger, name="Uusi Työntekijä", locale="en-GB"))
     [sent] = await connector.wait_for(1)
-    assert sent.cards[0]["body"][0]["text"] == "How to use Digimentor"
+    assert sent.cards[0]["body"][0]["text"] == EN("help.title")
 
 
 async def test_channel_mention_is_stripped_and_the_reply_is_threaded(bot, connector):
@@ -130,23 +141,23 @@ async def test_channel_mention_is_stripped_and_the_reply_is_threaded(bot, connec
                            conversation_type="channel", mention_bot=True))
     [sent] = await connector.wait_for(1)
     assert sent.conversation_id == thread
-    assert sent.cards[0]["body"][0]["text"] == "Näin käytät Digimentoria"
+    assert sent.cards[0]["body"][0]["text"] == FI("help.title")
 
 
 async def test_a_message_delivered_twice_is_answered_once(bot, connector, database_url):
     activity = message("ohje", service_url=connector.url)
     first, second = await asyncio.gather(bot.post(activity), bot.post(activity))
     assert {first.status, second.status} == {200}
-    await connector.wait_for(1)
-    await asyncio.sleep(0.2)
-    assert len(connector.sent) == 1
+    # Both turns are over once both responses have arrived, and whatever they sent with them.
+    [sent] = connector.sent
+    assert sent.cards[0]["body"][0]["text"] == FI("help.title")
     assert await _count(database_url, ProcessedActivity) == 1
 
 
 async def test_oversized_question_gets_a_clear_answer(bot, connector):
     await bot.post(message("a" * 2500, service_url=connector.url))
     [sent] = await connector.wait_for(1)
-    assert sent.text == "Viestisi on liian pitkä (2500 merkkiä). Kirjoita kysymys lyhyemmin, enintään 2000 merkkiä."
+    assert sent.text == FI("reply.text_too_long", length=2500, limit=MAX_QUESTION_CHARACTERS)
 
 
 async def test_malformed_requests_get_400_415_and_413(bot, connector):
@@ -175,7 +186,7 @@ async def test_unknown_activity_types_are_ignored_with_200(bot, connector):
     activity["type"] = "somethingNew"
     response = await bot.post(activity)
     assert response.status == 200
-    await asyncio.sleep(0.1)
+    # The turn is over with its response: anything it sent would already be recorded.
     assert connector.sent == []
 
 
@@ -192,7 +203,7 @@ def database_outage(database: Database):
 
 
 async def test_database_down_gives_503_and_the_redelivery_is_answered_once(bot, connector, database_url):
-    database = bot.http.server.app[SERVICES].database
+    database = bot.http.server.app[DATABASE]
     activity = message("ohje", service_url=connector.url)
     with database_outage(database):
         response = await bot.post(activity)
@@ -211,7 +222,7 @@ async def test_database_down_gives_503_and_the_redelivery_is_answered_once(bot, 
 
 
 async def test_unexpected_error_apologises_with_a_reference_that_the_log_keeps(bot, connector, caplog, monkeypatch):
-    directory = bot.http.server.app[SERVICES].directory
+    directory = bot.http.server.app[FLOWS].directory
 
     async def broken(*args, **kwargs):
         raise RuntimeError("directory exploded with secret detail")
@@ -222,23 +233,22 @@ async def test_unexpected_error_apologises_with_a_reference_that_the_log_keeps(b
     assert response.status == 500
     body = await response.json()
     [sent] = await connector.wait_for(1)
-    assert body["reference"] in sent.text
-    assert sent.text.startswith("Pahoittelut, jokin meni vikaan.")
+    assert sent.text == FI("error.apology", reference=body["reference"])
     assert "secret detail" not in sent.text and "Traceback" not in sent.text
     assert "secret detail" not in json.dumps(body)
     assert any(getattr(r, "reference", None) == body["reference"] for r in caplog.records)
 
 
-async def test_restart_on_the_same_database_keeps_references(database_url, connector):
+async def test_restart_on_the_same_database_keeps_references(database_url, connector, clock):
     settings = settings_for(database_url)
-    first = await start_bot(settings)
+    first = await start_bot(settings, clock)
     await BotClient(first).post(installation(service_url=connector.url))
     await connector.wait_for(1)
     await first.close()
 
-    second = await start_bot(settings)
+    second = await start_bot(settings, clock)
     try:
-        database = second.server.app[SERVICES].database
+        database = second.server.app[DATABASE]
         stored = await ConversationRepository(database).personal(EMPLOYEE)
         assert stored is not None and stored.service_url == connector.url
         # The same activity re-delivered after the restart is still recognised.
@@ -246,3 +256,58 @@ async def test_restart_on_the_same_database_keeps_references(database_url, conne
         await connector.wait_for(2)
     finally:
         await second.close()
+
+
+def _export_paths(card: dict) -> dict[str, str]:
+    """The export card's download links, as paths on the bot's server, by file kind."""
+    urls = [a["url"] for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    return {url.rsplit(".", 1)[1]: "/" + url.split("/", 3)[3] for url in urls}
+
+
+async def test_export_files_are_in_the_coordinators_language_and_dead_links_answer_in_the_browsers(
+        bot, connector, database_url, clock):
+    await _seed(database_url, clock)
+    await bot.post(message("vienti", service_url=connector.url, user=COORDINATOR, name="Kaisa Laine"))
+    await bot.post(message("exportera", service_url=connector.url, user=COORDINATOR, name="Kaisa Laine",
+                           locale="sv-FI"))
+    finnish_card, swedish_card = (sent.cards[0] for sent in await connector.wait_for(2))
+    this_month = date(2026, 11, 1)  # the clock's month
+    assert finnish_card["body"][0]["text"] == FI("export.title", period=month_name(this_month, "fi"))
+    assert swedish_card["body"][0]["text"] == SV("export.title", period=month_name(this_month, "sv"))
+    finnish, swedish = _export_paths(finnish_card), _export_paths(swedish_card)
+    assert set(finnish) == set(swedish) == {"xlsx", "csv"}
+
+    for texts, paths in ((FI, finnish), (SV, swedish)):
+        workbook = await bot.http.get(paths["xlsx"])
+        assert workbook.status == 200
+        book = load_workbook(io.BytesIO(await workbook.read()))
+        assert book.sheetnames == [texts("export.sheets.requests"), texts("export.sheets.time_entries"),
+                                   texts("export.sheets.feedback")]
+        [header] = book[texts("export.sheets.requests")].iter_rows(values_only=True)  # no requests yet
+        assert header[:2] == (texts("export.columns.request_id"),
+                              texts("export.utc", column=texts("export.columns.created_at")))
+        table = await bot.http.get(paths["csv"])
+        assert table.status == 200
+        [csv_header] = list(csv.reader(io.StringIO((await table.read()).decode("utf-8-sig"))))
+        assert csv_header == list(header)
+        assert csv_header[0] == texts("export.columns.request_id")
+
+    # A forged link is refused at once, in the language the browser asks for.
+    token, name = finnish["csv"].removeprefix("/exports/").split("/")
+    payload, mac = token.split(".")
+    forged = await bot.http.get(f"/exports/{payload}.{mac[::-1]}/{name}", headers={"Accept-Language": "en-GB"})
+    assert forged.status == 404
+    assert forged.content_type == "text/plain"
+    assert await forged.text() == EN("export.link_expired")
+
+    # A genuine link works until it expires; after that it answers like a forged one.
+    clock.advance(timedelta(seconds=LIFETIME_SECONDS - 1))
+    assert (await bot.http.get(finnish["csv"])).status == 200
+    clock.advance(timedelta(seconds=2))
+    swedish_browser = await bot.http.get(finnish["csv"], headers={"Accept-Language": "sv-FI,sv;q=0.9,en;q=0.8"})
+    assert swedish_browser.status == 404
+    assert swedish_browser.content_type == "text/plain"
+    assert await swedish_browser.text() == SV("export.link_expired")
+    no_preference = await bot.http.get(finnish["xlsx"])
+    assert no_preference.status == 404
+    assert await no_preference.text() == FI("export.link_expired")

@@ -6,8 +6,10 @@ import textwrap
 
 import pytest
 
-from bot.domain.org_file import parse_organization_file
-from bot.domain.yaml_files import FileInvalid
+from dialogs.rules.department_mapping import DepartmentRule, rules_from
+from dialogs.rules.org_file import parse_organization_file
+from dialogs.rules.yaml_files import FileInvalid
+from storage.directory_repository import OrganizationSettings
 
 VALID = textwrap.dedent(
     """\
@@ -52,14 +54,31 @@ def refusal(text: str) -> list[str]:
 
 def test_the_design_example_is_valid_and_defaults_are_filled_in():
     plan = parse_organization_file(VALID)
-    assert plan.organization.offer_timeout_minutes == 0.05
-    assert plan.organization.working_hours_start == "08:00"
-    assert [u.id for u in plan.units] == ["sote", "ward-3"]
+    assert plan.name == "Esimerkin hyvinvointialue"
+    assert plan.default_language == "fi" and plan.mentor_weekly_minutes == 120
+    assert plan.offer_timeout_minutes == 0.05
+    assert (plan.working_hours_start, plan.working_hours_end) == ("08:00", "16:00")
+    assert [(u.id, u.parent) for u in plan.units] == [("sote", None), ("ward-3", "sote")]
+    assert plan.units[1].names == {"fi": "Osasto 3", "en": "Ward 3"}
     maija, pekka, kaisa = plan.people
     assert maija.aad_object_id == "00000000-0000-0000-0000-0000000000a1"  # normalised to lower case
-    assert maija.languages == ["fi"]  # the organisation's default language
-    assert pekka.mentor.topics == ["teams", "outlook"] and pekka.mentor.weekly_minutes == 90
-    assert kaisa.coordinator_of == ["sote"]
+    assert maija.languages == ("fi",)  # the organisation's default language
+    assert maija.roles == ("employee",) and maija.mentor is None
+    assert pekka.languages == ("fi", "sv")
+    assert pekka.mentor.topics == ("teams", "outlook") and pekka.mentor.weekly_minutes == 90
+    assert kaisa.coordinator_of == ("sote",)
+    assert plan.department_rules == []
+
+
+def test_defaults_fill_in_what_the_file_leaves_out():
+    plan = parse_organization_file("organization: {name: Pieni}\nunits: []\npeople: []\n")
+    defaults = OrganizationSettings()
+    assert plan.default_language == defaults.default_language == "fi"
+    assert plan.mentor_weekly_minutes == defaults.mentor_weekly_minutes
+    assert plan.offer_timeout_minutes == defaults.offer_timeout.total_seconds() / 60
+    assert (plan.working_hours_start, plan.working_hours_end) == (defaults.working_hours_start,
+                                                                   defaults.working_hours_end)
+    assert plan.units == [] and plan.people == [] and plan.department_rules == []
 
 
 def test_unknown_unit_names_line_and_field():
@@ -126,7 +145,8 @@ def test_repeated_keys_are_refused():
         ("languages: [fi, sv]", "languages: [fi, de]", "people[1].languages[1]"),
         ("roles: [employee]", "roles: [boss]", "people[0].roles[0]"),
         ("mentor: {topics", "mentorr: {topics", "people[1].mentorr"),
-        ("roles: [employee, mentor]", "roles: [employee]", "people[1].mentor: given, but roles does not include mentor"),
+        ("roles: [employee, mentor]", "roles: [employee]",
+         "people[1].mentor: given, but roles does not include mentor"),
         ("    coordinator_of: [sote]\n", "", "people[2].roles: a coordinator needs coordinator_of"),
     ],
 )
@@ -146,5 +166,7 @@ def test_graph_department_rules_are_checked():
     bad_pattern = VALID + 'graph:\n  department_rules:\n    - {department_pattern: "([", unit: sote}\n'
     [line] = refusal(bad_pattern)
     assert line.startswith("org.yaml:32: graph.department_rules[0]: Value error, department_pattern is not a valid")
-    plan = parse_organization_file(VALID + 'graph:\n  department_rules:\n    - {department: "Osasto 3", unit: ward-3}\n')
-    assert plan.graph.department_rules[0].to_rule().unit == "ward-3"
+    one_rule = 'graph:\n  department_rules:\n    - {department: "Osasto 3", unit: ward-3}\n'
+    plan = parse_organization_file(VALID + one_rule)
+    [rule] = rules_from(plan.department_rules)
+    assert rule == DepartmentRule("ward-3", department="Osasto 3")

@@ -23,9 +23,10 @@ from msrest.universal_http.requests import ClientRetryPolicy
 from bot.adapter import ReusedConnectorFactory, _CachedTokenCredentials, _CredentialsFactory
 from bot.msrest_speedups import apply_msrest_speedups
 from bot.web import ENDPOINT
+from cards.i18n import Texts
 from tests.conftest import BotClient, settings_for, start_bot
-from tests.fakes.activities import message
-from tests.fakes.connector import LoopbackConnector
+from tests.support.activities import message
+from tests.support.connector import LoopbackConnector
 
 APP_ID = "9f0b6b0a-1111-4a2b-9c3d-000000000002"
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -102,13 +103,15 @@ class Recorder:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        self.seen.append(Seen(request.method, request.raw_path, {k.lower(): v for k, v in request.headers.items()}, body))
+        received = {k.lower(): v for k, v in request.headers.items()}
+        self.seen.append(Seen(request.method, request.raw_path, received, body))
         if self.delay:
             await asyncio.sleep(self.delay)
         status, headers = self.script.pop(0) if self.script else (200, {})
         if status < 300:
             return web.json_response({"id": f"recorded-{len(self.seen)}"}, status=status, headers=headers)
-        return web.json_response({"error": {"code": "ServiceError", "message": "scripted"}}, status=status, headers=headers)
+        return web.json_response({"error": {"code": "ServiceError", "message": "scripted"}}, status=status,
+                                 headers=headers)
 
 
 @pytest.fixture
@@ -265,11 +268,12 @@ async def test_replies_are_not_limited_by_a_thread_pool():
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_turns_on_one_service_url_share_one_client_and_replies_arrive(database_url, connector, monkeypatch):
+async def test_turns_on_one_service_url_share_one_client_and_replies_arrive(database_url, clock, connector,
+                                                                           monkeypatch):
     created: list[tuple[str, ConnectorClient]] = []
     real_create = ReusedConnectorFactory.create
 
-    async def spy(self, service_url, audience=None):  # noqa: ANN001
+    async def spy(self, service_url, audience=None):
         client = await real_create(self, service_url, audience)
         created.append((service_url, client))
         return client
@@ -277,7 +281,7 @@ async def test_turns_on_one_service_url_share_one_client_and_replies_arrive(data
     monkeypatch.setattr(ReusedConnectorFactory, "create", spy)
     other = await LoopbackConnector().start()
     other_url = other.url
-    client = await start_bot(settings_for(database_url))
+    client = await start_bot(settings_for(database_url), clock)
     try:
         bot = BotClient(client)
         first = message("help", service_url=connector.url, locale="en-US")
@@ -298,7 +302,8 @@ async def test_turns_on_one_service_url_share_one_client_and_replies_arrive(data
     assert all(session.closed for session in sessions)  # closed with the app
     assert [r.reply_to_id for r in replies] == [first["id"], second["id"]]
     assert [r.conversation_id for r in replies] == [first["conversation"]["id"], second["conversation"]["id"]]
-    assert replies[0].cards[0]["body"][0]["text"] == "How to use Digimentor"
+    assert replies[0].cards[0]["body"][0]["text"] == Texts("en")("help.title")
+    assert replies[1].cards[0]["body"][0]["text"] == Texts("fi")("help.title")
     assert replies[0].activity["replyToId"] == first["id"]
     assert replies[0].activity["recipient"]["id"] == first["from"]["id"]
     assert reply_elsewhere.reply_to_id == elsewhere["id"] and reply_elsewhere.cards
@@ -306,7 +311,7 @@ async def test_turns_on_one_service_url_share_one_client_and_replies_arrive(data
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_with_an_app_id_every_reply_carries_the_bots_token(database_url, connector):
+async def test_with_an_app_id_every_reply_carries_the_bots_token(database_url, clock, connector):
     settings = settings_for(
         database_url,
         MicrosoftAppId=APP_ID,
@@ -314,7 +319,7 @@ async def test_with_an_app_id_every_reply_carries_the_bots_token(database_url, c
         BOT_LOGIN_URL=connector.url,
         BOT_OPENID_METADATA_URL=connector.openid_url,
     )
-    client = await start_bot(settings)
+    client = await start_bot(settings, clock)
     try:
         bot = BotClient(client)
         for text in ("help", "ohje"):
@@ -330,7 +335,7 @@ async def test_with_an_app_id_every_reply_carries_the_bots_token(database_url, c
     assert len(connector.token_requests) == 1
 
 
-def _self_signed_certificate(directory) -> tuple[str, str]:  # noqa: ANN001 - a pathlib.Path
+def _self_signed_certificate(directory) -> tuple[str, str]:
     import datetime
     import ipaddress
 
@@ -341,7 +346,7 @@ def _self_signed_certificate(directory) -> tuple[str, str]:  # noqa: ANN001 - a 
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "loopback connector")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -10,33 +10,33 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from itertools import pairwise
 
 import pytest
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
 from bot.adapter import tenant_id_of
-from bot.i18n import LANGUAGES, Texts
-from bot.messenger import (
-    MAX_BYTES,
-    NEVER_RETRIED,
-    RETRIED,
-    Delivery,
-    DeliveryFailed,
-    Messenger,
-    RetryPolicy,
-    message_size,
-    retry_after_seconds,
-)
+from bot.messenger import MAX_BYTES, NEVER_RETRIED, RETRIED, RetryPolicy, TeamsMessenger, message_size
 from bot.outbound_queue import OutboundQueue, OutboundQueueTimeout, Rate
+from bot.retry_after import retry_after_seconds
 from bot.teams_context import conversation_reference_of
 from bot.web import ENDPOINT
 from cards import requests as request_cards
 from cards.faq_admin import faq_form_card
+from cards.i18n import LANGUAGES, Texts
+from dialogs.ports import Delivery, DeliveryFailed
+from dialogs.rules.limits import (
+    MAX_COMMENT_CHARACTERS,
+    MAX_FAQ_PROPOSAL_CHARACTERS,
+    MAX_MINUTES_PER_ENTRY,
+    MAX_QUESTION_CHARACTERS,
+)
+from dialogs.rules.teams_links import personal_chat_url
 from storage.conversation_repository import ConversationRepository
-from tests.fakes.activities import TENANT, installation
+from tests.support.activities import TENANT, installation
 
 OTHER_TENANT = "00000000-0000-0000-0000-00000000e2e2"
 FAST_RETRIES = RetryPolicy(base_delay=0.01, max_delay=0.05)
@@ -57,6 +57,15 @@ def tightest_span(times: list[float], events: int) -> float:
     """The shortest time in which `events` events happened (inf if there were fewer)."""
     times = sorted(times)
     return min((times[i + events - 1] - times[i] for i in range(len(times) - events + 1)), default=float("inf"))
+
+
+async def wait_until(condition, what: str, timeout: float = 5.0) -> None:
+    """Polls `condition` until it holds; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.005)
 
 
 def test_max_in_window_counts_half_open_windows():
@@ -86,7 +95,7 @@ async def test_a_conversation_gets_no_more_than_its_rate_in_any_window(pace):
 async def test_grants_are_paced_evenly_across_the_window():
     queue = OutboundQueue(per_conversation=[Rate(5, 0.5)], per_tenant=[Rate(1000, 0.5)], margin=0.0)
     grants = await asyncio.gather(*(queue.acquire("c1", "t") for _ in range(5)))
-    assert min(b - a for a, b in zip(grants, grants[1:])) >= 0.1 - EXACT
+    assert min(b - a for a, b in pairwise(grants)) >= 0.1 - EXACT
 
 
 async def test_a_tenant_gets_no_more_than_its_rate_in_any_window_across_conversations():
@@ -95,7 +104,7 @@ async def test_a_tenant_gets_no_more_than_its_rate_in_any_window_across_conversa
     grants = await asyncio.gather(*(queue.acquire(c, t) for c, t in calls))
     assert 15 <= max_in_window(grants, 0.2 - EXACT) <= 20  # the tenant's rate, kept and used
     per_conversation = defaultdict(list)
-    for (conversation, _), granted in zip(calls, grants):
+    for (conversation, _), granted in zip(calls, grants, strict=True):
         per_conversation[conversation].append(granted)
     assert max(max_in_window(g, 0.2 - EXACT) for g in per_conversation.values()) <= 7
 
@@ -108,7 +117,7 @@ async def test_several_windows_apply_together(pace):
     assert max_in_window(grants, 0.1 - EXACT) == 4
     assert max_in_window(grants, 0.4 - EXACT) == 6
     if pace:  # at the fastest rate's spacing, not the slowest
-        assert min(b - a for a, b in zip(grants, grants[1:])) >= 0.025 - EXACT
+        assert min(b - a for a, b in pairwise(grants)) >= 0.025 - EXACT
         assert grants[5] - grants[0] < 0.3  # the slowest rate's spacing would take 0.33 s
 
 
@@ -188,7 +197,7 @@ async def test_a_cancelled_caller_uses_no_slot():
     queue = OutboundQueue(per_conversation=[Rate(1, 0.2)], per_tenant=[Rate(100, 0.2)], margin=0.0)
     first = await queue.acquire("c1", "t")
     gone = asyncio.create_task(queue.acquire("c1", "t"))
-    await asyncio.sleep(0.01)
+    await wait_until(lambda: queue.waiting == 1, "the second caller waits")
     gone.cancel()
     kept = await queue.acquire("c1", "t")
     assert 0.19 < kept - first < 0.38  # not two windows
@@ -206,9 +215,12 @@ async def test_hold_keeps_a_conversation_waiting_but_not_others():
 
 
 async def test_idle_conversations_are_forgotten():
-    queue = OutboundQueue(per_conversation=[Rate(7, 0.05)], per_tenant=[Rate(50, 0.05)], margin=0.0)
+    skew = [0.0]  # the queue's clock runs with the loop, and jumps when the test says
+    queue = OutboundQueue(per_conversation=[Rate(7, 0.05)], per_tenant=[Rate(50, 0.05)], margin=0.0,
+                          clock=lambda: time.monotonic() + skew[0])
     await asyncio.gather(*(queue.acquire(f"c{i}", f"t{i % 3}") for i in range(100)))
-    await asyncio.sleep(0.12)
+    assert len(queue._conversations) == 100
+    skew[0] += 0.12  # more than the longest window has passed
     await queue.acquire("late", "t0")
     assert set(queue._conversations) == {("t0", "late")}
     assert set(queue._tenants) == {"t0"}
@@ -226,7 +238,7 @@ def test_rates_must_be_positive():
 
 def test_the_retry_policy_follows_teams():
     policy = RetryPolicy()
-    assert RETRIED == {412, 429, 502, 503, 504}
+    assert {412, 429, 502, 503, 504} == RETRIED
     assert all(policy.retries(status) for status in RETRIED)
     assert not any(policy.retries(status) for status in (*NEVER_RETRIED, 413, 500, None))
     with pytest.raises(ValueError):
@@ -250,7 +262,7 @@ def test_retry_after_is_never_shortened_and_too_long_fails():
 
 
 def test_retry_after_in_seconds_or_as_an_http_date():
-    now = datetime(2026, 11, 25, 8, 0, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 25, 8, 0, 0, tzinfo=UTC)
     assert retry_after_seconds("5", now) == 5.0
     assert retry_after_seconds(" 0 ", now) == 0.0
     assert retry_after_seconds("-3", now) == 0.0
@@ -282,12 +294,12 @@ async def remember(conversations: ConversationRepository, service_url: str, user
 
 
 @pytest.fixture
-async def messenger(bot, connector, database):  # noqa: ANN001, ANN201
+async def messenger(bot, connector, database):
     """A messenger on the running app's botbuilder endpoint, with Teams' default limits."""
     conversations = ConversationRepository(database)
     for n in range(1, 4):
         await remember(conversations, connector.url, person(n))
-    return Messenger(bot.http.server.app[ENDPOINT], conversations, retry=FAST_RETRIES)
+    return TeamsMessenger(bot.http.server.app[ENDPOINT], conversations, retry=FAST_RETRIES)
 
 
 async def test_a_flood_keeps_teams_limits_and_delivers_everything_exactly_once(bot, connector, database):
@@ -297,10 +309,11 @@ async def test_a_flood_keeps_teams_limits_and_delivers_everything_exactly_once(b
     quiet = [person(100 + i) for i in range(10)]
     busy = person(200)
     other = [person(300), person(301)]
-    plan = {**{user: (TENANT, 12) for user in quiet}, busy: (TENANT, 30), **{user: (OTHER_TENANT, 20) for user in other}}
+    plan = {**{user: (TENANT, 12) for user in quiet}, busy: (TENANT, 30),
+            **{user: (OTHER_TENANT, 20) for user in other}}
     for user, (tenant, _) in plan.items():
         await remember(conversations, connector.url, user, tenant)
-    messenger = Messenger(bot.http.server.app[ENDPOINT], conversations)  # Teams' limits, default policy
+    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations)  # Teams' limits, default policy
     messages = [(user, f"{user} #{i}") for user, (_, count) in plan.items() for i in range(count)]
 
     started = time.monotonic()
@@ -342,8 +355,8 @@ async def test_a_flood_keeps_teams_limits_and_delivers_everything_exactly_once(b
 async def test_sends_and_updates_to_one_person_share_the_conversation_limit(bot, connector, database):
     conversations = ConversationRepository(database)
     await remember(conversations, connector.url, person(1))
-    messenger = Messenger(bot.http.server.app[ENDPOINT], conversations,
-                          queue=OutboundQueue(per_conversation=[Rate(3, 0.5)]))
+    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations,
+                               queue=OutboundQueue(per_conversation=[Rate(3, 0.5)]))
     first = await messenger.send_card(person(1), {"type": "AdaptiveCard", "version": "1.5", "body": []})
     await asyncio.gather(*(messenger.update_card(first, {"type": "AdaptiveCard", "version": "1.5", "body": []})
                            for _ in range(3)), messenger.send_text(person(1), "hei"))
@@ -362,7 +375,8 @@ async def test_a_429_waits_as_long_as_retry_after_says(messenger, connector):
 
 
 async def test_a_429_with_an_http_date_waits_until_then(messenger, connector):
-    until = datetime.now(timezone.utc) + timedelta(seconds=2)
+    # Retry-After is the Bot Connector's wall clock, not the product's business clock.
+    until = datetime.now(UTC) + timedelta(seconds=2)
     connector.scripted[chat(person(1))] = [(429, {"Retry-After": format_datetime(until, usegmt=True)})]
     await messenger.send_text(person(1), "hei")
     first, second = connector.arrivals_to(chat(person(1)))
@@ -373,10 +387,12 @@ async def test_a_429_with_an_http_date_waits_until_then(messenger, connector):
 async def test_a_429_holds_the_other_sends_to_that_conversation(messenger, connector):
     connector.scripted[chat(person(1))] = [(429, {"Retry-After": "1"})]
     first = asyncio.create_task(messenger.send_text(person(1), "yksi"))
-    await asyncio.sleep(0.3)
-    started = time.monotonic()
+    await wait_until(lambda: connector.arrivals_to(chat(person(1))), "the first send is answered 429")
     await asyncio.gather(messenger.send_text(person(1), "kaksi"), first)
-    assert time.monotonic() - started >= 0.6
+    throttled, *later = connector.arrivals_to(chat(person(1)))
+    assert throttled.status == 429 and [a.status for a in later] == [200, 200]
+    # "kaksi" came after the 429 but was held with the retry, not sent at once.
+    assert all(a.at - throttled.at >= 1.0 for a in later)
     assert sorted(s.text for s in connector.sent) == ["kaksi", "yksi"]
 
 
@@ -477,14 +493,15 @@ async def test_a_message_just_under_80_kb_is_sent(messenger, connector):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_card_the_hand_off_sends_fits_at_its_largest(language):
-    # The longest question (2,000 characters) and FAQ answer, in characters that cost the most.
-    worst = '"😀' * 1000
+    # The longest question and FAQ answer, in characters that cost the most.
+    worst = '"😀' * (MAX_QUESTION_CHARACTERS // 2)
+    assert len(worst) == MAX_QUESTION_CHARACTERS
     view = request_cards.RequestView(
         request_id=2**31, question=worst, asker_name="Ä" * 200, asker_unit="Ö" * 200,
         asker_aad_object_id=person(1), language=language, waiting_minutes=10**6,
         mentor_name="Å" * 200, mentor_aad_object_id=person(2), topic="t" * 50)
     texts = Texts(language)
-    chat_url = "https://teams.microsoft.com/l/chat/0/0?users=8:orgid:" + person(1)
+    chat_url = personal_chat_url(person(1))
     cards = {
         "offer": request_cards.offer_card(texts, view),
         "taken": request_cards.taken_card(texts, view),
@@ -493,9 +510,11 @@ def test_every_card_the_hand_off_sends_fits_at_its_largest(language):
         "asker assigned": request_cards.asker_assigned_card(texts, view, chat_url),
         "asker unanswered": request_cards.asker_unanswered_card(
             texts, view, [(2**31, "Ä" * 300, 2**31)] * request_cards.MAX_SUGGESTIONS),
-        "feedback": request_cards.feedback_card(texts, view),
+        "working": request_cards.working_card(texts, view, chat_url, minutes_limit=MAX_MINUTES_PER_ENTRY,
+                                              answer_limit=MAX_FAQ_PROPOSAL_CHARACTERS),
+        "feedback": request_cards.feedback_card(texts, view, comment_limit=MAX_COMMENT_CHARACTERS),
         "FAQ proposal": faq_form_card(texts, entry_id="x" * 100, language=language, question=worst,
-                                      answer=worst[: request_cards.FAQ_ANSWER_MAX]),
+                                      answer=('"😀' * MAX_FAQ_PROPOSAL_CHARACTERS)[:MAX_FAQ_PROPOSAL_CHARACTERS]),
     }
     sizes = {name: message_size(MessageFactory.attachment(CardFactory.adaptive_card(card)))
              for name, card in cards.items()}
@@ -516,7 +535,7 @@ async def test_every_send_request_waits_its_turn(bot, connector, database):
     conversations = ConversationRepository(database)
     await remember(conversations, connector.url, person(1))
     queue = CountingQueue()
-    messenger = Messenger(bot.http.server.app[ENDPOINT], conversations, queue=queue, retry=FAST_RETRIES)
+    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations, queue=queue, retry=FAST_RETRIES)
     connector.scripted[chat(person(1))] = [503, 429, 412]
     await messenger.send_text(person(1), "hei")
     assert queue.acquired == len(connector.arrivals) == 4
@@ -526,7 +545,7 @@ async def test_every_update_request_waits_its_turn(bot, connector, database):
     conversations = ConversationRepository(database)
     await remember(conversations, connector.url, person(1))
     queue = CountingQueue()
-    messenger = Messenger(bot.http.server.app[ENDPOINT], conversations, queue=queue, retry=FAST_RETRIES)
+    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations, queue=queue, retry=FAST_RETRIES)
     delivery = await messenger.send_text(person(1), "hei")
     connector.scripted[chat(person(1))] = [503, (429, {"Retry-After": "0"})]
     await messenger.update_card(delivery, {"type": "AdaptiveCard", "version": "1.5", "body": []})

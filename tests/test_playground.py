@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import re
 import shutil
@@ -21,25 +22,27 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import AsyncIterator
 
 import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient
 
-from bot.domain.faq_file import parse_faq_file
-from bot.domain.org_file import parse_organization_file
-from bot.web import SERVICES
+from bot.web import CLOCK
+from cards.i18n import Texts
+from dialogs.clock import Clock
+from dialogs.rules.faq_file import parse_faq_file
+from dialogs.rules.org_file import parse_organization_file
 from storage.db import Database
-from storage.faq_repository import import_faq
+from storage.faq_repository import FaqRecord, FaqRepository
 from storage.migrate import migrate
 from storage.organization_repository import import_organization
 from tests.conftest import settings_for, start_bot
-from tests.playground_driver import ADAPTIVE_CARD, MAIJA, MAIJA_CHAT, PEKKA, Playground
+from tests.support.playground_driver import ADAPTIVE_CARD, MAIJA, MAIJA_CHAT, PEKKA, Playground
+from tests.support.time import WEDNESDAY_MORNING
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -48,9 +51,13 @@ PLAYGROUND_SCRIPT = ROOT / "scripts" / "playground.sh"
 SEED = ROOT / "storage" / "seed"
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 STARTUP_TIMEOUT = 60.0
+FI = Texts("fi")
+# The shipped FAQ entry the FAQ test asks about.
+CALENDAR_ENTRY = "outlook-share-calendar"
 
-# Wednesday 25 Nov 2026, 10:00 in Helsinki: offers only go out in working hours.
-WEDNESDAY_MORNING = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
+
+def _seed_faq() -> list[FaqRecord]:
+    return parse_faq_file((SEED / "faq.yaml").read_text(encoding="utf-8"), "faq.yaml")
 
 
 def _unavailable(reason: str) -> None:
@@ -87,14 +94,14 @@ def _tail(path: Path, lines: int = 40) -> str:
         return f"(cannot read {path}: {error.strerror})"
 
 
-async def _seed_demo(database_url: str) -> None:
+async def _seed_demo(database_url: str, clock: Clock) -> None:
     """What `app.py demo` does: the schema, the demo organisation and the shipped FAQ."""
-    database = Database(database_url)
+    database = Database(database_url, clock=clock.now)
     try:
         await migrate(database)
         await import_organization(database, parse_organization_file(
             (SEED / "demo_organization.yaml").read_text(encoding="utf-8"), "demo_organization.yaml"))
-        await import_faq(database, parse_faq_file((SEED / "faq.yaml").read_text(encoding="utf-8"), "faq.yaml"))
+        await FaqRepository(database).import_entries(_seed_faq())
     finally:
         await database.dispose()
 
@@ -189,10 +196,8 @@ class PlaygroundProcess:
         if not await self._exited(10):
             os.killpg(process.pid, signal.SIGKILL)
             await self._exited(10)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # anything else still in the group
-        except ProcessLookupError:
-            pass
         await asyncio.to_thread(process.wait, 10)
 
     async def _exited(self, timeout: float) -> bool:
@@ -214,17 +219,20 @@ class Session:
     bot: TestClient
 
     @property
-    def handoff(self):  # noqa: ANN201 - the bot's HandoffService
-        return self.bot.server.app[SERVICES].handoff
+    def clock(self) -> Clock:
+        """The bot's one clock (bot.web.CLOCK): every flow and repository reads it."""
+        return self.bot.server.app[CLOCK]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def session(tmp_path_factory) -> AsyncIterator[Session]:  # noqa: ANN001
+async def session(tmp_path_factory) -> AsyncIterator[Session]:
     _install_playground()
     workdir = tmp_path_factory.mktemp("playground")
     database_url = f"sqlite+aiosqlite:///{workdir / 'digimentor.db'}"
-    await _seed_demo(database_url)
-    bot = await start_bot(settings_for(database_url))
+    # Frozen on a working Wednesday morning for the whole module: nothing here reads today's date.
+    clock = Clock(frozen_at=WEDNESDAY_MORNING)
+    await _seed_demo(database_url, clock)
+    bot = await start_bot(settings_for(database_url), clock)
     process: PlaygroundProcess | None = None
     http = aiohttp.ClientSession()
     playground: Playground | None = None
@@ -248,7 +256,8 @@ async def session(tmp_path_factory) -> AsyncIterator[Session]:  # noqa: ANN001
 
 def _action(card: dict, verb: str) -> dict:
     actions = [a for a in card.get("actions") or [] if a.get("verb") == verb]
-    assert actions, f"no {verb} button on the card: {[a.get('verb') or a.get('title') for a in card.get('actions') or []]}"
+    shown = [a.get("verb") or a.get("title") for a in card.get("actions") or []]
+    assert actions, f"no {verb} button on the card: {shown}"
     return actions[0]
 
 
@@ -266,8 +275,9 @@ async def test_installing_the_app_greets_maija_in_finnish(session: Session):
     await playground.install(MAIJA_CHAT)
     welcome = await playground.wait_for_send(since=mark, conversation_id=MAIJA_CHAT, what="welcome card",
                                              match=lambda send: bool(send.cards))
-    assert _heading(welcome.card) == "Hei! Olen Digimentori.", welcome.describe()
-    assert "Miten jaan kalenterini työkaverille?" in welcome.dump()  # an example question
+    assert _heading(welcome.card) == FI("welcome.title"), welcome.describe()
+    assert FI("welcome.body") in welcome.dump()
+    assert all(example in welcome.dump() for example in FI.list("welcome.examples")), welcome.describe()
     # Teams sends installationUpdate and conversationUpdate: Maija is greeted once, not twice.
     await playground.wait_for_deliveries(since=mark, conversation_id=MAIJA_CHAT,
                                          activity_types=["installationUpdate", "conversationUpdate"])
@@ -283,7 +293,8 @@ async def test_an_faq_question_gets_the_answer_card(session: Session):
     answer = await playground.wait_for_send(since=mark, conversation_id=MAIJA_CHAT, what="answer card",
                                             match=lambda send: bool(send.cards))
     card = answer.card
-    assert _heading(card) == "Miten jaan kalenterini työkaverille?", answer.describe()
+    [entry] = [record for record in _seed_faq() if record.id == CALENDAR_ENTRY]
+    assert _heading(card) == entry.texts["fi"].question, answer.describe()
     assert "faqHelpful" in _verbs(card) and "askMentor" in _verbs(card), answer.describe()
     await playground.wait_for_deliveries(since=mark, conversation_id=MAIJA_CHAT, activity_types=["message"])
     assert not playground.failures(mark), playground.report(mark)
@@ -291,48 +302,46 @@ async def test_an_faq_question_gets_the_answer_card(session: Session):
 
 async def test_a_question_handed_to_a_mentor_who_accepts(session: Session):
     playground = session.playground
-    handoff = session.handoff
-    original_clock = handoff.clock
-    handoff.clock = lambda: WEDNESDAY_MORNING
+    # Offers only go out in working hours: the hand-off happens on a Wednesday morning in Helsinki.
+    session.clock.freeze(WEDNESDAY_MORNING)
     start = playground.mark()
-    try:
-        # Pekka (a ward-3 mentor, like Maija's unit) talks to the bot first, in his own 1:1
-        # chat, so that the bot knows where to reach him.
-        pekka_chat = await playground.create_personal_chat(PEKKA)
-        mark = playground.mark()
-        await playground.custom_activity(playground.activity_as(PEKKA, pekka_chat, "installationUpdate",
-                                                                action="add"))
-        await playground.wait_for_send(since=mark, conversation_id=pekka_chat, what="welcome card for Pekka",
-                                       match=lambda send: bool(send.cards))
+    # Pekka (a ward-3 mentor, like Maija's unit) talks to the bot first, in his own 1:1
+    # chat, so that the bot knows where to reach him.
+    pekka_chat = await playground.create_personal_chat(PEKKA)
+    mark = playground.mark()
+    await playground.custom_activity(playground.activity_as(PEKKA, pekka_chat, "installationUpdate",
+                                                            at=session.clock.now(), action="add"))
+    await playground.wait_for_send(since=mark, conversation_id=pekka_chat, what="welcome card for Pekka",
+                                   match=lambda send: bool(send.cards))
 
-        # Maija asks something the FAQ does not know, and clicks "ask a digimentor".
-        mark = playground.mark()
-        await playground.say(MAIJA_CHAT, "milloin palkka maksetaan")
-        offer_to_ask = await playground.wait_for_send(
-            since=mark, conversation_id=MAIJA_CHAT, what="card offering a digimentor",
-            match=lambda send: "askMentor" in send.verbs())
-        mark = playground.mark()
-        waiting = await playground.click(MAIJA, MAIJA_CHAT, offer_to_ask.message_id,
-                                         _action(offer_to_ask.card, "askMentor"))
-        assert waiting["type"] == ADAPTIVE_CARD, waiting
-        assert _heading(waiting["value"]) == "Kysymyksesi odottaa digimentoria", waiting
-        assert "cancelRequest" in _verbs(waiting["value"]), waiting
+    # Maija asks something the FAQ does not know, and clicks "ask a digimentor".
+    mark = playground.mark()
+    await playground.say(MAIJA_CHAT, "milloin palkka maksetaan")
+    offer_to_ask = await playground.wait_for_send(
+        since=mark, conversation_id=MAIJA_CHAT, what="card offering a digimentor",
+        match=lambda send: "askMentor" in send.verbs())
+    mark = playground.mark()
+    waiting = await playground.click(MAIJA, MAIJA_CHAT, offer_to_ask.message_id,
+                                     _action(offer_to_ask.card, "askMentor"))
+    assert waiting["type"] == ADAPTIVE_CARD, waiting
+    assert _heading(waiting["value"]) == FI("request.asker_waiting_title"), waiting
+    assert "cancelRequest" in _verbs(waiting["value"]), waiting
 
-        # Pekka gets the offer in his chat, and accepts it.
-        offer = await playground.wait_for_send(since=mark, conversation_id=pekka_chat, what="offer card for Pekka",
-                                               match=lambda send: "acceptRequest" in send.verbs())
-        assert "milloin palkka maksetaan" in offer.dump() and "Maija Virtanen" in offer.dump(), offer.describe()
-        mark = playground.mark()
-        working = await playground.click(PEKKA, pekka_chat, offer.message_id, _action(offer.card, "acceptRequest"))
-        assert working["type"] == ADAPTIVE_CARD, working
-        assert _heading(working["value"]) == "Hoidat tätä kysymystä", working
-        assert "resolveRequest" in _verbs(working["value"]), working
+    # Pekka gets the offer in his chat, and accepts it.
+    offer = await playground.wait_for_send(since=mark, conversation_id=pekka_chat, what="offer card for Pekka",
+                                           match=lambda send: "acceptRequest" in send.verbs())
+    assert _heading(offer.card) == FI("request.offer_title"), offer.describe()
+    assert "milloin palkka maksetaan" in offer.dump() and "Maija Virtanen" in offer.dump(), offer.describe()
+    mark = playground.mark()
+    working = await playground.click(PEKKA, pekka_chat, offer.message_id, _action(offer.card, "acceptRequest"))
+    assert working["type"] == ADAPTIVE_CARD, working
+    assert _heading(working["value"]) == FI("request.working_title"), working
+    assert "resolveRequest" in _verbs(working["value"]), working
 
-        # Maija is told who helps her.
-        assigned = await playground.wait_for_send(
-            since=mark, conversation_id=MAIJA_CHAT, what="card telling Maija who helps",
-            match=lambda send: "Pekka Korhonen" in send.dump())
-        assert _heading(assigned.card) == "Pekka Korhonen auttaa sinua", assigned.describe()
-        assert not playground.failures(start), playground.report(start)
-    finally:
-        handoff.clock = original_clock
+    # Maija is told who helps her.
+    assigned = await playground.wait_for_send(
+        since=mark, conversation_id=MAIJA_CHAT, what="card telling Maija who helps",
+        match=lambda send: "Pekka Korhonen" in send.dump())
+    assert _heading(assigned.card) == FI("request.asker_assigned_title", mentor="Pekka Korhonen"), \
+        assigned.describe()
+    assert not playground.failures(start), playground.report(start)

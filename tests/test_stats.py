@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from bot.domain.org_file import parse_organization_file
-from bot.domain.faq_file import parse_faq_file
+from cards.formatting import month_name, number, percent
+from dialogs.clock import Clock
+from dialogs.rules.faq_file import parse_faq_file
+from dialogs.rules.limits import MAX_MINUTES_PER_ENTRY
+from dialogs.rules.org_file import parse_organization_file
 from storage.db import Database
-from storage.faq_repository import import_faq
-from storage.models import FaqFeedback, Feedback, HelpRequest, MentorTimeEntry, Question, RequestEvent
+from storage.faq_repository import FaqRepository
+from storage.models import FaqFeedback, Feedback, HelpRequest, MentorTimeEntry, Person, Question, RequestEvent
 from storage.organization_repository import import_organization
-from tests.test_handoff_flow import AINO, KAISA, MAIJA, ORG, PEKKA, PEOPLE, VILLE, Office  # noqa: F401
+from tests.support.office import AINO, FI, KAISA, MAIJA, OLLI, ORG, PEKKA, SARI, VILLE, Office
 
 ADMIN = "00000000-0000-0000-0000-0000000000c9"
 HR_EMPLOYEE = "00000000-0000-0000-0000-0000000000a9"
@@ -24,19 +28,21 @@ FAQ = """
 - {id: teams-link, topic: teams, fi: {question: Miten lisään Teams-linkin?, answer: "1. Avaa kutsu."}}
 - {id: outlook-share, topic: outlook, fi: {question: Miten jaan kalenterin?, answer: "1. Valitse Jaa."}}
 """
-OCT = datetime(2026, 10, 5, 9, 0, tzinfo=timezone.utc)   # a Monday in October
-SEP = datetime(2026, 9, 7, 9, 0, tzinfo=timezone.utc)    # the previous month
+OCT = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)   # a Monday in October
+SEP = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)    # the previous month
+OCTOBER, SEPTEMBER = month_name(date(2026, 10, 1), "fi"), month_name(date(2026, 9, 1), "fi")
+COORDINATORS_ONLY = FI("reply.refused_role", role=FI("roles.coordinator"))
 
 
-async def _script(database_url: str) -> None:
+async def _script(database_url: str, clock: Clock) -> None:
     """October: 6 questions in sote units, 1 in hr; September: 3 in sote."""
-    database = Database(database_url)
+    database = Database(database_url, clock=clock.now)
     await import_organization(database, parse_organization_file(ORG_WITH_ADMIN))
-    await import_faq(database, parse_faq_file(FAQ))
+    await FaqRepository(database).import_entries(parse_faq_file(FAQ))
     async with database.transaction() as session:
-        ids = {aad: pid for pid, aad in enumerate(PEOPLE, start=1)}
+        ids = {p.aad_object_id: p.id for p in (await session.scalars(select(Person))).all()}
 
-        def question(at, unit, outcome, entry=None, asker=MAIJA):  # noqa: ANN001, ANN202
+        def question(at, unit, outcome, entry=None, asker=MAIJA):
             row = Question(asker_aad_object_id=asker, asker_person_id=ids.get(asker), unit_id=unit, text="q",
                            language="fi", outcome=outcome, faq_entry_id=entry, shown_entry_ids=[], asked_at=at)
             session.add(row)
@@ -57,7 +63,7 @@ async def _script(database_url: str) -> None:
         session.add_all([FaqFeedback(question_id=q1.id, faq_entry_id="teams-link", helpful=True, given_at=OCT),
                          FaqFeedback(question_id=q3.id, faq_entry_id="outlook-share", helpful=False, given_at=OCT)])
 
-        def request(q, state, created, accept_after=None, mentor=None, escalated=False):  # noqa: ANN001, ANN202
+        def request(q, state, created, accept_after=None, mentor=None, escalated=False):
             # The columns the request repository keeps alongside its events, as it writes them.
             q.handed = True
             row = HelpRequest(question_id=q.id, asker_person_id=ids[MAIJA], asker_aad_object_id=MAIJA,
@@ -96,8 +102,8 @@ async def _script(database_url: str) -> None:
 
 
 @pytest.fixture
-async def scripted(bot, connector, database_url) -> Office:
-    await _script(database_url)
+async def scripted(bot, connector, database_url, clock) -> Office:
+    await _script(database_url, clock)
     return Office(bot, connector, database_url)
 
 
@@ -115,98 +121,108 @@ async def _stats(office: Office, person: str, argument: str) -> dict:
 
 async def test_a_scripted_month_gives_exactly_the_expected_figures(scripted):
     card = await _stats(scripted, KAISA, "2026-10")
-    assert card["body"][0]["text"] == "Tilastot: Sote, 2026-10"
+    assert card["body"][0]["text"] == FI("stats.title", scope="Sote", period=OCTOBER)
+    assert card["body"][1]["text"] == FI("stats.compared", previous=SEPTEMBER)
     facts = _facts(card)
-    assert facts["Kysymyksiä"] == "6 (+3)"
-    assert facts["UKK vastasi ilman ihmistä"] == "2 (33 %) (−1)"  # q1, q3 (q2 was handed on)
-    assert facts["Auttoi / ei auttanut"] == "1 / 1"
-    assert facts["Välitetty digimentoreille"] == "4 (+4)"
-    assert facts["Otettu hoitoon"] == "3, ajoissa 67 % (+3)"  # 4 and 6 min within 10; 30 min not
-    assert facts["Aika hoitoon ottamiseen (mediaani / 90 %)"] == "6 / 30 min"
-    assert facts["Ratkaistu"] == "2 (+2)"
-    assert facts["Peruttu"] == "1 (+1)"
-    assert facts["Laajennettu"] == "2 (+2)"
-    assert facts["Jäi vastaamatta"] == "1 (+1)"
-    assert facts["Tyytyväisyys (1–5)"] == "alle 5 vastausta"  # 2 ratings below the whole organisation
-    assert "Arviot 5…1" not in facts
-    assert facts["Mentorointiaika"] == "105 min (+105)"
-    assert facts["Pekka Korhonen"] == "75 / 531 min" and facts["Ville Heikkinen"] == "30 / 531 min"
+    assert facts[FI("stats.questions")] == "6 (+3)"
+    # q1, q3 (q2 was handed on)
+    assert facts[FI("stats.answered_by_faq")] == f"2 ({percent(2 / 6, 'fi')}) (−1)"
+    assert facts[FI("stats.helpful")] == "1 / 1"
+    assert facts[FI("stats.handed")] == "4 (+4)"
+    # 4 and 6 min within 10; 30 min not
+    assert facts[FI("stats.accepted")] == FI("stats.accepted_value", count=3, share=percent(2 / 3, "fi")) + " (+3)"
+    assert facts[FI("stats.time_to_accept")] == FI("stats.minutes_pair", p50=number(6.0, "fi"),
+                                                   p90=number(30.0, "fi"))
+    assert facts[FI("stats.resolved")] == "2 (+2)"
+    assert facts[FI("stats.cancelled")] == "1 (+1)"
+    assert facts[FI("stats.escalated")] == "2 (+2)"
+    assert facts[FI("stats.unanswered")] == "1 (+1)"
+    # 2 ratings below the whole organisation
+    assert facts[FI("stats.satisfaction")] == FI("stats.fewer_than_five")
+    assert FI("stats.distribution") not in facts
+    assert facts[FI("stats.mentor_minutes")] == FI("units.minutes", minutes=105) + " (+105)"
+    assert facts["Pekka Korhonen"] == FI("stats.minutes_of_allowance", minutes=75, allowance=531)
+    assert facts["Ville Heikkinen"] == FI("stats.minutes_of_allowance", minutes=30, allowance=531)
     assert facts["teams"] == "3" and facts["outlook"] == "1"
     image = [b for b in card["body"] if b["type"] == "Image"][0]
-    assert image["url"].startswith("data:image/png;base64,") and "Kysymyksiä: 6 (3)" in image["altText"]
+    assert image["url"].startswith("data:image/png;base64,")
+    assert image["altText"].startswith(FI("stats.chart_alt", period=OCTOBER, previous=SEPTEMBER))
+    assert f"{FI('stats.questions')}: 6 (3)" in image["altText"]
 
 
 async def test_the_whole_organisation_shows_satisfaction_and_counts_every_unit(scripted):
-    facts = _facts(await _stats(scripted, ADMIN, "2026-10"))
-    assert facts["Kysymyksiä"] == "7 (+4)"
-    assert facts["Tyytyväisyys (1–5)"] == "4.0 (2 vastausta)"
-    assert facts["Arviot 5…1"] == "5: 1, 4: 0, 3: 1, 2: 0, 1: 0"
+    card = await _stats(scripted, ADMIN, "2026-10")
+    assert card["body"][0]["text"] == FI("stats.title", scope=FI("stats.whole_organisation"), period=OCTOBER)
+    facts = _facts(card)
+    assert facts[FI("stats.questions")] == "7 (+4)"
+    assert facts[FI("stats.satisfaction")] == FI("stats.satisfaction_value", mean=number(4.0, "fi"), count=2)
+    assert facts[FI("stats.distribution")] == "5: 1, 4: 0, 3: 1, 2: 0, 1: 0"
 
 
 async def test_a_coordinator_sees_only_their_subtree(scripted):
     facts = _facts(await _stats(scripted, KAISA, "2026-10 ward-5"))
-    assert facts["Kysymyksiä"] == "1 (+1)"  # ward-5 had no questions in September
+    assert facts[FI("stats.questions")] == "1 (+1)"  # ward-5 had no questions in September
     await scripted.say(KAISA, "tilastot 2026-10 hr")
-    assert scripted.connector.to(f"a:personal-{KAISA}")[-1].text == \
-        'Yksikkö "hr" ei kuulu yksiköihin, joita koordinoit.'
+    assert scripted.texts(KAISA)[-1] == FI("stats.not_in_scope", unit="hr")
     await scripted.say(KAISA, "tilastot eilen")
-    assert scripted.connector.to(f"a:personal-{KAISA}")[-1].text.startswith('En tunnistanut sanaa "eilen"')
+    assert scripted.texts(KAISA)[-1] == FI("stats.unknown_word", word="eilen")
     await scripted.say(KAISA, "tilastot 2026-13")
-    assert scripted.connector.to(f"a:personal-{KAISA}")[-1].text.startswith('En tunnistanut jaksoa "2026-13"')
+    assert scripted.texts(KAISA)[-1] == FI("stats.bad_period", word="2026-13")
 
 
 @pytest.mark.parametrize("person", [MAIJA, PEKKA])
 async def test_employees_and_mentors_cannot_see_stats(scripted, person):
     await scripted.say(person, "tilastot")
-    assert scripted.connector.to(f"a:personal-{person}")[-1].text.startswith(
-        "Tämä komento on vain koordinaattori-roolille")
+    assert scripted.texts(person)[-1] == COORDINATORS_ONLY
 
 
 async def test_log_and_my_hours_agree_with_resolved_requests(bot, connector, database_url):
+    # Every timestamp, the logged minutes' included, comes from the one frozen clock: a working
+    # Wednesday, whatever today's date is.
     office = await Office(bot, connector, database_url).setup()
-    office.services.reports.clock = office.services.handoff.clock
     request_id = await office.ask_a_mentor()
     await office.click(PEKKA, "acceptRequest", {"request_id": request_id})
     await office.click(PEKKA, "resolveRequest", {"request_id": request_id, "minutes": "15"})
     await office.say(PEKKA, "kirjaa 30 tiimikoulutus, soita 040 123 4567")
-    assert office.texts(PEKKA)[-1] == "Kirjattu 30 min: tiimikoulutus, soita [puhelinnumero]"
+    assert office.texts(PEKKA)[-1] == FI("hours.logged", minutes=30,
+                                         note=f"tiimikoulutus, soita {FI('privacy.phone')}")
     await office.say(PEKKA, "kirjaa paljon")
-    assert office.texts(PEKKA)[-1].startswith("Kirjoita esimerkiksi: kirjaa 30")
+    assert office.texts(PEKKA)[-1] == FI("hours.log_usage", limit=MAX_MINUTES_PER_ENTRY)
     await office.say(PEKKA, "omat tunnit")
-    hours = _facts(office.cards(PEKKA)[-1])
-    assert hours["Tällä viikolla"] == "45 / 120 min"
-    assert hours["Kysymyksiin"] == "15 min" and hours["Muu mentorointi"] == "30 min"
-    assert json.dumps(office.cards(PEKKA)[-1]).count("data:image/png") == 1
+    card = office.cards(PEKKA)[-1]
+    assert card["body"][0]["text"] == FI("hours.title")
+    hours = _facts(card)
+    assert hours[FI("hours.this_week")] == FI("hours.value", minutes=45, allowance=120)
+    assert hours[FI("hours.on_requests")] == FI("units.minutes", minutes=15)
+    assert hours[FI("hours.other")] == FI("units.minutes", minutes=30)
+    assert json.dumps(card).count("data:image/png") == 1
 
 
 async def test_gaps_group_similar_questions_and_offer_a_draft(bot, connector, database_url):
     office = await Office(bot, connector, database_url).setup()
-    office.services.reports.clock = lambda: datetime.now(timezone.utc)
     for text in ("missä näen työvuorolistan", "mistä löydän työvuorolistan", "työvuorolista ei näy",
                  "miten tilaan uuden kulkukortin"):
         await office.say(MAIJA, text)
     await office.say(KAISA, "aukot")
     card = office.cards(KAISA)[-1]
+    assert card["body"][0]["text"] == FI("gaps.title", days=30)
     containers = [b for b in card["body"] if b["type"] == "Container"]
     assert len(containers) == 2
     first = containers[0]["items"]
     assert "työvuorolist" in first[0]["text"]
-    assert first[1]["text"] == "3 kysymystä: 3 vastaamatta, 0 ei auttanut"
+    assert first[1]["text"] == FI("gaps.counts", total=3, unanswered=3, not_helpful=0)
     draft = first[2]["actions"][0]
-    assert draft["verb"] == "draftFaq"
+    assert (draft["verb"], draft["title"]) == ("draftFaq", FI("gaps.draft"))
 
     refused = await office.click(MAIJA, "draftFaq", draft["data"])
-    assert refused["value"].startswith("Tämä komento on vain koordinaattori-roolille")
+    assert refused["value"] == COORDINATORS_ONLY
     form = await office.click(KAISA, "draftFaq", draft["data"])
     values = {i["id"]: i.get("value") for i in form["value"]["body"] if i["type"].startswith("Input.")}
     assert "työvuorolist" in values["question"] and values["answer"] == ""
 
 
 async def test_coordinator_manages_the_mentors_of_their_units_with_an_audit_trail(bot, connector, database_url):
-    from sqlalchemy import select
-
-    from storage.models import AuditLog, MentorProfile, Person
-    from tests.test_handoff_flow import OLLI, SARI
+    from storage.models import AuditLog, MentorProfile
 
     office = await Office(bot, connector, database_url).setup()
     await office.say(KAISA, "mentorit")
@@ -214,23 +230,24 @@ async def test_coordinator_manages_the_mentors_of_their_units_with_an_audit_trai
     listed = [c["items"][0]["text"] for c in card["body"] if c["type"] == "Container"]
     assert [name.split("**")[1] for name in listed] == ["Aino Mäkinen", "Pekka Korhonen", "Sari Lehto",
                                                          "Ville Heikkinen"]  # Olli (hr) is not Kaisa's
-    database = Database(database_url)
+    database = office.database()
     async with database.transaction() as session:
         ids = {p.aad_object_id: p.id for p in (await session.scalars(select(Person))).all()}
 
     changed = await office.click(KAISA, "setAllowance", {"person_id": ids[PEKKA], f"allowance_{ids[PEKKA]}": "90"})
-    assert "0 / 90 min" in json.dumps(changed["value"], ensure_ascii=False)
+    assert FI("stats.minutes_of_allowance", minutes=0, allowance=90) in json.dumps(changed["value"],
+                                                                                  ensure_ascii=False)
     removed = await office.click(KAISA, "removeMentor", {"person_id": ids[VILLE]})
     assert "Ville Heikkinen" not in json.dumps(removed["value"], ensure_ascii=False)
     added = await office.click(KAISA, "addMentor", {"new_mentor": MAIJA})
     assert "Maija Virtanen" in json.dumps(added["value"], ensure_ascii=False)
 
     outside = await office.click(KAISA, "removeMentor", {"person_id": ids[OLLI]})
-    assert outside["value"] == "Henkilö ei kuulu yksiköihin, joita koordinoit, joten en tehnyt muutoksia."
+    assert outside["value"] == FI("mentors.not_in_scope")
     forged = await office.click(SARI, "setAllowance", {"person_id": ids[SARI], f"allowance_{ids[SARI]}": "999"})
-    assert forged["value"].startswith("Tämä komento on vain koordinaattori-roolille")
+    assert forged["value"] == COORDINATORS_ONLY
     await office.say(VILLE, "paikalla")
-    assert office.texts(VILLE)[-1].startswith("Tämä komento on vain digimentori-roolille")
+    assert office.texts(VILLE)[-1] == FI("reply.refused_role", role=FI("roles.mentor"))
 
     async with database.transaction() as session:
         audit = [(a.actor, a.action) for a in (await session.scalars(select(AuditLog).order_by(AuditLog.id))).all()]
@@ -259,18 +276,21 @@ async def test_export_files_open_and_match_the_database(scripted):
     assert response.status == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="digimentor-2026-10.xlsx"'
     book = load_workbook(io.BytesIO(await response.read()))
-    requests = list(book["requests"].iter_rows(values_only=True))
-    assert requests[0][:5] == ("request_id", "created_at (UTC)", "unit", "language", "state")
+    requests = list(book[FI("export.sheets.requests")].iter_rows(values_only=True))
+    assert requests[0][:5] == (FI("export.columns.request_id"),
+                               FI("export.utc", column=FI("export.columns.created_at")),
+                               FI("export.columns.unit"), FI("export.columns.language"), FI("export.columns.state"))
     assert [(r[2], r[4], r[7], r[9]) for r in requests[1:]] == [
         ("ward-3", "resolved", "Pekka Korhonen", 15), ("ward-3", "resolved", "Ville Heikkinen", 30),
         ("ward-3", "expired", None, None), ("sote", "cancelled", "Aino Mäkinen", None)]
     # Two ratings below the whole organisation: not shown one by one.
-    assert {r[10] for r in requests[1:]} == {"alle 5 vastausta", None}
-    times = list(book["time_entries"].iter_rows(values_only=True))[1:]
+    assert {r[10] for r in requests[1:]} == {FI("stats.fewer_than_five"), None}
+    times = list(book[FI("export.sheets.time_entries")].iter_rows(values_only=True))[1:]
     assert sorted(t[4] for t in times) == [15, 30, 60]
 
     csv_response = await scripted.bot.http.get("/" + links["csv"].split("/", 3)[3])
     rows = list(csv.reader(io.StringIO((await csv_response.read()).decode("utf-8-sig"))))
+    assert rows[0] == list(requests[0])
     assert len(rows) == 5 and rows[1][4] == "resolved"
 
 
@@ -282,17 +302,19 @@ async def test_the_whole_organisation_export_shows_ratings_and_forged_links_get_
     links = await _export_links(scripted, ADMIN, "2026-10")
     response = await scripted.bot.http.get("/" + links["xlsx"].split("/", 3)[3])
     book = load_workbook(BytesIO(await response.read()))
-    assert sorted(r[3] for r in list(book["feedback"].iter_rows(values_only=True))[1:]) == [3, 5]
+    feedback = list(book[FI("export.sheets.feedback")].iter_rows(values_only=True))
+    assert feedback[0][3] == FI("export.columns.rating")
+    assert sorted(r[3] for r in feedback[1:]) == [3, 5]
 
     token, name = links["xlsx"].split("/exports/")[1].split("/")
     payload, mac = token.split(".")
     forged = await scripted.bot.http.get(f"/exports/{payload}x.{mac}/{name}")
     assert forged.status == 404
-    assert (await forged.json())["error"].startswith("this download link is invalid or has expired")
+    assert await forged.text() == FI("export.link_expired")
 
 
 def test_export_links_expire():
-    from bot.export_links import ExportGrant, LinkSigner
+    from dialogs.rules.signed_links import ExportGrant, LinkSigner
 
     signer = LinkSigner(b"k" * 32)
     token = signer.sign(ExportGrant(1, ("sote",), "2026-10-01T00:00:00+03:00", "2026-11-01T00:00:00+02:00", "fi",

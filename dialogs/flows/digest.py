@@ -1,0 +1,66 @@
+"""The weekly digest: coordinators get last week's statistics, mentors their own week.
+
+Each recipient's digest is claimed in the database before it is sent, so that it goes out once
+per week however many processes run the loop and however often they restart.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+
+from cards.i18n import Texts
+from dialogs.clock import Clock
+from dialogs.flows.directory import Directory
+from dialogs.flows.mentor_tools import MentorTools
+from dialogs.flows.reports import Reports
+from dialogs.ports import DeliveryFailed, Messenger
+from dialogs.rules.periods import HELSINKI, parse_period
+from storage.digest_repository import DigestRepository
+
+log = logging.getLogger(__name__)
+
+
+class Digest:
+    def __init__(self, digests: DigestRepository, directory: Directory, reports: Reports, mentor_tools: MentorTools,
+                 messenger: Messenger, clock: Clock, *, weekday: int = 0, at: time = time(8, 0)) -> None:
+        self._digests = digests
+        self._directory = directory
+        self._reports = reports
+        self._mentor_tools = mentor_tools
+        self._messenger = messenger
+        self._clock = clock
+        self._weekday = weekday  # 0 = Monday
+        self._at = at
+
+    def due_since(self, now: datetime) -> datetime:
+        """This week's digest moment, Europe/Helsinki."""
+        local = now.astimezone(HELSINKI)
+        monday = local.date() - timedelta(days=local.weekday())
+        return datetime.combine(monday + timedelta(days=self._weekday), self._at, tzinfo=HELSINKI)
+
+    async def send_due(self) -> int:
+        now = self._clock.now()
+        if now < self.due_since(now):
+            return 0
+        this_week = parse_period("week", now)
+        last_week = this_week.previous()
+        sent = 0
+        for aad_object_id, kind in await self._digests.recipients():
+            member = await self._directory.member(aad_object_id)
+            if member.person_id is None or not await self._digests.claim(member.person_id, this_week.label, kind):
+                continue
+            texts = Texts(member.preferred_language(None))
+            if kind == "coordinator":
+                reply = await self._reports.weekly_stats(member, last_week, texts)
+            else:
+                reply = await self._mentor_tools.my_hours(member, texts, week=last_week)
+            try:
+                await self._messenger.send_card(aad_object_id, reply.card)
+                sent += 1
+            except DeliveryFailed as failure:
+                log.warning("digest not delivered", extra={"unreachable": failure.unreachable})
+                if not failure.unreachable:
+                    # A passing failure: give the claim back so that the next round tries again.
+                    await self._digests.release(member.person_id, this_week.label)
+        return sent

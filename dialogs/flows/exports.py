@@ -1,0 +1,48 @@
+"""Serving an export file for a signed link: check the link, query, protect small groups,
+write the file in the coordinator's language."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from cards.export_files import CONTENT_TYPES, csv_bytes, workbook_bytes
+from cards.i18n import Texts
+from dialogs.clock import Clock
+from dialogs.rules.signed_links import LinkSigner
+from dialogs.rules.stats import SMALL_GROUP
+from storage.export_repository import FEEDBACK_COLUMNS, REQUEST_COLUMNS, TIME_COLUMNS, ExportRepository
+
+
+class Exports:
+    def __init__(self, exports: ExportRepository, signer: LinkSigner, clock: Clock) -> None:
+        self._exports = exports
+        self._signer = signer
+        self._clock = clock
+
+    async def file(self, token: str, kind: str) -> tuple[bytes, str] | None:
+        """(content, content type), or None when the link is forged, altered or expired."""
+        grant = self._signer.verify(token, now=self._clock.now().timestamp())
+        if grant is None or kind not in CONTENT_TYPES:
+            return None
+        texts = Texts(grant.language)
+        units = set(grant.units) if grant.units is not None else None
+        tables = await self._exports.rows(units, datetime.fromisoformat(grant.start), datetime.fromisoformat(grant.end))
+        if units is not None and len(tables["feedback"]) < SMALL_GROUP:
+            tables = _without_feedback_detail(tables, texts("stats.fewer_than_five"))
+        sheets = [("requests", REQUEST_COLUMNS, tables["requests"]),
+                  ("time_entries", TIME_COLUMNS, tables["time_entries"]),
+                  ("feedback", FEEDBACK_COLUMNS, tables["feedback"])]
+        # Writing a workbook of a large period takes CPU time: keep the event loop free.
+        if kind == "xlsx":
+            content = await asyncio.to_thread(workbook_bytes, texts, sheets)
+        else:
+            content = await asyncio.to_thread(csv_bytes, texts, sheets[0])
+        return content, CONTENT_TYPES[kind]
+
+
+def _without_feedback_detail(tables: dict[str, list[tuple]], note: str) -> dict[str, list[tuple]]:
+    """Below the whole organisation, fewer than five answers are not shown one by one."""
+    requests = [row[:-1] + ((note if row[-1] is not None else None),) for row in tables["requests"]]
+    feedback = [row[:3] + (note, note) for row in tables["feedback"]]
+    return {**tables, "requests": requests, "feedback": feedback}

@@ -1,0 +1,272 @@
+"""The clicks on request cards: the asker asks, cancels, rates or reopens; a mentor accepts,
+declines, resolves, releases or reopens their working card. Every click is checked against the
+database and against who clicked; a stale or forged one is refused and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from cards import requests as request_cards
+from cards.faq_admin import faq_form_card
+from cards.i18n import Texts
+from dialogs.card_action import CardAction
+from dialogs.flows.asking import refused
+from dialogs.flows.handoff import Handoff
+from dialogs.flows.offer_rounds import OfferRounds
+from dialogs.ports import Graph
+from dialogs.replies import Reply
+from dialogs.rules.help_requests import Action, InvalidTransition, State
+from dialogs.rules.limits import (
+    MAX_COMMENT_CHARACTERS,
+    MAX_FAQ_PROPOSAL_CHARACTERS,
+    MAX_MINUTES_PER_ENTRY,
+    minutes_in_range,
+)
+from dialogs.rules.people import Member
+from dialogs.rules.privacy import MaskLabels, mask_personal_data
+from dialogs.rules.teams_links import group_chat_url, personal_chat_url
+from storage.mentor_repository import MentorRepository
+from storage.request_repository import RequestNotFound, RequestRecord
+
+
+class RequestActions:
+    def __init__(self, handoff: Handoff, rounds: OfferRounds, mentors: MentorRepository, *,
+                 graph: Graph | None = None, group_chats: bool = False) -> None:
+        self._handoff = handoff
+        self._rounds = rounds
+        self._mentors = mentors
+        self._graph = graph
+        self._group_chats = group_chats
+
+    # -- the asker -----------------------------------------------------------------------------
+    async def ask(self, member: Member, question_id: int, texts: Texts, *, shared_conversation: bool = False) -> Reply:
+        handoff = self._handoff
+        question = await handoff.questions.get(question_id)
+        if question is None:
+            return refused(texts, "unknown_question")
+        if question.asker_aad_object_id != member.aad_object_id:
+            return refused(texts, "not_yours")
+        request, created = await handoff.requests.create(
+            question_id=question.id, asker_person_id=member.person_id, asker_aad_object_id=member.aad_object_id,
+            unit_id=member.unit_id, language=question.language, topic=None)
+        if created:
+            await self._rounds.offer(request)
+        card = request_cards.asker_waiting_card(Handoff.texts_of(request), await handoff.view(request))
+        if shared_conversation:
+            # A channel or group chat sees only that the question went on; the details go to the
+            # asker's own chat with the bot.
+            await handoff.notify(member.aad_object_id, card=card)
+            return Reply(text=texts("request.sent_privately"))
+        return Reply(card=card)
+
+    async def ask_from_card(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        question_id = action.integer("question_id")
+        if question_id is None:
+            return refused(texts, "bad_data")
+        return await self.ask(member, question_id, texts, shared_conversation=action.shared_conversation)
+
+    async def cancel(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        request = await self._askers_request(action, member, texts)
+        if isinstance(request, Reply):
+            return request
+        try:
+            request = await self._handoff.apply(request.id, Action.CANCEL, actor_person_id=member.person_id)
+        except InvalidTransition as refusal:
+            return Reply(text=texts(f"request_refusal.{refusal.reason}"))
+        view = await self._handoff.view(request)
+        await self._handoff.update_offer_cards(request, request_cards.cancelled_offer_card(
+            Handoff.texts_of(request), view))
+        return Reply(card=request_cards.cancelled_card(texts, view))
+
+    async def rate(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        request = await self._askers_request(action, member, texts)
+        if isinstance(request, Reply):
+            return request
+        rating = action.integer("rating")
+        if request.state != State.RESOLVED.value:
+            return Reply(text=texts("request_refusal.not_resolved"))
+        if rating is None or not 1 <= rating <= 5:
+            return Reply(text=texts("request_refusal.rating"))
+        comment = _masked(action.text("comment", max_length=MAX_COMMENT_CHARACTERS), request)
+        if not await self._handoff.requests.record_feedback(request.id, rating, comment):
+            return refused(texts, "already_rated")
+        return Reply(card=request_cards.feedback_thanks_card(texts, await self._handoff.view(request), rating))
+
+    async def reopen(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        request = await self._askers_request(action, member, texts)
+        if isinstance(request, Reply):
+            return request
+        try:
+            request = await self._handoff.apply(request.id, Action.REOPEN, actor_person_id=member.person_id)
+        except InvalidTransition as refusal:
+            return Reply(text=texts(f"request_refusal.{refusal.reason}"))
+        await self._rounds.offer(request)
+        return Reply(card=request_cards.asker_waiting_card(texts, await self._handoff.view(request)))
+
+    async def _askers_request(self, action: CardAction, member: Member, texts: Texts) -> RequestRecord | Reply:
+        """The request when `member` asked it; otherwise the refusal to show."""
+        request_id = action.integer("request_id")
+        if request_id is None:
+            return refused(texts, "bad_data")
+        request = await self._handoff.requests.get(request_id)
+        if request is None:
+            return refused(texts, "unknown_question")
+        if request.asker_aad_object_id != member.aad_object_id:
+            return Reply(text=texts("request_refusal.only_asker"))
+        return request
+
+    # -- the mentor ----------------------------------------------------------------------------
+    async def accept(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        request_id = action.integer("request_id")
+        if request_id is None:
+            return refused(texts, "bad_data")
+        if member.person_id is None:
+            return Reply(text=texts("request_refusal.not_offered_to_you"))
+        handoff = self._handoff
+        try:
+            request = await handoff.apply(request_id, Action.ACCEPT, actor_person_id=member.person_id,
+                                          assign_mentor=member.person_id, require_offer_to=member.person_id)
+        except RequestNotFound:
+            return refused(texts, "unknown_question")
+        except InvalidTransition as refusal:
+            return await self._accept_refused(member, request_id, refusal, texts)
+        view = await handoff.view(request)
+        group_chat = await self._group_chat(request, member, view.question)
+        await asyncio.gather(
+            handoff.update_offer_cards(request, request_cards.taken_card(Handoff.texts_of(request), view),
+                                       except_for=member.person_id),
+            handoff.notify(request.asker_aad_object_id, card=request_cards.asker_assigned_card(
+                Handoff.texts_of(request), view, group_chat or personal_chat_url(view.mentor_aad_object_id))),
+        )
+        return Reply(card=working_card(texts, view, group_chat or personal_chat_url(view.asker_aad_object_id)))
+
+    async def _group_chat(self, request: RequestRecord, mentor: Member, question: str) -> str | None:
+        """With GRAPH_GROUP_CHATS on, one Teams group chat for the asker and the mentor, named
+        after the (masked) question; its link replaces the 1:1 chat links."""
+        if self._graph is None or not self._group_chats:
+            return None
+        chat_id = await self._graph.create_group_chat([request.asker_aad_object_id, mentor.aad_object_id], question)
+        return group_chat_url(chat_id) if chat_id else None
+
+    async def _accept_refused(self, member: Member, request_id: int, refusal: InvalidTransition,
+                              texts: Texts) -> Reply:
+        handoff = self._handoff
+        request = await handoff.requests.get(request_id)
+        offers = await handoff.requests.offers(request_id)
+        if not any(o.mentor_id == member.person_id for o in offers):
+            return Reply(text=texts("request_refusal.not_offered_to_you"))
+        if request.state == State.ACCEPTED.value and request.assigned_mentor_id == member.person_id:
+            view = await handoff.view(request)
+            return Reply(card=working_card(texts, view, personal_chat_url(view.asker_aad_object_id)))
+        if request.state in (State.ACCEPTED.value, State.RESOLVED.value) and request.assigned_mentor_id:
+            return Reply(card=request_cards.taken_card(texts, await handoff.view(request)))
+        return Reply(text=texts(f"request_refusal.{refusal.reason}"))
+
+    async def decline(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        request_id = action.integer("request_id")
+        if request_id is None:
+            return refused(texts, "bad_data")
+        requests = self._handoff.requests
+        if member.person_id is None or not await requests.decline(request_id, member.person_id):
+            return Reply(text=texts("request_refusal.not_offered_to_you"))
+        request = await requests.get(request_id)
+        # Everyone in this tier said no: widen now rather than wait for the timer.
+        if (request.state == State.OFFERED.value and await requests.open_offers_left(request_id) == 0
+                and await requests.widen(request_id, request.tier, None)):
+            await self._rounds.offer(await requests.get(request_id))
+        return Reply(text=texts("request.declined_thanks"))
+
+    async def resolve(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        request_id = action.integer("request_id")
+        if request_id is None:
+            return refused(texts, "bad_data")
+        minutes = action.integer("minutes_other") or action.integer("minutes")
+        proposed = (action.text("faq_answer", max_length=MAX_FAQ_PROPOSAL_CHARACTERS)
+                    if action.flag("propose_faq") else None)
+        if proposed is not None:
+            proposed = _masked(proposed, await self._handoff.requests.get(request_id))
+        if not minutes_in_range(minutes):
+            return Reply(text=texts("request_refusal.minutes", limit=MAX_MINUTES_PER_ENTRY))
+        handoff = self._handoff
+        try:
+            request = await handoff.apply(
+                request_id, Action.RESOLVE, actor_person_id=member.person_id, require_assigned=member.person_id,
+                event_data={"minutes": minutes, "faq_proposed": bool(proposed)})
+        except RequestNotFound:
+            return refused(texts, "unknown_question")
+        except InvalidTransition as refusal:
+            return await self._mentor_refusal(member, request_id, refusal, texts)
+        await handoff.requests.record_time(member.person_id, request.id, request.unit_id, minutes)
+        if proposed:
+            entry_id = await handoff.questions.propose_faq(request.question_id, proposed, member.person_id)
+            if entry_id:
+                await self._send_faq_proposal(request, entry_id, proposed, member)
+        view = await handoff.view(request)
+        await handoff.notify(request.asker_aad_object_id,
+                             card=feedback_card(Handoff.texts_of(request), view))
+        return Reply(card=request_cards.resolved_mentor_card(texts, view, minutes))
+
+    async def _send_faq_proposal(self, request: RequestRecord, entry_id: str, answer: str, mentor: Member) -> None:
+        """A coordinator gets the mentor's answer as a filled-in FAQ form: saving it publishes it."""
+        parents = await self._handoff.directory.unit_parents()
+        coordinators = await self._mentors.coordinators_for(request.unit_id, parents)
+        if not coordinators:
+            return
+        texts = Handoff.texts_of(request)
+        form = faq_form_card(texts, entry_id=entry_id, language=request.language,
+                             question=await self._handoff.question_text(request), answer=answer)
+        await self._handoff.notify(coordinators[0][1], text=texts("faq_admin.proposal", mentor=mentor.name), card=form)
+
+    async def release(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        request_id = action.integer("request_id")
+        if request_id is None:
+            return refused(texts, "bad_data")
+        try:
+            request = await self._handoff.apply(request_id, Action.RELEASE, actor_person_id=member.person_id,
+                                                require_assigned=member.person_id)
+        except RequestNotFound:
+            return refused(texts, "unknown_question")
+        except InvalidTransition as refusal:
+            return await self._mentor_refusal(member, request_id, refusal, texts)
+        await self._rounds.offer(request)
+        return Reply(text=texts("request.released"))
+
+    async def open_working_card(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        """The working card again, for the mentor the request is assigned to."""
+        request_id = action.integer("request_id")
+        request = await self._handoff.requests.get(request_id) if request_id is not None else None
+        if request is None:
+            return refused(texts, "unknown_question" if request_id is not None else "bad_data")
+        if request.state != State.ACCEPTED.value or request.assigned_mentor_id != member.person_id:
+            return Reply(text=texts("request_refusal.not_yours"))
+        view = await self._handoff.view(request)
+        return Reply(card=working_card(texts, view, personal_chat_url(view.asker_aad_object_id)))
+
+    async def my_requests(self, member: Member, texts: Texts) -> Reply:
+        accepted, offered = await self._handoff.requests.open_for_mentor(member.person_id)
+        views = [[await self._handoff.view(r) for r in group] for group in (accepted, offered)]
+        return Reply(card=request_cards.my_requests_card(texts, *views))
+
+    async def _mentor_refusal(self, member: Member, request_id: int, refusal: InvalidTransition,
+                              texts: Texts) -> Reply:
+        current = await self._handoff.requests.get(request_id)
+        if current and current.assigned_mentor_id not in (None, member.person_id):
+            return Reply(text=texts("request_refusal.not_yours"))
+        return Reply(text=texts(f"request_refusal.{refusal.reason}"))
+
+
+def _masked(text: str | None, request: RequestRecord | None) -> str | None:
+    """Free text a person typed on a card goes through the privacy guard too."""
+    if not text:
+        return text
+    texts = Handoff.texts_of(request) if request else Texts()
+    return mask_personal_data(text, MaskLabels.from_texts(texts)).text
+
+
+def working_card(texts: Texts, view: request_cards.RequestView, chat_url: str) -> dict:
+    return request_cards.working_card(texts, view, chat_url, minutes_limit=MAX_MINUTES_PER_ENTRY,
+                                      answer_limit=MAX_FAQ_PROPOSAL_CHARACTERS)
+
+
+def feedback_card(texts: Texts, view: request_cards.RequestView) -> dict:
+    return request_cards.feedback_card(texts, view, comment_limit=MAX_COMMENT_CHARACTERS)

@@ -1,0 +1,113 @@
+"""Where a turn gets its meaning: text becomes a command or a question, a card click becomes
+its flow, and roles are checked here, once, for both."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from cards.help import help_card
+from cards.i18n import Texts
+from cards.welcome import welcome_card
+from dialogs.card_action import CardAction
+from dialogs.commands import Command, parse_command
+from dialogs.flows.asking import masked_notice, refused
+from dialogs.replies import Reply
+from dialogs.rules.limits import MAX_QUESTION_CHARACTERS
+from dialogs.rules.people import Member
+from dialogs.wiring import Flows
+
+CommandHandler = Callable[[Member, str, Texts, bool], Awaitable[Reply]]
+VerbHandler = Callable[[CardAction, Member, Texts], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Verb:
+    handler: VerbHandler
+    role: str | None = None
+
+
+class Router:
+    def __init__(self, flows: Flows) -> None:
+        asking, requests, faq_admin = flows.asking, flows.requests, flows.faq_admin
+        tools, reports, admin = flows.mentor_tools, flows.reports, flows.mentor_admin
+        self._asking = asking
+        self._commands: dict[str, CommandHandler] = {
+            "help": lambda m, a, t, s: self._help(m, t),
+            "mentor": self._ask_mentor,
+            "available": lambda m, a, t, s: tools.available(m, t),
+            "away": lambda m, a, t, s: tools.away(m, a, t),
+            "my requests": lambda m, a, t, s: requests.my_requests(m, t),
+            "log": lambda m, a, t, s: tools.log(m, a, t),
+            "my hours": lambda m, a, t, s: tools.my_hours(m, t),
+            "stats": lambda m, a, t, s: reports.stats(m, a, t),
+            "gaps": lambda m, a, t, s: reports.gaps(m, t),
+            "export": lambda m, a, t, s: reports.export(m, a, t),
+            "mentors": lambda m, a, t, s: admin.overview(m, t),
+            "faq": lambda m, a, t, s: faq_admin.form(a.strip(), t),
+        }
+        self._verbs: dict[str, Verb] = {
+            "showFaq": Verb(asking.show_suggestion),
+            "faqHelpful": Verb(asking.rate_answer),
+            "askMentor": Verb(requests.ask_from_card),
+            "cancelRequest": Verb(requests.cancel),
+            "rateHelp": Verb(requests.rate),
+            "reopenRequest": Verb(requests.reopen),
+            "acceptRequest": Verb(requests.accept),
+            "declineRequest": Verb(requests.decline),
+            "resolveRequest": Verb(requests.resolve),
+            "releaseRequest": Verb(requests.release),
+            "openRequest": Verb(requests.open_working_card),
+            # These forms are only sent to coordinators, but a forged click must not get through.
+            "saveFaq": Verb(faq_admin.save, "coordinator"),
+            "draftFaq": Verb(faq_admin.draft, "coordinator"),
+            "addMentor": Verb(admin.add, "coordinator"),
+            "removeMentor": Verb(admin.remove, "coordinator"),
+            "setAllowance": Verb(admin.set_allowance, "coordinator"),
+        }
+        self._requests = requests
+        self._tools = tools
+
+    async def text(self, member: Member, text: str, texts: Texts, *, shared_conversation: bool = False) -> Reply:
+        if len(text) > MAX_QUESTION_CHARACTERS:
+            return Reply(text=texts("reply.text_too_long", length=len(text), limit=MAX_QUESTION_CHARACTERS))
+        command = parse_command(text)
+        if command is not None:
+            return await self._command(command, member, texts, shared_conversation)
+        if text:
+            return await self._asking.ask(member, text, texts)
+        return Reply(text=texts("reply.not_understood"))
+
+    async def action(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        verb = self._verbs.get(action.verb)
+        if verb is None:
+            return refused(texts, "unknown_action")
+        if verb.role is not None and not member.has_role(verb.role):
+            return _role_refusal(texts, verb.role)
+        return await verb.handler(action, member, texts)
+
+    async def installed(self, member: Member, texts: Texts) -> Reply:
+        """The app was installed for the person: a welcome, and a mentor can be reached again."""
+        await self._tools.installed(member)
+        return Reply(card=welcome_card(texts, texts.list("welcome.examples")))
+
+    async def _command(self, command: Command, member: Member, texts: Texts, shared: bool) -> Reply:
+        if command.required_role and not member.has_role(command.required_role):
+            return _role_refusal(texts, command.required_role)
+        return await self._commands[command.name](member, command.argument, texts, shared)
+
+    async def _help(self, member: Member, texts: Texts) -> Reply:
+        return Reply(card=help_card(texts, member.has_role))
+
+    async def _ask_mentor(self, member: Member, text: str, texts: Texts, shared: bool) -> Reply:
+        """`mentor <question>`: skip the FAQ and ask a person."""
+        if not text:
+            return Reply(text=texts("request.mentor_usage"))
+        question_id, question = await self._asking.record_direct(member, text, texts)
+        language_texts = Texts(question.language)
+        reply = await self._requests.ask(member, question_id, language_texts, shared_conversation=shared)
+        return reply.with_notice(masked_notice(language_texts, question.text))
+
+
+def _role_refusal(texts: Texts, role: str) -> Reply:
+    return Reply(text=texts("reply.refused_role", role=texts(f"roles.{role}")))

@@ -1,0 +1,31 @@
+"""Coordinator figures: what they mean, how they change, and how small groups are protected."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from storage.stats_repository import Figures
+
+# Satisfaction and free-text feedback from fewer people than this are not shown below the
+# whole organisation, so that nobody's rating can be singled out.
+SMALL_GROUP = 5
+
+
+COUNTED = ("questions", "answered_by_faq", "helpful", "not_helpful", "handed_to_mentors", "accepted",
+           "accepted_in_time", "resolved", "cancelled", "escalated", "unanswered", "satisfaction_count")
+
+
+def changes(current: Figures, previous: Figures) -> dict[str, float | int | None]:
+    """Each figure's change from the previous period (None where either side has no value)."""
+    delta: dict[str, float | int | None] = {name: getattr(current, name) - getattr(previous, name) for name in COUNTED}
+    for name in ("accept_p50_minutes", "accept_p90_minutes", "satisfaction_mean"):
+        now, before = getattr(current, name), getattr(previous, name)
+        delta[name] = None if now is None or before is None else round(now - before, 1)
+    delta["total_mentor_minutes"] = current.total_mentor_minutes - previous.total_mentor_minutes
+    return delta
+
+
+def protect_small_groups(figures: Figures, *, whole_organisation: bool) -> Figures:
+    if whole_organisation or figures.satisfaction_count >= SMALL_GROUP or figures.satisfaction_count == 0:
+        return figures
+    return replace(figures, satisfaction_mean=None, satisfaction_distribution={}, satisfaction_hidden=True)

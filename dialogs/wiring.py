@@ -1,0 +1,98 @@
+"""Every flow, built once per application from the database, the clock and the edge's ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from dialogs.clock import Clock
+from dialogs.flows.asking import Asking
+from dialogs.flows.digest import Digest
+from dialogs.flows.directory import Directory
+from dialogs.flows.exports import Exports
+from dialogs.flows.faq_admin import FaqAdmin
+from dialogs.flows.faq_library import FaqLibrary
+from dialogs.flows.handoff import Handoff
+from dialogs.flows.mentor_admin import MentorAdmin
+from dialogs.flows.mentor_tools import MentorTools
+from dialogs.flows.offer_rounds import OfferRounds
+from dialogs.flows.reports import Reports
+from dialogs.flows.request_actions import RequestActions
+from dialogs.ports import Graph, Messenger
+from dialogs.rules.language import LanguageDetector
+from dialogs.rules.signed_links import LinkSigner, key_from
+from storage.activity_claims import ActivityClaims
+from storage.conversation_repository import ConversationRepository
+from storage.db import Database
+from storage.digest_repository import DigestRepository
+from storage.directory_repository import DirectoryRepository
+from storage.export_repository import ExportRepository
+from storage.faq_repository import FaqRepository
+from storage.mentor_repository import MentorRepository
+from storage.question_repository import QuestionRepository
+from storage.request_repository import RequestRepository
+from storage.stats_repository import StatsRepository
+
+
+@dataclass(frozen=True)
+class FlowOptions:
+    """The settings the flows use (bot.config reads them from the environment)."""
+
+    offer_group_size: int = 3
+    public_base_url: str = "http://127.0.0.1:3978"
+    export_signing_key: str = ""
+    digest_weekday: int = 0
+    digest_time: time = time(8, 0)
+    teams_app_id: str = ""
+    # The package uses the bot's app id as the manifest id (bot/teams_package.py).
+    manifest_id: str = ""
+    group_chats: bool = False
+
+
+@dataclass
+class Flows:
+    clock: Clock
+    directory: Directory
+    conversations: ConversationRepository
+    claims: ActivityClaims
+    asking: Asking
+    faq_admin: FaqAdmin
+    offers: OfferRounds
+    requests: RequestActions
+    mentor_tools: MentorTools
+    reports: Reports
+    mentor_admin: MentorAdmin
+    exports: Exports
+    digest: Digest
+
+    @classmethod
+    def build(cls, database: Database, clock: Clock, messenger: Messenger, options: FlowOptions,
+              graph: Graph | None = None) -> "Flows":
+        directory_repository, questions = DirectoryRepository(database), QuestionRepository(database)
+        mentors, requests, stats = MentorRepository(database), RequestRepository(database), StatsRepository(database)
+        faq = FaqRepository(database)
+        directory = Directory(directory_repository, graph)
+        library = FaqLibrary(faq)
+        asking = Asking(library, questions, LanguageDetector())
+        signer = LinkSigner(key_from(options.export_signing_key))
+        handoff = Handoff(requests, directory_repository, questions, messenger, clock)
+        offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
+                             teams_app_id=options.teams_app_id, manifest_id=options.manifest_id)
+        reports = Reports(stats, directory_repository, directory, questions, signer, options.public_base_url, clock)
+        mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
+        return cls(
+            clock=clock,
+            directory=directory,
+            conversations=ConversationRepository(database),
+            claims=ActivityClaims(database),
+            asking=asking,
+            faq_admin=FaqAdmin(library, faq, questions),
+            offers=offers,
+            requests=RequestActions(handoff, offers, mentors, graph=graph, group_chats=options.group_chats),
+            mentor_tools=mentor_tools,
+            reports=reports,
+            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
+            exports=Exports(ExportRepository(database), signer, clock),
+            digest=Digest(DigestRepository(database), directory, reports, mentor_tools, messenger, clock,
+                          weekday=options.digest_weekday, at=options.digest_time),
+        )
