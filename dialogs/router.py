@@ -10,7 +10,7 @@ from cards.help import help_card
 from cards.i18n import Texts
 from cards.welcome import welcome_card
 from dialogs.card_action import CardAction
-from dialogs.commands import Command, parse_command
+from dialogs.commands import Command, names_a_report, parse_command
 from dialogs.flows.asking import masked_notice, refused
 from dialogs.replies import Reply
 from dialogs.rules.limits import MAX_QUESTION_CHARACTERS
@@ -67,12 +67,16 @@ class Router:
         }
         self._requests = requests
         self._tools = tools
+        self._unit_ids = flows.unit_ids
 
     async def text(self, member: Member, text: str, texts: Texts, *, shared_conversation: bool = False) -> Reply:
         if len(text) > MAX_QUESTION_CHARACTERS:
             return Reply(text=texts("reply.text_too_long", length=len(text), limit=MAX_QUESTION_CHARACTERS))
-        command = parse_command(text)
+        units = await self._unit_ids() if names_a_report(text) else ()
+        command = parse_command(text, units)
         if command is not None:
+            # A Finnish or Swedish command word is answered in its own language.
+            texts = Texts(command.language) if command.language else texts
             return await self._command(command, member, texts, shared_conversation)
         if text:
             return await self._asking.ask(member, text, texts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import time
 
@@ -64,6 +65,7 @@ class Flows:
     mentor_admin: MentorAdmin
     exports: Exports
     digest: Digest
+    unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
     def build(cls, database: Database, clock: Clock, messenger: Messenger, options: FlowOptions,
@@ -95,4 +97,5 @@ class Flows:
             exports=Exports(ExportRepository(database), signer, clock),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, messenger, clock,
                           weekday=options.digest_weekday, at=options.digest_time),
+            unit_ids=directory_repository.unit_parents,
         )

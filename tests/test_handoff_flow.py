@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from bot.graph import GraphGateway
 from bot.web import FLOWS
+from cards.i18n import Texts
 from dialogs.rules.limits import MAX_MINUTES_PER_ENTRY
 from dialogs.rules.org_file import parse_organization_file
 from storage.models import (
@@ -426,3 +427,19 @@ async def test_a_question_from_a_channel_is_handed_on_with_details_sent_privatel
     assert reply["value"] == FI("request.sent_privately")
     assert "cancelRequest" in body_text(office.cards(MAIJA)[-1])  # the waiting card, in her own chat
     assert len(office.cards(PEKKA)) == 1
+
+
+@pytest.mark.parametrize("person", [MAIJA, PEKKA], ids=["employee", "mentor"])
+async def test_a_question_that_starts_with_a_command_word_is_answered_as_a_question(office, person):
+    for question in ("log in to outlook fails, what do I do", "away status stuck in teams",
+                     "export calendar to excel", "kirjaa paljon"):
+        await office.say(person, question)
+        # The FAQ's card (an answer, suggestions or the offer of a person), never a refusal.
+        assert office.cards(person)[-1]["actions"][-1]["verb"] == "askMentor", question
+    assert office.texts(person) == []
+
+
+async def test_a_refusal_is_in_the_language_of_the_command_word(office):
+    await office.say(MAIJA, "statistik")
+    sv = Texts("sv")
+    assert office.texts(MAIJA) == [sv("reply.refused_role", role=sv("roles.coordinator"))]

@@ -10,7 +10,7 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.mentions import strip_bot_mentions
 from cards.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts, catalogue_keys
-from dialogs.commands import COMMANDS, Command, parse_command
+from dialogs.commands import COMMANDS, Command, names_a_report, parse_command
 from dialogs.rules.language import LanguageDetector, language_of, preferred_language
 from dialogs.rules.people import Member
 from dialogs.rules.periods import HELSINKI, PeriodError, looks_like_period, parse_period
@@ -19,32 +19,54 @@ from dialogs.rules.units import ancestor, offer_tiers, subtree, topmost, unit_na
 from storage.stats_repository import Figures, MentorMinutes
 from tests.support.time import WEDNESDAY_MORNING
 
+UNITS = {"sote", "ward-3"}
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("help", Command("help")),
-        ("OHJE", Command("help")),
-        ("apua!", Command("help")),
-        ("hjälp", Command("help")),
+        ("OHJE", Command("help", language="fi")),
+        ("apua!", Command("help", language="fi")),
+        ("hjälp", Command("help", language="sv")),
         ("mentor miten jaan näytön?", Command("mentor", "miten jaan näytön?")),
-        ("Mentori   tulostin ei toimi", Command("mentor", "tulostin ei toimi")),
-        ("omat pyynnöt", Command("my requests")),
-        ("mina timmar", Command("my hours")),
-        ("kirjaa 30 tiimikoulutus", Command("log", "30 tiimikoulutus")),
-        ("tilastot kuukausi sote", Command("stats", "kuukausi sote")),
+        ("Mentori   tulostin ei toimi", Command("mentor", "tulostin ei toimi", "fi")),
+        ("omat pyynnöt", Command("my requests", language="fi")),
+        ("mina timmar", Command("my hours", language="sv")),
+        ("kirjaa 30 tiimikoulutus", Command("log", "30 tiimikoulutus", "fi")),
+        ("log 45 min pivot tables", Command("log", "45 min pivot tables")),
+        ("tilastot kuukausi sote", Command("stats", "kuukausi sote", "fi")),
+        ("stats 2026-10", Command("stats", "2026-10")),
+        ("export ward-3", Command("export", "ward-3")),
         ("stats", Command("stats")),
-        ("mentorit", Command("mentors")),
+        ("mentorit", Command("mentors", language="fi")),
         ("mentors", Command("mentors")),
-        ("poissa", Command("away")),
+        ("poissa", Command("away", language="fi")),
+        ("poissa klo 14", Command("away", "klo 14", "fi")),
+        ("borta till 14.30", Command("away", "till 14.30", "sv")),
+        ("ukk teams-tausta", Command("faq", "teams-tausta", "fi")),
+        # Questions that start with a command word.
         ("apua kalenterin kanssa", None),
         ("help me share my screen", None),
+        ("log in to outlook fails, what do I do", None),
+        ("kirjaa paljon", None),
+        ("away status stuck in teams", None),
+        ("poissa-tila jää päälle teamsissa", None),
+        ("export calendar to excel", None),
+        ("stats teams meeting", None),
+        ("faq how do I share my calendar", None),
         ("miten jaan kalenterin", None),
         ("", None),
     ],
 )
-def test_commands_and_their_aliases(text, expected):
-    assert parse_command(text) == expected
+def test_a_message_is_a_command_only_when_it_parses_as_one(text, expected):
+    assert parse_command(text, UNITS) == expected
+
+
+def test_a_report_names_a_unit_only_when_the_unit_exists():
+    assert parse_command("tilastot sote") is None  # without the unit list, "sote" is just a word
+    assert parse_command("tilastot sote", UNITS) == Command("stats", "sote", "fi")
+    assert names_a_report("tilastot sote") and not names_a_report("tilastot") and not names_a_report("log 30 x")
 
 
 def test_every_command_has_finnish_and_swedish_aliases_and_a_role():
