@@ -17,8 +17,8 @@ from storage.db import Database
 from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import FaqRepository
 from tests.support.activities import installation
+from tests.support.organizations import VALID
 from tests.support.served import served
-from tests.test_org_file import VALID
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -128,3 +128,24 @@ async def test_serve_answers_health_and_messages_and_stops_cleanly(database_url,
         assert sent.cards[0]["body"][0]["text"] == Texts("fi")("welcome.title")
     assert process.returncode == 0, process.stderr_text
     assert f"listening on http://127.0.0.1:{port}/api/messages" in process.stdout_text
+
+
+async def test_finnish_topic_names_import_and_round_trip_while_impossible_ones_are_refused(database_url, tmp_path):
+    faq = tmp_path / "faq.yaml"
+    faq.write_text(textwrap.dedent("""\
+        - id: potilastiedot-kirjautuminen
+          topic: potilastietojärjestelmä
+          fi: {question: Miten kirjaudun potilastietojärjestelmään?, answer: Avaa työpöydän kuvake.}
+        - id: sahkoposti-allekirjoitus
+          topic: sähköposti
+          fi: {question: Miten lisään sähköpostiin allekirjoituksen?, answer: Avaa asetukset.}
+        """), encoding="utf-8")
+    assert run_cli("import-faq", str(faq), database_url=database_url).returncode == 0
+    exported = run_cli("export-faq", "-", database_url=database_url)
+    assert {entry.topic for entry in parse_faq_file(exported.stdout)} == {"potilastietojärjestelmä", "sähköposti"}
+
+    faq.write_text(faq.read_text(encoding="utf-8").replace("topic: sähköposti", "topic: Sähkö Posti"),
+                   encoding="utf-8")
+    refused = run_cli("import-faq", str(faq), database_url=database_url)
+    assert refused.returncode == 2
+    assert "faq.yaml:5: [1].topic" in refused.stderr and "lower case" in refused.stderr

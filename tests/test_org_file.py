@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from dialogs.rules.department_mapping import DepartmentRule, rules_from
 from dialogs.rules.org_file import parse_organization_file
+from dialogs.rules.topics import topic_problem
 from dialogs.rules.yaml_files import FileInvalid
 from storage.directory_repository import OrganizationSettings
-
-VALID = textwrap.dedent(
-    """\
-    organization:
-      name: Esimerkin hyvinvointialue
-      default_language: fi
-      mentor_weekly_minutes: 120
-      offer_timeout_minutes: 0.05
-      working_hours: "08:00-16:00"
-    units:
-      - id: sote
-        name: {fi: Sosiaali- ja terveyspalvelut, sv: Social- och hälsovårdstjänster}
-      - id: ward-3
-        parent: sote
-        name: {fi: Osasto 3, en: Ward 3}
-    people:
-      - aad_object_id: 00000000-0000-0000-0000-0000000000A1
-        name: Maija Virtanen
-        email: maija.virtanen@example.fi
-        unit: ward-3
-        roles: [employee]
-      - aad_object_id: 00000000-0000-0000-0000-0000000000b1
-        name: Pekka Korhonen
-        unit: ward-3
-        languages: [fi, sv]
-        roles: [employee, mentor]
-        mentor: {topics: [teams, outlook], weekly_minutes: 90}
-      - aad_object_id: 00000000-0000-0000-0000-0000000000c1
-        name: Kaisa Coordinator
-        unit: sote
-        roles: [employee, coordinator]
-        coordinator_of: [sote]
-    """
-)
+from tests.support.organizations import VALID
 
 
 def refusal(text: str) -> list[str]:
@@ -170,3 +136,25 @@ def test_graph_department_rules_are_checked():
     plan = parse_organization_file(VALID + one_rule)
     [rule] = rules_from(plan.department_rules)
     assert rule == DepartmentRule("ward-3", department="Osasto 3")
+
+
+def test_mentor_topics_may_be_finnish_words_and_an_impossible_one_says_why():
+    plan = parse_organization_file(VALID.replace("topics: [teams, outlook]", "topics: [teams, sähköposti, etätyö]"))
+    assert [p.mentor.topics for p in plan.people if p.mentor] == [("teams", "sähköposti", "etätyö")]
+    [problem] = refusal(VALID.replace("topics: [teams, outlook]", "topics: [teams, Etä Työ]"))
+    assert "people[1].mentor.topics" in problem
+    assert "lower case" in problem
+
+
+@pytest.mark.parametrize(("topic", "why"), [
+    ("potilastietojärjestelmä", None),
+    ("etä-vastaanotto", None),
+    ("Teams", "lower case"),
+    ("etä vastaanotto", "dash instead of a space"),
+    ("teams/outlook", "'/' is not"),
+    ("-teams", "starts with a letter"),
+    ("x" * 51, "at most 50"),
+])
+def test_what_can_be_a_topic_id(topic, why):
+    problem = topic_problem(topic)
+    assert (problem is None) if why is None else (why in problem)

@@ -16,7 +16,7 @@ from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import FaqRepository
 from storage.models import CoordinatorScope, MentorProfile, Organization, Person, PersonRole, Unit
 from storage.organization_repository import import_organization
-from tests.test_org_file import VALID
+from tests.support.organizations import VALID
 
 FAQ = """\
 - id: outlook-share-calendar

@@ -74,8 +74,8 @@ class FaqAdmin:
         except ValidationError as invalid:
             error = invalid.errors()[0]
             field = next((str(part) for part in reversed(error["loc"]) if isinstance(part, str)), "faq_id")
-            return self._invalid(texts, "faq_id" if field == "id" else field,
-                                 _PROBLEMS.get(error["type"], "invalid"), error.get("ctx") or {})
+            problem = "topic" if field == "topic" else _PROBLEMS.get(error["type"], "invalid")
+            return self._invalid(texts, "faq_id" if field == "id" else field, problem, error.get("ctx") or {})
         await self._faq.save_text(entry.id, entry.topic, language, entry.texts[language])
         view = entry_view(entry, language)
         return Reply(card=answer_card(Texts(language), view, None), text=texts("faq_admin.saved"))

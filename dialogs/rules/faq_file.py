@@ -7,10 +7,11 @@ exactly the same entries.
 from __future__ import annotations
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 from cards.i18n import LANGUAGES
-from dialogs.rules.org_file import SLUG, TOPIC
+from dialogs.rules.org_file import SLUG
+from dialogs.rules.topics import check_topic
 from dialogs.rules.yaml_files import FileError, FileInvalid, load_located, validate_model
 from storage.faq_repository import FaqLink, FaqRecord, FaqText
 
@@ -33,12 +34,17 @@ class FaqLinkSpec(_Strict):
 
 class FaqEntrySpec(_Strict):
     id: str = Field(pattern=SLUG)
-    topic: str | None = Field(default=None, pattern=TOPIC)
+    topic: str | None = None
     # At most three: with the card's three buttons that is Teams' limit of six actions.
     links: list[FaqLinkSpec] = Field(default_factory=list, max_length=3)
     fi: FaqTextSpec | None = None
     sv: FaqTextSpec | None = None
     en: FaqTextSpec | None = None
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, topic: str | None) -> str | None:
+        return None if topic is None else check_topic(topic)
 
     @model_validator(mode="after")
     def _one_language(self) -> "FaqEntrySpec":

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from cards.i18n import LANGUAGES
 from dialogs.rules.department_mapping import DepartmentRule, rules_to_dicts
 from dialogs.rules.limits import MAX_WEEKLY_MINUTES
+from dialogs.rules.topics import check_topic
 from dialogs.rules.yaml_files import (
     FileError,
     FileInvalid,
@@ -27,7 +28,6 @@ from storage.organization_repository import MentorPlan, OrganizationPlan, Person
 Language = Literal[LANGUAGES]
 Role = Literal["employee", "mentor", "coordinator", "admin"]
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,99}$"
-TOPIC = r"^[a-z0-9][a-z0-9-]{0,49}$"
 AAD_OBJECT_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -77,8 +77,7 @@ class MentorSpec(_Strict):
     @classmethod
     def _topics(cls, topics: list[str]) -> list[str]:
         for topic in topics:
-            if not re.match(TOPIC, topic):
-                raise ValueError(f"topic {topic!r} must be lower-case letters, digits and dashes")
+            check_topic(topic)
         return sorted(set(topics), key=topics.index)
 
 
