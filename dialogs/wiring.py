@@ -90,7 +90,7 @@ class Flows:
             asking=asking,
             faq_admin=FaqAdmin(library, faq, questions),
             offers=offers,
-            requests=RequestActions(handoff, offers, mentors, graph=graph, group_chats=options.group_chats),
+            requests=RequestActions(handoff, offers, mentors, library, graph=graph, group_chats=options.group_chats),
             mentor_tools=mentor_tools,
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
@@ -12,8 +13,10 @@ from sqlalchemy import delete, select
 from bot.graph import GraphGateway
 from bot.web import FLOWS
 from cards.i18n import Texts
+from dialogs.rules.faq_file import parse_faq_file
 from dialogs.rules.limits import MAX_MINUTES_PER_ENTRY
 from dialogs.rules.org_file import parse_organization_file
+from storage.faq_repository import FaqRepository
 from storage.models import (
     ConversationReference,
     Feedback,
@@ -330,6 +333,7 @@ async def test_my_requests_lists_accepted_and_waiting_work_with_buttons(office):
     assert not_mine["value"] == FI("request_refusal.not_yours")
 
 
+SEED_FAQ = Path(__file__).resolve().parents[1] / "storage" / "seed" / "faq.yaml"
 TEAMS_APP_ID = "a1b2c3d4-0000-4000-8000-000000000001"
 
 
@@ -443,3 +447,22 @@ async def test_a_refusal_is_in_the_language_of_the_command_word(office):
     await office.say(MAIJA, "statistik")
     sv = Texts("sv")
     assert office.texts(MAIJA) == [sv("reply.refused_role", role=sv("roles.coordinator"))]
+
+
+async def test_the_request_carries_the_faq_topic_so_a_mentor_who_knows_it_is_offered_first(
+        connector, database_url, clock):
+    client = await start_bot(settings_for(database_url, OFFER_GROUP_SIZE="1"), clock)
+    try:
+        org = ORG.replace("Ville Heikkinen, unit: ward-3, roles: [employee, mentor]}",
+                          "Ville Heikkinen, unit: ward-3, roles: [employee, mentor], mentor: {topics: [outlook]}}")
+        office = await Office(BotClient(client), connector, database_url, org=org).setup()
+        database = office.database()
+        await FaqRepository(database).import_entries(parse_faq_file(SEED_FAQ.read_text(encoding="utf-8")))
+        await database.dispose()
+        # Pekka knows Teams and would come first on everything else; this one is about Outlook.
+        request_id = await office.ask_a_mentor(question="miten saan kalenterini näkyviin työkaverille outlookissa")
+        record, _ = await office.request(request_id)
+        assert record.topic == "outlook"
+        assert len(office.cards(VILLE)) == 1 and office.cards(PEKKA) == []
+    finally:
+        await client.close()

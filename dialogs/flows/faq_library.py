@@ -63,6 +63,17 @@ class FaqLibrary:
     async def entry(self, entry_id: str) -> FaqRecord | None:
         return (await self.index()).entries.get(entry_id)
 
+    async def topic_of(self, entry_id: str | None, question: str) -> str | None:
+        """What a question is about, for choosing mentors who know it: the topic of the entry the
+        asker was shown (or chose), else of the closest entry if it is at least plausibly related."""
+        index = await self.index()
+        entry = index.entries.get(entry_id) if entry_id else None
+        if entry is None:
+            ranked = index.matcher.rank(question, limit=1)
+            if ranked and ranked[0].score >= index.matcher.thresholds.suggest:
+                entry = index.entries.get(ranked[0].entry_id)
+        return entry.topic if entry else None
+
     async def titles(self, entry_ids: list[str], language: str) -> list[tuple[str, str]]:
         """(entry id, title in the language) for entries that still exist."""
         index = await self.index()

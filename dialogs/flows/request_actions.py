@@ -11,6 +11,7 @@ from cards.faq_admin import faq_form_card
 from cards.i18n import Texts
 from dialogs.card_action import CardAction
 from dialogs.flows.asking import refused
+from dialogs.flows.faq_library import FaqLibrary
 from dialogs.flows.handoff import Handoff
 from dialogs.flows.offer_rounds import OfferRounds
 from dialogs.ports import Graph
@@ -30,9 +31,10 @@ from storage.request_repository import RequestNotFound, RequestRecord
 
 
 class RequestActions:
-    def __init__(self, handoff: Handoff, rounds: OfferRounds, mentors: MentorRepository, *,
+    def __init__(self, handoff: Handoff, rounds: OfferRounds, mentors: MentorRepository, library: FaqLibrary, *,
                  graph: Graph | None = None, group_chats: bool = False) -> None:
         self._handoff = handoff
+        self._library = library
         self._rounds = rounds
         self._mentors = mentors
         self._graph = graph
@@ -48,7 +50,8 @@ class RequestActions:
             return refused(texts, "not_yours")
         request, created = await handoff.requests.create(
             question_id=question.id, asker_person_id=member.person_id, asker_aad_object_id=member.aad_object_id,
-            unit_id=member.unit_id, language=question.language, topic=None)
+            unit_id=member.unit_id, language=question.language,
+            topic=await self._library.topic_of(question.faq_entry_id, question.text))
         if created:
             await self._rounds.offer(request)
         card = request_cards.asker_waiting_card(Handoff.texts_of(request), await handoff.view(request))
