@@ -134,12 +134,26 @@ def hours_card(texts: Texts, *, week: tuple[int, int], month: tuple[int, int], w
                           _facts(rows)])
 
 
-def gaps_card(texts: Texts, groups, days: int) -> dict:
-    """The most frequent questions the FAQ did not answer, each with a button to draft an entry."""
+def gaps_card(texts: Texts, groups, days: int, variants=()) -> dict:
+    """The most frequent questions the FAQ did not answer, each with a button to draft an entry;
+    first, askers' own words waiting to become variants of the entries they found.
+    `variants`: (variant id, the words, the entry's title)."""
     body = [heading(texts("gaps.title", days=days))]
+    if variants:
+        body.append(subheading(texts("gaps.variants_title")))
+        body.append(paragraph(texts("gaps.variants_intro"), isSubtle=True))
+        for variant_id, words, title in variants:
+            body.append({"type": "Container", "separator": True, "items": [
+                paragraph(texts("gaps.variant", question=words, title=title)),
+                {"type": "ActionSet", "actions": [
+                    execute(texts("gaps.approve"), "approveVariant", {"variant_id": variant_id}, style="positive"),
+                    execute(texts("gaps.reject"), "rejectVariant", {"variant_id": variant_id}),
+                ]},
+            ]})
     if not groups:
         body.append(paragraph(texts("gaps.none")))
         return adaptive_card(body)
+    body.append(subheading(texts("gaps.unanswered_title")))
     body.append(paragraph(texts("gaps.intro"), isSubtle=True))
     for group in groups:
         body.append({

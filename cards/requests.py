@@ -105,7 +105,9 @@ def taken_card(texts: Texts, view: RequestView) -> dict:
     return adaptive_card(body)
 
 
-def working_card(texts: Texts, view: RequestView, chat_url: str, *, minutes_limit: int, answer_limit: int) -> dict:
+def working_card(texts: Texts, view: RequestView, chat_url: str, *, minutes_limit: int, answer_limit: int,
+                 faq_choices: Sequence[tuple[str, str]] = ()) -> dict:
+    """`faq_choices`: (entry id, title) of FAQ answers the mentor may name as the one that helped."""
     body = [
         heading(texts("request.working_title")),
         paragraph(texts("request.working_body")),
@@ -129,6 +131,14 @@ def working_card(texts: Texts, view: RequestView, chat_url: str, *, minutes_limi
             "min": 1,
             "max": minutes_limit,
         },
+        *([{
+            "type": "Input.ChoiceSet",
+            "id": "faq_entry",
+            "label": texts("request.faq_entry_label"),
+            "style": "compact",
+            "placeholder": texts("request.faq_entry_placeholder"),
+            "choices": [{"title": title, "value": entry_id} for entry_id, title in faq_choices],
+        }] if faq_choices else []),
         {
             "type": "Input.Toggle",
             "id": "propose_faq",

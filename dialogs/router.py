@@ -64,6 +64,8 @@ class Router:
             "addMentor": Verb(admin.add, "coordinator"),
             "removeMentor": Verb(admin.remove, "coordinator"),
             "setAllowance": Verb(admin.set_allowance, "coordinator"),
+            "approveVariant": Verb(faq_admin.approve_variant, "coordinator"),
+            "rejectVariant": Verb(faq_admin.reject_variant, "coordinator"),
         }
         self._requests = requests
         self._tools = tools

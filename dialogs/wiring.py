@@ -33,6 +33,7 @@ from storage.mentor_repository import MentorRepository
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
 from storage.stats_repository import StatsRepository
+from storage.variant_repository import VariantRepository
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,16 @@ class Flows:
               graph: Graph | None = None) -> "Flows":
         directory_repository, questions = DirectoryRepository(database), QuestionRepository(database)
         mentors, requests, stats = MentorRepository(database), RequestRepository(database), StatsRepository(database)
-        faq = FaqRepository(database)
+        faq, variants = FaqRepository(database), VariantRepository(database)
         directory = Directory(directory_repository, graph)
         library = FaqLibrary(faq)
-        asking = Asking(library, questions, LanguageDetector())
+        asking = Asking(library, questions, variants, LanguageDetector())
         signer = LinkSigner(key_from(options.export_signing_key))
         handoff = Handoff(requests, directory_repository, questions, messenger, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
                              teams_app_id=options.teams_app_id, manifest_id=options.manifest_id)
-        reports = Reports(stats, directory_repository, directory, questions, signer, options.public_base_url, clock)
+        reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,
+                          options.public_base_url, clock)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
         return cls(
             clock=clock,
@@ -88,9 +90,10 @@ class Flows:
             conversations=ConversationRepository(database),
             claims=ActivityClaims(database),
             asking=asking,
-            faq_admin=FaqAdmin(library, faq, questions),
+            faq_admin=FaqAdmin(library, faq, questions, variants, reports.gaps),
             offers=offers,
-            requests=RequestActions(handoff, offers, mentors, library, graph=graph, group_chats=options.group_chats),
+            requests=RequestActions(handoff, offers, mentors, library, variants, graph=graph,
+                                    group_chats=options.group_chats),
             mentor_tools=mentor_tools,
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),

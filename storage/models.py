@@ -199,6 +199,26 @@ class FaqTranslation(Base):
     answer: Mapped[str] = mapped_column(Text)
 
 
+class FaqVariant(Base):
+    """An asker's own words that reached an entry; a coordinator approves (it becomes one of
+    the entry's variants) or rejects it."""
+
+    __tablename__ = "faq_variants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[str] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(2))
+    text: Mapped[str] = mapped_column(Text)  # masked, like every stored question
+    source: Mapped[str] = mapped_column(String(20))  # suggestion | mentor
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | approved | rejected
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("entry_id", "language", "text", name="uq_faq_variants_entry_id"),)
+
+
 class Question(Base):
     """Every question asked, after personal data was masked, with what the FAQ made of it."""
 

@@ -224,6 +224,8 @@ def render_all() -> Rendered:
             add(requests.feedback_thanks_card, f"{variant}/{rating}",
                 requests.feedback_thanks_card(texts, view, rating))
     add(requests.working_card, "fi/no chat link", requests.working_card(fi, fi_view, "", **WORKING_LIMITS))
+    add(requests.working_card, "fi/with FAQ choices", requests.working_card(
+        fi, fi_view, CHAT_URL, faq_choices=[(v.entry_id, v.title) for v in suggestions], **WORKING_LIMITS))
     add(requests.asker_waiting_card, "en", requests.asker_waiting_card(en, en_view))
     shown = [(v.entry_id, v.title, 1042) for v in suggestions]
     add(requests.asker_unanswered_card, "fi/3 suggestions", requests.asker_unanswered_card(fi, fi_view, shown))
@@ -253,6 +255,9 @@ def render_all() -> Rendered:
     add(reports.gaps_card, "fi/10 groups", reports.gaps_card(fi, GAPS, 30))
     add(reports.gaps_card, "fi/none", reports.gaps_card(fi, [], 30))
     add(reports.gaps_card, "sv/2 groups", reports.gaps_card(sv, GAPS[:2], 30))
+    pending = [(700 + i, group.representative, suggestions[i % 3].title) for i, group in enumerate(GAPS[:8])]
+    add(reports.gaps_card, "fi/8 variants and 10 groups", reports.gaps_card(fi, GAPS, 30, pending))
+    add(reports.gaps_card, "en/variants only", reports.gaps_card(en, [], 30, pending[:2]))
     unit_names = {"ward-3": "Osasto 3", "kotihoito": "Kotihoito, Pohjoinen alue",
                   "sote": "Sosiaali- ja terveyspalvelut"}
     available = lambda mentor: mentor.status == "available"  # noqa: E731

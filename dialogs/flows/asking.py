@@ -15,6 +15,7 @@ from dialogs.rules.language import LanguageDetector
 from dialogs.rules.people import Member
 from dialogs.rules.privacy import BLANK, MaskedText, MaskLabels, mask_personal_data
 from storage.question_repository import QuestionRepository, StoredQuestion
+from storage.variant_repository import VariantRepository
 
 MAX_SUGGESTIONS = 3
 
@@ -31,8 +32,10 @@ def refused(texts: Texts, reason: str) -> Reply:
 
 
 class Asking:
-    def __init__(self, library: FaqLibrary, questions: QuestionRepository, detector: LanguageDetector) -> None:
+    def __init__(self, library: FaqLibrary, questions: QuestionRepository, variants: VariantRepository,
+                 detector: LanguageDetector) -> None:
         self._library = library
+        self._variants = variants
         self._questions = questions
         self._detector = detector
 
@@ -103,6 +106,11 @@ class Asking:
             return refused(texts, question)
         if not await self._questions.record_feedback(question_id, entry_id, helpful):
             return refused(texts, "already_rated")
+        if helpful and question.outcome == SUGGESTED:
+            # The asker's own words found the right entry only as a suggestion: a coordinator
+            # may make them one of its variants, so that the next asker gets the answer at once.
+            await self._variants.propose(entry_id=entry_id, language=question.language, text=question.text,
+                                         question_id=question_id, source="suggestion")
         entry = await self._library.entry(entry_id)
         if entry is None:
             return Reply(text=texts("faq.thanks_helpful" if helpful else "faq.thanks_not_helpful"))

@@ -3,11 +3,13 @@ at once for every replica, and a drafted form from a question the FAQ could not 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from pydantic import ValidationError
 
 from cards.faq import answer_card
 from cards.faq_admin import faq_form_card
-from cards.i18n import LANGUAGES, Texts
+from cards.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from dialogs.card_action import CardAction
 from dialogs.flows.asking import refused
 from dialogs.flows.faq_library import FaqLibrary, entry_view
@@ -16,6 +18,7 @@ from dialogs.rules.faq_file import FaqEntrySpec
 from dialogs.rules.people import Member
 from storage.faq_repository import FaqRepository
 from storage.question_repository import QuestionRepository
+from storage.variant_repository import VariantRepository
 
 # pydantic's error types, as the form's own words (locale keys under faq_admin.problems).
 _PROBLEMS = {
@@ -28,8 +31,11 @@ _PROBLEMS = {
 
 
 class FaqAdmin:
-    def __init__(self, library: FaqLibrary, faq: FaqRepository, questions: QuestionRepository) -> None:
+    def __init__(self, library: FaqLibrary, faq: FaqRepository, questions: QuestionRepository,
+                 variants: VariantRepository, gaps: Callable[[Member, Texts], Awaitable[Reply]]) -> None:
         self._library = library
+        self._variants = variants
+        self._gaps = gaps
         self._faq = faq
         self._questions = questions
 
@@ -79,6 +85,25 @@ class FaqAdmin:
         await self._faq.save_text(entry.id, entry.topic, language, entry.texts[language])
         view = entry_view(entry, language)
         return Reply(card=answer_card(Texts(language), view, None), text=texts("faq_admin.saved"))
+
+    async def approve_variant(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        return await self._decide(action, member, texts, approve=True)
+
+    async def reject_variant(self, action: CardAction, member: Member, texts: Texts) -> Reply:
+        return await self._decide(action, member, texts, approve=False)
+
+    async def _decide(self, action: CardAction, member: Member, texts: Texts, *, approve: bool) -> Reply:
+        """One decision per variant, whoever clicks first; the gaps card comes back up to date."""
+        variant_id = action.integer("variant_id")
+        if variant_id is None:
+            return refused(texts, "bad_data")
+        decided = await self._variants.decide(variant_id, approve=approve, person_id=member.person_id,
+                                              fallback_language=DEFAULT_LANGUAGE)
+        gaps = await self._gaps(member, texts)
+        if decided is None:
+            return Reply(card=gaps.card, text=texts("faq_admin.variant_already_decided"))
+        key = "faq_admin.variant_approved" if approve else "faq_admin.variant_rejected"
+        return Reply(card=gaps.card, text=texts(key, question=decided.text))
 
     @staticmethod
     def _invalid(texts: Texts, field: str, problem: str, context: dict) -> Reply:

@@ -74,6 +74,13 @@ class FaqLibrary:
                 entry = index.entries.get(ranked[0].entry_id)
         return entry.topic if entry else None
 
+    async def closest(self, question: str, language: str, limit: int = 3) -> list[tuple[str, str]]:
+        """(entry id, title) of the entries closest to a question, for a mentor to name the one
+        that answered it."""
+        index = await self.index()
+        return [(c.entry_id, entry_view(index.entries[c.entry_id], language).title)
+                for c in index.matcher.rank(question, limit=limit)]
+
     async def titles(self, entry_ids: list[str], language: str) -> list[tuple[str, str]]:
         """(entry id, title in the language) for entries that still exist."""
         index = await self.index()

@@ -13,6 +13,7 @@ from cards.i18n import Texts
 from cards.reports import export_card, gaps_card, stats_card
 from dialogs.clock import Clock
 from dialogs.flows.directory import Directory
+from dialogs.flows.faq_library import FaqLibrary
 from dialogs.replies import Reply
 from dialogs.rules.gap_groups import group_gaps
 from dialogs.rules.people import Member
@@ -23,8 +24,11 @@ from dialogs.rules.units import subtree, topmost, unit_name
 from storage.directory_repository import DirectoryRepository
 from storage.question_repository import QuestionRepository
 from storage.stats_repository import StatsRepository
+from storage.variant_repository import VariantRepository
 
 GAP_DAYS = 30
+# With the gap groups, more would pass Teams' 28 KB card limit; the rest wait their turn.
+MAX_PENDING_SHOWN = 8
 
 
 class Selection(NamedTuple):
@@ -36,8 +40,11 @@ class Selection(NamedTuple):
 
 class Reports:
     def __init__(self, stats: StatsRepository, directory_repository: DirectoryRepository, directory: Directory,
-                 questions: QuestionRepository, signer: LinkSigner, base_url: str, clock: Clock) -> None:
+                 questions: QuestionRepository, variants: VariantRepository, library: FaqLibrary, signer: LinkSigner,
+                 base_url: str, clock: Clock) -> None:
         self._stats = stats
+        self._variants = variants
+        self._library = library
         self._directory_repository = directory_repository
         self._directory = directory
         self._questions = questions
@@ -120,4 +127,6 @@ class Reports:
         since = self._clock.now() - timedelta(days=GAP_DAYS)
         gaps = await self._questions.gaps(since, limit=200, units=units)
         groups = group_gaps([(g.question_id, g.text, g.reason) for g in gaps])
-        return Reply(card=gaps_card(texts, groups, GAP_DAYS))
+        variants = [(v.id, v.text, title) for v in await self._variants.pending(MAX_PENDING_SHOWN)
+                    for _, title in await self._library.titles([v.entry_id], texts.language)]
+        return Reply(card=gaps_card(texts, groups, GAP_DAYS, variants))

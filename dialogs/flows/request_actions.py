@@ -28,13 +28,15 @@ from dialogs.rules.privacy import MaskLabels, mask_personal_data
 from dialogs.rules.teams_links import group_chat_url, personal_chat_url
 from storage.mentor_repository import MentorRepository
 from storage.request_repository import RequestNotFound, RequestRecord
+from storage.variant_repository import VariantRepository
 
 
 class RequestActions:
-    def __init__(self, handoff: Handoff, rounds: OfferRounds, mentors: MentorRepository, library: FaqLibrary, *,
-                 graph: Graph | None = None, group_chats: bool = False) -> None:
+    def __init__(self, handoff: Handoff, rounds: OfferRounds, mentors: MentorRepository, library: FaqLibrary,
+                 variants: VariantRepository, *, graph: Graph | None = None, group_chats: bool = False) -> None:
         self._handoff = handoff
         self._library = library
+        self._variants = variants
         self._rounds = rounds
         self._mentors = mentors
         self._graph = graph
@@ -134,6 +136,7 @@ class RequestActions:
         except InvalidTransition as refusal:
             return await self._accept_refused(member, request_id, refusal, texts)
         view = await handoff.view(request)
+        choices = await self._library.closest(view.question, request.language)
         group_chat = await self._group_chat(request, member, view.question)
         await asyncio.gather(
             handoff.update_offer_cards(request, request_cards.taken_card(Handoff.texts_of(request), view),
@@ -141,7 +144,8 @@ class RequestActions:
             handoff.notify(request.asker_aad_object_id, card=request_cards.asker_assigned_card(
                 Handoff.texts_of(request), view, group_chat or personal_chat_url(view.mentor_aad_object_id))),
         )
-        return Reply(card=working_card(texts, view, group_chat or personal_chat_url(view.asker_aad_object_id)))
+        return Reply(card=working_card(texts, view, group_chat or personal_chat_url(view.asker_aad_object_id),
+                                       choices))
 
     async def _group_chat(self, request: RequestRecord, mentor: Member, question: str) -> str | None:
         """With GRAPH_GROUP_CHATS on, one Teams group chat for the asker and the mentor, named
@@ -160,7 +164,8 @@ class RequestActions:
             return Reply(text=texts("request_refusal.not_offered_to_you"))
         if request.state == State.ACCEPTED.value and request.assigned_mentor_id == member.person_id:
             view = await handoff.view(request)
-            return Reply(card=working_card(texts, view, personal_chat_url(view.asker_aad_object_id)))
+            choices = await self._library.closest(view.question, request.language)
+            return Reply(card=working_card(texts, view, personal_chat_url(view.asker_aad_object_id), choices))
         if request.state in (State.ACCEPTED.value, State.RESOLVED.value) and request.assigned_mentor_id:
             return Reply(card=request_cards.taken_card(texts, await handoff.view(request)))
         return Reply(text=texts(f"request_refusal.{refusal.reason}"))
@@ -200,6 +205,12 @@ class RequestActions:
         except InvalidTransition as refusal:
             return await self._mentor_refusal(member, request_id, refusal, texts)
         await handoff.requests.record_time(member.person_id, request.id, request.unit_id, minutes)
+        answered_by = action.text("faq_entry", max_length=100)
+        if answered_by and request.question_id is not None and await self._library.entry(answered_by):
+            # The mentor named the FAQ answer that helped: the asker's words may become its variant.
+            question = await handoff.questions.get(request.question_id)
+            await self._variants.propose(entry_id=answered_by, language=question.language, text=question.text,
+                                         question_id=question.id, source="mentor")
         if proposed:
             entry_id = await handoff.questions.propose_faq(request.question_id, proposed, member.person_id)
             if entry_id:
@@ -243,7 +254,8 @@ class RequestActions:
         if request.state != State.ACCEPTED.value or request.assigned_mentor_id != member.person_id:
             return Reply(text=texts("request_refusal.not_yours"))
         view = await self._handoff.view(request)
-        return Reply(card=working_card(texts, view, personal_chat_url(view.asker_aad_object_id)))
+        choices = await self._library.closest(view.question, request.language)
+        return Reply(card=working_card(texts, view, personal_chat_url(view.asker_aad_object_id), choices))
 
     async def my_requests(self, member: Member, texts: Texts) -> Reply:
         accepted, offered = await self._handoff.requests.open_for_mentor(member.person_id)
@@ -266,9 +278,10 @@ def _masked(text: str | None, request: RequestRecord | None) -> str | None:
     return mask_personal_data(text, MaskLabels.from_texts(texts)).text
 
 
-def working_card(texts: Texts, view: request_cards.RequestView, chat_url: str) -> dict:
+def working_card(texts: Texts, view: request_cards.RequestView, chat_url: str,
+                 faq_choices: list[tuple[str, str]]) -> dict:
     return request_cards.working_card(texts, view, chat_url, minutes_limit=MAX_MINUTES_PER_ENTRY,
-                                      answer_limit=MAX_FAQ_PROPOSAL_CHARACTERS)
+                                      answer_limit=MAX_FAQ_PROPOSAL_CHARACTERS, faq_choices=faq_choices)
 
 
 def feedback_card(texts: Texts, view: request_cards.RequestView) -> dict:
