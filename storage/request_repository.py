@@ -265,8 +265,10 @@ class RequestRepository:
         if not mentor_ids:
             return []
         now = self._database.now()
+        # In id order: two rounds offering the same mentors then lock the rows in the same order,
+        # so one waits for the other instead of the two deadlocking.
         rows = [{"request_id": request_id, "mentor_id": mentor_id, "tier": tier, "state": "pending",
-                 "offered_at": now} for mentor_id in dict.fromkeys(mentor_ids)]
+                 "offered_at": now} for mentor_id in sorted(set(mentor_ids))]
         async with self._database.transaction() as session:
             inserted = await session.execute(
                 self._database.insert(RequestOffer).values(rows).on_conflict_do_nothing()
