@@ -1,10 +1,16 @@
-"""FAQ matching: accuracy on the labelled set, and speed at 1,000 and 10,000 entries.
+"""FAQ matching: accuracy on each labelled set, and speed at 1,000 and 10,000 entries.
 
-    .venv/bin/python bench/faq_eval.py              # accuracy + latency table
-    .venv/bin/python bench/faq_eval.py --calibrate  # search thresholds on the labelled set
+    .venv/bin/python bench/faq_eval.py              # the tables
+    .venv/bin/python bench/faq_eval.py --calibrate  # search thresholds on the calibration set
 
-Accuracy is over tests/data/faq_eval.yaml (questions written independently of the FAQ text);
-tests/test_faq_accuracy.py keeps the same figures above their targets.
+Two sets, kept apart:
+- tests/data/faq_eval.yaml, the calibration set: written without the FAQ text but with the
+  entry ids in view, and the thresholds were chosen on it, so its own figures flatter the
+  matcher. Its honest figures are the 5-fold cross-validated ones (thresholds chosen on four
+  folds, scored on the fifth).
+- tests/data/faq_eval_fresh.yaml, the evaluation set: written by someone who saw only the topic
+  names, labelled afterwards from the FAQ text, and never used to choose anything.
+tests/test_faq_accuracy.py keeps the calibration set's figures above their targets.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from storage.faq_repository import FaqRecord, FaqText  # noqa: E402
 
 FAQ_FILE = ROOT / "storage" / "seed" / "faq.yaml"
 LABELLED_FILE = ROOT / "tests" / "data" / "faq_eval.yaml"
+FRESH_FILE = ROOT / "tests" / "data" / "faq_eval_fresh.yaml"
 TARGETS = {"top1": 0.92, "top3": 0.98, "off_topic_handled": 0.90, "wrong_confident": 0.03}
 
 
@@ -38,6 +45,10 @@ class Labelled:
     question: str
     language: str
     expected: str | None
+    also: tuple[str, ...] = ()  # other entries that answer it as well
+
+    def answered_by(self, entry_id: str) -> bool:
+        return entry_id == self.expected or entry_id in self.also
 
 
 @dataclass(frozen=True)
@@ -63,9 +74,9 @@ def load_faq() -> list[FaqRecord]:
     return parse_faq_file(FAQ_FILE.read_text(encoding="utf-8"), FAQ_FILE.name)
 
 
-def load_labelled() -> list[Labelled]:
-    rows = yaml.safe_load(LABELLED_FILE.read_text(encoding="utf-8"))
-    return [Labelled(row["q"], row["lang"], row["expected"]) for row in rows]
+def load_labelled(path: Path = LABELLED_FILE) -> list[Labelled]:
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Labelled(row["q"], row["lang"], row["expected"], tuple(row.get("also") or ())) for row in rows]
 
 
 def evaluate(matcher: FaqMatcher, labelled: list[Labelled]) -> Accuracy:
