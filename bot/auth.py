@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 CLOCK_SKEW_SECONDS = 5 * 60
 KEY_CACHE_SECONDS = 24 * 60 * 60
 UNKNOWN_KEY_REFRESH_SECONDS = 5 * 60
+MAX_KEY_ID_LENGTH = 200
 
 
 class Unauthorized(Exception):
@@ -113,7 +114,12 @@ class ChannelTokenValidator:
             raise Unauthorized("malformed token") from None
         if header.get("alg") != "RS256":
             raise Unauthorized("token algorithm not allowed")
-        key = await self._keys.key(str(header.get("kid")))
+        # Refused before any key look-up: a token that names no key can never be valid, and must
+        # not cost a call to the key service (nor a 503 while that service is down).
+        key_id = header.get("kid")
+        if not isinstance(key_id, str) or not key_id or len(key_id) > MAX_KEY_ID_LENGTH:
+            raise Unauthorized("token names no signing key")
+        key = await self._keys.key(key_id)
         if key is None:
             raise Unauthorized("token signed with an unknown key")
         if key.endorsements and channel_id not in key.endorsements:
@@ -138,7 +144,10 @@ class ChannelTokenValidator:
             raise Unauthorized("bad token signature") from None
         except jwt.PyJWTError as error:
             raise Unauthorized(f"invalid token ({type(error).__name__})") from None
+        # As Bot Framework's channel validation: the token must say which service URL it is for.
         claimed_url = claims.get("serviceurl") or claims.get("serviceUrl")
-        if claimed_url and service_url and claimed_url.rstrip("/") != service_url.rstrip("/"):
+        if not isinstance(claimed_url, str) or not claimed_url:
+            raise Unauthorized("token names no service URL")
+        if service_url and claimed_url.rstrip("/") != service_url.rstrip("/"):
             raise Unauthorized("token service URL does not match the activity")
         return claims

@@ -53,7 +53,9 @@ class DigimentorBot(ActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         if turn_context.activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            # Nothing else is ours to answer (sign-in, messaging extensions, config...): an empty
+            # 200 tells Teams so. botbuilder's default answers 501, or fails on some of them.
+            return InvokeResponse(status=200)
         incoming = read_incoming(turn_context.activity)
         member, texts = await self._flows.directory.member_and_texts(
             incoming.aad_object_id, incoming.display_name, incoming.locale)

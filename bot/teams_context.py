@@ -51,12 +51,13 @@ def _bot_mention_texts(activity: Activity) -> list[str]:
     bot_id = getattr(activity.recipient, "id", None)
     texts = []
     for entity in activity.entities or []:
-        props = entity.additional_properties if hasattr(entity, "additional_properties") else {}
-        if entity.type != "mention":
+        props = getattr(entity, "additional_properties", None)
+        if getattr(entity, "type", None) != "mention" or not isinstance(props, dict):
             continue
-        mentioned = (props or {}).get("mentioned") or {}
-        if mentioned.get("id") == bot_id:
-            texts.append((props or {}).get("text", ""))
+        # A client may send anything here: only a well-formed mention of the bot counts.
+        mentioned, text = props.get("mentioned"), props.get("text")
+        if isinstance(mentioned, dict) and mentioned.get("id") == bot_id and isinstance(text, str):
+            texts.append(text)
     return texts
 
 

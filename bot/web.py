@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 from datetime import time, timedelta
 
@@ -22,9 +21,11 @@ from bot.auth import SigningKeysUnavailable, Unauthorized
 from bot.config import Settings
 from bot.graph import GraphGateway
 from bot.handler import DigimentorBot
+from bot.inbound_json import UnreadableBody, read_document
 from bot.logging_setup import new_reference
 from bot.messenger import TeamsMessenger
 from bot.msrest_speedups import apply_msrest_speedups
+from bot.teams_context import read_incoming
 from bot.turn_errors import TurnFailed, on_turn_error
 from cards.i18n import Texts
 from dialogs.clock import Clock
@@ -36,6 +37,7 @@ from storage.db import Database, StorageUnavailable
 from storage.migrate import migrate
 
 log = logging.getLogger("digimentor.web")
+MAX_SENDER_ID = 64
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -149,9 +151,9 @@ async def messages(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, f"request body over {request.app[SETTINGS].max_body_bytes} bytes")
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _problem(400, "body is not valid JSON")
+        document = read_document(body)
+    except UnreadableBody as unreadable:
+        return _problem(400, str(unreadable))
     if not isinstance(document, dict) or not isinstance(document.get("type"), str) or not document["type"]:
         return _problem(400, "body is not an activity (an object with a type)")
     try:
@@ -160,6 +162,10 @@ async def messages(request: web.Request) -> web.Response:
         return _problem(400, "activity has malformed fields")
     if not activity.service_url or not activity.conversation or not activity.conversation.id:
         return _problem(400, "activity needs serviceUrl and conversation.id")
+    sender = read_incoming(activity).aad_object_id
+    if len(sender) > MAX_SENDER_ID:
+        # Entra object ids are 36 characters; a longer one is forged and fits no column.
+        return _problem(400, f"from.aadObjectId (or from.id) over {MAX_SENDER_ID} characters")
 
     endpoint = request.app[ENDPOINT]
     try:

@@ -23,6 +23,10 @@ class StoredReference:
     updated_at: datetime
 
 
+MAX_CONVERSATION_ID = 400  # the column's length
+MAX_AAD_OBJECT_ID = 64
+
+
 class ConversationRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -42,7 +46,10 @@ class ConversationRepository:
         locale: str | None,
         reference: dict,
     ) -> None:
-        """Insert or refresh in one statement, so that concurrent turns cannot collide."""
+        """Insert or refresh in one statement, so that concurrent turns cannot collide. Ids longer
+        than the column are channel threads, never a personal chat: nothing to keep for them."""
+        if len(conversation_id) > MAX_CONVERSATION_ID or len(aad_object_id) > MAX_AAD_OBJECT_ID:
+            return
         key = (aad_object_id.lower(), conversation_id)
         fingerprint = (conversation_type, tenant_id, service_url, channel_id, locale, reference)
         if self._stored.get(key) == fingerprint:

@@ -24,8 +24,27 @@ class StorageUnavailable(RuntimeError):
     """The database cannot be reached or refused the connection; the caller should answer 503."""
 
 
+# PostgreSQL going down or starting up: "the database system is shutting down / starting up"
+# (57P03), "terminating connection due to administrator command" (57P01), crash shutdown (57P02).
+_OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE under SQLAlchemy's and the asyncpg adapter's wrappers, if any."""
+    seen = 0
+    while error is not None and seen < 5:
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        error = getattr(error, "orig", None) or error.__cause__
+        seen += 1
+    return None
+
+
 def _is_outage(error: BaseException) -> bool:
     if isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    if _sqlstate(error) in _OUTAGE_SQLSTATES:
         return True
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         return True

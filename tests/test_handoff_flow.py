@@ -226,9 +226,13 @@ async def test_when_everyone_declines_the_offer_widens_at_once(office):
         (PEKKA, "resolveRequest", {"minutes": "15"}, FI("request_refusal.not_accepted")),
         (PEKKA, "acceptRequest", {"request_id": "999999"}, FI("card_refusal.unknown_question")),
         (PEKKA, "acceptRequest", {"request_id": "not-a-number"}, FI("card_refusal.bad_data")),
+        (PEKKA, "acceptRequest", {"request_id": "²"}, FI("card_refusal.bad_data")),
+        (PEKKA, "acceptRequest", {"request_id": 2**63}, FI("card_refusal.bad_data")),
+        (PEKKA, "acceptRequest", {"request_id": "9" * 5000}, FI("card_refusal.bad_data")),
     ],
     ids=["not-offered-mentor", "asker-accepts", "mentor-cancels", "mentor-rates", "rating-too-early",
-         "resolve-before-accept", "unknown-request", "malformed-id"],
+         "resolve-before-accept", "unknown-request", "malformed-id", "superscript-id", "beyond-int64",
+         "5000-digit-id"],
 )
 async def test_forged_or_stale_actions_are_refused_and_change_nothing(office, actor, verb, data, expected):
     request_id = await office.ask_a_mentor()

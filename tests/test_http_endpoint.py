@@ -24,7 +24,7 @@ from dialogs.rules.org_file import parse_organization_file
 from dialogs.rules.signed_links import LIFETIME_SECONDS
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database
-from storage.models import ConversationReference, ProcessedActivity
+from storage.models import ConversationReference, ProcessedActivity, Question
 from storage.organization_repository import import_organization
 from tests.conftest import BotClient, settings_for, start_bot
 from tests.support.activities import installation, members_added, message
@@ -187,6 +187,66 @@ async def test_unknown_activity_types_are_ignored_with_200(bot, connector):
     response = await bot.post(activity)
     assert response.status == 200
     # The turn is over with its response: anything it sent would already be recorded.
+    assert connector.sent == []
+
+
+async def test_nul_characters_and_lone_surrogates_are_cleaned_before_anything_is_stored(bot, connector,
+                                                                                          database_url):
+    activity = message("miten jaan\x00 kalenterini \ud800työkaverille", service_url=connector.url)
+    body = json.dumps(activity).encode()  # json escapes both as \u0000 and \ud800
+    response = await bot.http.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 200
+    database = Database(database_url)
+    async with database.transaction() as session:
+        stored = await session.scalar(select(Question.text))
+    await database.dispose()
+    assert stored == "miten jaan kalenterini ?työkaverille"
+
+
+@pytest.mark.parametrize("entities", [
+    [{"type": "mention", "mentioned": "not-an-object", "text": 5}],
+    [{"type": "mention", "mentioned": {"id": None}, "text": ["<at>"]}],
+    [{"type": "mention"}],
+], ids=["mentioned-is-a-string", "text-is-a-list", "empty-mention"])
+async def test_malformed_mention_entities_are_ignored(bot, connector, entities):
+    activity = message("ohje", service_url=connector.url)
+    activity["entities"] = entities
+    response = await bot.post(activity)
+    assert response.status == 200
+    assert [card["body"][0]["text"] for _, card in connector.cards_to(activity["conversation"]["id"])] == [
+        Texts("fi")("help.title")]
+
+
+async def test_a_thread_with_a_600_character_id_is_answered(bot, connector):
+    thread = "19:" + "t" * 600 + "@thread.tacv2;messageid=1"
+    activity = message("ohje", service_url=connector.url, conversation_id=thread, conversation_type="channel")
+    response = await bot.post(activity)
+    assert response.status == 200
+    assert len(connector.cards_to(thread)) == 1
+
+
+async def test_a_sender_id_that_fits_no_column_gets_400(bot, connector):
+    activity = message("ohje", service_url=connector.url)
+    activity["from"]["aadObjectId"] = "a" * 65
+    response = await bot.post(activity)
+    assert response.status == 400
+    assert connector.sent == []
+
+
+async def test_json_nested_too_deep_gets_400_not_500(bot):
+    body = b'{"type": "message", "value": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = await bot.http.post("/api/messages", data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert "nested deeper" in (await response.json())["error"]
+
+
+@pytest.mark.parametrize("name", ["signin/tokenExchange", "signin/verifyState", "composeExtension/query",
+                                  "config/fetch", "somethingElse"])
+async def test_invokes_that_are_not_card_actions_get_an_empty_200(bot, connector, name):
+    activity = message("", service_url=connector.url)
+    activity.update(type="invoke", name=name, value={"id": "x", "connectionName": "y", "token": "z"})
+    response = await bot.post(activity)
+    assert response.status == 200
     assert connector.sent == []
 
 

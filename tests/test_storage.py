@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import asyncpg
+import pytest
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from sqlalchemy.exc import DBAPIError
 
 from dialogs.flows.directory import Directory
 from dialogs.rules.faq_file import parse_faq_file, render_faq_file
 from dialogs.rules.org_file import parse_organization_file
 from storage.activity_claims import ActivityClaims
 from storage.conversation_repository import ConversationRepository
+from storage.db import StorageUnavailable, outage_as_unavailable
 from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import FaqRepository
 from storage.models import CoordinatorScope, MentorProfile, Organization, Person, PersonRole, Unit
@@ -136,3 +141,30 @@ async def test_activity_claims_let_exactly_one_delivery_through(database):
     assert results.count(True) == 1
     await claims.release("conv|act-1")
     assert await claims.claim("conv|act-1") is True
+
+
+@pytest.mark.parametrize("sqlstate_error", [asyncpg.exceptions.CannotConnectNowError,  # 57P03: shutting down
+                                            asyncpg.exceptions.AdminShutdownError])  # 57P01: terminated
+def test_postgresql_going_down_is_an_outage_not_an_error(sqlstate_error):
+    """A 503 with Retry-After (and a retry by the Connector), never a 500, while PostgreSQL stops."""
+    cause = sqlstate_error("the database system is shutting down")
+    adapted = AsyncAdapt_asyncpg_dbapi.Error(str(cause), cause)
+    adapted.sqlstate = cause.sqlstate
+    wrapped = DBAPIError("SELECT 1", {}, adapted)
+
+    async def fail() -> None:
+        async with outage_as_unavailable():
+            raise wrapped
+
+    with pytest.raises(StorageUnavailable):
+        asyncio.run(fail())
+
+
+async def test_two_deliveries_in_a_conversation_with_a_long_id_are_two(database):
+    """Keys were cut at 500 characters: in a channel thread with a long id, every message after
+    the first looked like a duplicate and was dropped unanswered."""
+    claims = ActivityClaims(database)
+    conversation = "19:" + "x" * 600 + "@thread.tacv2;messageid=1"
+    assert await claims.claim(f"{conversation}|first")
+    assert await claims.claim(f"{conversation}|second")
+    assert not await claims.claim(f"{conversation}|second")

@@ -146,10 +146,13 @@ class LoopbackConnector:
         key: SigningKey | None = None,
         issuer: str | None = None,
         expires_in: int = 3600,
-        service_url: str | None = None,
+        service_url: str | None = "",
         **claims: object,
     ) -> str:
+        """A channel token as Bot Framework issues it: for this connector's service URL unless
+        `service_url` says otherwise (None: a token that names no service URL)."""
         key = key or self.published_keys[0]
+        service_url = self.url if service_url == "" else service_url
         now = int(time.time())
         payload = {
             "iss": issuer or self.ISSUER,
