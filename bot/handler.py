@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from botbuilder.core import ActivityHandler, CardFactory, InvokeResponse, MessageFactory, TurnContext
@@ -36,8 +37,13 @@ class DigimentorBot(ActivityHandler):
             await super().on_turn(turn_context)
         except BaseException:
             if key is not None:
-                await self._flows.claims.release(key)
+                # Best effort: with the database down this fails too, and the lease lets the
+                # Connector's retry through once the claim is old enough.
+                with contextlib.suppress(Exception):
+                    await self._flows.claims.release(key)
             raise
+        if key is not None:
+            await self._flows.claims.finish(key)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         incoming = read_incoming(turn_context.activity)

@@ -89,6 +89,7 @@ async def _lifecycle(app: web.Application):
         asyncio.create_task(_every(settings.escalation_poll_seconds, flows.offers.escalate_due, "escalation")),
         asyncio.create_task(_every(3600, _forget_old_deliveries(flows), "delivery-claims cleanup")),
         asyncio.create_task(_every(60, flows.digest.send_due, "weekly digest")),
+        asyncio.create_task(_every(300, flows.offers.sweep_stranded, "stranded-request sweep")),
     ]
     # Start-up objects live as long as the process: keep them out of every later collection,
     # whose full passes otherwise pause all turns.

@@ -213,6 +213,16 @@ class RequestRepository:
             await session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
                                   .values(next_escalation_at=due))
 
+    async def time_the_untimed(self, now: datetime) -> int:
+        """Open or offered requests with no timer get one due now; returns how many."""
+        async with self._database.transaction() as session:
+            result = await session.execute(
+                update(HelpRequest)
+                .where(HelpRequest.state.in_([RequestState.OPEN.value, RequestState.OFFERED.value]),
+                       HelpRequest.next_escalation_at.is_(None))
+                .values(next_escalation_at=now))
+        return result.rowcount or 0
+
     async def claim_due(self, now: datetime, lease: timedelta, limit: int = 20) -> list[tuple[int, int]]:
         """Due escalation timers as (request id, tier), each claimed by exactly one process.
 

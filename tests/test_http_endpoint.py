@@ -22,8 +22,9 @@ from dialogs.clock import Clock
 from dialogs.rules.limits import MAX_QUESTION_CHARACTERS
 from dialogs.rules.org_file import parse_organization_file
 from dialogs.rules.signed_links import LIFETIME_SECONDS
+from storage.activity_claims import CLAIM_LEASE, ActivityClaims
 from storage.conversation_repository import ConversationRepository
-from storage.db import Database
+from storage.db import Database, StorageUnavailable
 from storage.models import ConversationReference, ProcessedActivity, Question
 from storage.organization_repository import import_organization
 from tests.conftest import BotClient, settings_for, start_bot
@@ -279,6 +280,43 @@ async def test_database_down_gives_503_and_the_redelivery_is_answered_once(bot, 
     assert retry.status == 200
     await connector.wait_for(1)
     assert (await bot.http.get("/healthz")).status == 200
+
+
+async def test_a_database_failing_in_the_middle_of_a_turn_loses_no_question(bot, connector, database_url,
+                                                                             monkeypatch):
+    """The claim is made, then the database goes down mid-turn: 503, and the Connector's
+    redelivery after recovery is answered, not skipped as a duplicate."""
+    app = bot.http.server.app
+    database, asking = app[DATABASE], app[FLOWS].asking
+    outage = database_outage(database)
+
+    async def fails_mid_turn(*args, **kwargs):
+        outage.__enter__()
+        raise StorageUnavailable("the database went away")
+
+    monkeypatch.setattr(asking, "ask", fails_mid_turn)
+    activity = message("miten jaan kalenterini", service_url=connector.url)
+    assert (await bot.post(activity)).status == 503
+    outage.__exit__(None, None, None)
+    monkeypatch.undo()
+
+    retry = await bot.post(activity)
+    assert retry.status == 200
+    [answer] = connector.cards_to(activity["conversation"]["id"])
+    assert answer[1]["actions"][-1]["verb"] == "askMentor"
+    assert (await bot.post(activity)).status == 200  # a third delivery is a duplicate
+    assert len(connector.cards_to(activity["conversation"]["id"])) == 1
+
+
+async def test_a_claim_left_by_a_dead_process_expires_and_the_redelivery_runs(database, clock):
+    claims = ActivityClaims(database)
+    assert await claims.claim("conv|1")
+    assert not await claims.claim("conv|1")  # its turn is still running
+    clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+    assert await claims.claim("conv|1")  # nobody finished it: the process died
+    await claims.finish("conv|1")
+    clock.advance(CLAIM_LEASE * 10)
+    assert not await claims.claim("conv|1")  # finished: a duplicate for good
 
 
 async def test_unexpected_error_apologises_with_a_reference_that_the_log_keeps(bot, connector, caplog, monkeypatch):

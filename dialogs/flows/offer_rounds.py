@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cards import requests as request_cards
+from cards.formatting import clock_time, day
 from cards.i18n import Texts
 from dialogs.flows.faq_library import FaqLibrary
 from dialogs.flows.handoff import Handoff
 from dialogs.ports import DeliveryFailed, Graph
-from dialogs.rules.help_requests import Action, InvalidTransition
+from dialogs.rules.help_requests import Action, InvalidTransition, State
 from dialogs.rules.mentor_choice import WorkingHours, choose_mentors
-from dialogs.rules.periods import week_start
+from dialogs.rules.periods import HELSINKI, week_start
 from dialogs.rules.units import ancestor, offer_tiers, unit_name
 from storage.mentor_repository import MentorCandidate, MentorRepository
 from storage.request_repository import RequestRecord
@@ -44,13 +45,17 @@ class OfferRounds:
         self._installs_tried: set[str] = set()
 
     async def offer(self, request: RequestRecord) -> None:
-        """Offers in the request's current tier, widening at once past tiers nobody can take."""
+        """Offers in the request's current tier, widening at once past tiers nobody can take.
+        Outside working hours it waits for the next working-day start instead."""
         handoff = self._handoff
         now = handoff.clock.now()
         settings = await handoff.directory.settings()
+        hours = WorkingHours.parse(settings.working_hours_start, settings.working_hours_end)
+        if not hours.contains(now):
+            await self._wait_for_working_hours(request, hours.next_start(now))
+            return
         parents = await handoff.directory.unit_parents()
         tiers = offer_tiers(request.unit_id, parents)
-        hours = WorkingHours.parse(settings.working_hours_start, settings.working_hours_end)
         tier = request.tier
         # Loaded once for the round: only the exclusions change from one tier to the next.
         everyone = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
@@ -65,26 +70,52 @@ class OfferRounds:
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
             if chosen:
+                # The timer first: a process stopped in the middle of the sends leaves a
+                # request that widens on time, not one that waits for ever.
+                await handoff.requests.set_timer(request.id, now + settings.offer_timeout)
                 if await self._send_offers(request, tier, chosen):
-                    await handoff.requests.set_timer(request.id, now + settings.offer_timeout)
                     if tier > 0:
                         await self._tell_asker_widened(request, tier, tiers, parents)
                     return
                 continue  # every send failed; those mentors are now excluded, so try the rest
-            if not await handoff.requests.widen(request.id, tier, None):
+            if not await handoff.requests.widen(request.id, tier, now + CLAIM_LEASE):
                 return  # someone else moved the request on meanwhile
             tier += 1
 
     async def escalate_due(self) -> int:
-        """Widens every request whose offer timed out; each fires exactly once across processes."""
+        """Widens every request whose offer timed out, and offers the ones that waited for
+        working hours; each timer fires exactly once across processes."""
+        requests, now = self._handoff.requests, self._handoff.clock.now()
+        settings = await self._handoff.directory.settings()
+        hours = WorkingHours.parse(settings.working_hours_start, settings.working_hours_end)
         fired = 0
-        for request_id, tier in await self._handoff.requests.claim_due(self._handoff.clock.now(), CLAIM_LEASE):
-            if await self._handoff.requests.widen(request_id, tier, None):
-                request = await self._handoff.requests.get(request_id)
-                if request is not None:
-                    await self.offer(request)
-                    fired += 1
+        for request_id, tier in await requests.claim_due(now, CLAIM_LEASE):
+            if not hours.contains(now):
+                # Nobody is on duty to take it wider: it waits, in its tier, for the morning.
+                await requests.set_timer(request_id, hours.next_start(now))
+                continue
+            request = await requests.get(request_id)
+            if request is not None and request.state == State.OPEN.value:
+                await self.offer(request)  # it waited for working hours, or every send failed
+                fired += 1
+            elif await requests.widen(request_id, tier, now + CLAIM_LEASE):
+                # The widening commits with a timer, so a stop before the sends strands nothing.
+                await self.offer(await requests.get(request_id))
+                fired += 1
         return fired
+
+    async def sweep_stranded(self) -> int:
+        """Gives every waiting request without a timer one that is due now (a safety net)."""
+        return await self._handoff.requests.time_the_untimed(self._handoff.clock.now())
+
+    async def _wait_for_working_hours(self, request: RequestRecord, start: datetime) -> None:
+        await self._handoff.requests.set_timer(request.id, start)
+        if request.tier == 0 and not await self._handoff.requests.offers(request.id):
+            texts = Handoff.texts_of(request)
+            local = start.astimezone(HELSINKI)
+            when = texts("request.after_hours_when", day=texts(f"weekdays.{local.weekday()}"),
+                         date=day(local.date(), texts.language), time=clock_time(local, texts.language))
+            await self._handoff.notify(request.asker_aad_object_id, text=texts("request.after_hours", when=when))
 
     async def _with_presence(self, candidates: list[MentorCandidate], tier_units: frozenset[str] | None,
                              exclude: set[int]) -> list[MentorCandidate]:

@@ -13,7 +13,7 @@ from dialogs.card_action import CardAction
 from dialogs.flows.asking import refused
 from dialogs.flows.faq_library import FaqLibrary
 from dialogs.flows.handoff import Handoff
-from dialogs.flows.offer_rounds import OfferRounds
+from dialogs.flows.offer_rounds import CLAIM_LEASE, OfferRounds
 from dialogs.ports import Graph
 from dialogs.replies import Reply
 from dialogs.rules.help_requests import Action, InvalidTransition, State
@@ -180,7 +180,7 @@ class RequestActions:
         request = await requests.get(request_id)
         # Everyone in this tier said no: widen now rather than wait for the timer.
         if (request.state == State.OFFERED.value and await requests.open_offers_left(request_id) == 0
-                and await requests.widen(request_id, request.tier, None)):
+                and await requests.widen(request_id, request.tier, self._handoff.clock.now() + CLAIM_LEASE)):
             await self._rounds.offer(await requests.get(request_id))
         return Reply(text=texts("request.declined_thanks"))
 

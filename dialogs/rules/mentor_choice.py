@@ -8,7 +8,7 @@ tier only eligible mentors are offered, and topic matches and a fair spread of l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from dialogs.rules.limits import allowance_used_up
 from dialogs.rules.periods import HELSINKI
@@ -30,6 +30,16 @@ class WorkingHours:
         """Mon-Fri between start and end, Europe/Helsinki time."""
         local = moment.astimezone(HELSINKI)
         return local.weekday() < 5 and self.start <= local.time() < self.end
+
+    def next_start(self, moment: datetime) -> datetime:
+        """When digimentors are next on duty: the next working-day start at or after `moment`."""
+        day = moment.astimezone(HELSINKI).date()
+        for _ in range(8):
+            start = datetime.combine(day, self.start, tzinfo=HELSINKI)
+            if day.weekday() < 5 and start >= moment:
+                return start
+            day += timedelta(days=1)
+        raise AssertionError("a week always has a working day")
 
 
 def on_duty(candidate: MentorCandidate, now: datetime) -> bool:
