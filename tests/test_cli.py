@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -149,3 +150,20 @@ async def test_finnish_topic_names_import_and_round_trip_while_impossible_ones_a
     refused = run_cli("import-faq", str(faq), database_url=database_url)
     assert refused.returncode == 2
     assert "faq.yaml:5: [1].topic" in refused.stderr and "lower case" in refused.stderr
+
+
+async def test_oversized_headers_get_400_and_one_log_line_without_a_traceback(database_url):
+    """Each 20 KB token used to log an ERROR with a full traceback and the token's text."""
+    token = "a" * 20_000
+    async with served(database_url) as (port, process):
+        for _ in range(3):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write((f"POST /api/messages HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n"
+                          f"Authorization: Bearer {token}\r\nContent-Length: 2\r\n\r\n{{}}").encode())
+            await writer.drain()
+            assert (await reader.readline()).split()[1] == b"400"
+            writer.close()
+    lines = [line for line in process.stderr_text.splitlines() if "malformed request refused" in line]
+    assert len(lines) == 3
+    assert "Traceback" not in process.stderr_text and "aaaaaaaaaa" not in process.stderr_text
+    assert all('"level": "WARNING"' in line for line in lines)
