@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 from datetime import time, timedelta
 
 import aiohttp
@@ -38,6 +39,8 @@ from storage.migrate import migrate
 
 log = logging.getLogger("digimentor.web")
 MAX_SENDER_ID = 64
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_IN_IDS = re.compile(r"[\x00-\x20\x7f{}/?#\\%\"<>]")
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -163,6 +166,13 @@ async def messages(request: web.Request) -> web.Response:
         return _problem(400, "activity has malformed fields")
     if not activity.service_url or not activity.conversation or not activity.conversation.id:
         return _problem(400, "activity needs serviceUrl and conversation.id")
+    ids = (activity.id, activity.reply_to_id, activity.conversation.id,
+           getattr(activity.from_property, "id", None), getattr(activity.recipient, "id", None))
+    if any(isinstance(value, str) and _NOT_IN_IDS.search(value) for value in ids) or \
+            _CONTROL.search(activity.service_url):
+        # Ids go into the Bot Connector's URL paths and headers: Teams never sends these
+        # characters in them, and a reply addressed with one would fail after the turn's work.
+        return _problem(400, "an id contains a character that Teams ids never have")
     sender = read_incoming(activity).aad_object_id
     if len(sender) > MAX_SENDER_ID:
         # Entra object ids are 36 characters; a longer one is forged and fits no column.
