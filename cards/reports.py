@@ -65,6 +65,7 @@ def stats_card(texts: Texts, *, scope: str, period, previous_period, figures, de
         (texts("stats.questions"), counted(f.questions, "questions")),
         (texts("stats.answered_by_faq"),
          f"{number(f.answered_by_faq, lang)} ({percent(f.faq_share, lang)}){_delta(delta['answered_by_faq'], lang)}"),
+        (texts("stats.after_hours"), counted(f.after_hours, "after_hours")),
         (texts("stats.helpful"), f"{number(f.helpful, lang)} / {number(f.not_helpful, lang)}"),
         (texts("stats.handed"), counted(f.handed_to_mentors, "handed_to_mentors")),
         (texts("stats.accepted"),

@@ -76,7 +76,7 @@ class Flows:
         faq, variants = FaqRepository(database), VariantRepository(database)
         directory = Directory(directory_repository, graph)
         library = FaqLibrary(faq)
-        asking = Asking(library, questions, variants, LanguageDetector())
+        asking = Asking(library, questions, variants, LanguageDetector(), directory, clock)
         signer = LinkSigner(key_from(options.export_signing_key))
         handoff = Handoff(requests, directory_repository, questions, messenger, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,

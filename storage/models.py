@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -242,6 +243,8 @@ class Question(Base):
     # Set with the help request, in its transaction: reports count FAQ-only answers by it.
     handed: Mapped[bool] = mapped_column(Boolean, default=False)
     masked_items: Mapped[int] = mapped_column(Integer, default=0)
+    # Asked outside working hours: tells coordinators whether evening shifts need cover.
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 

@@ -68,6 +68,7 @@ class QuestionRepository:
         score: float | None,
         shown_entry_ids: list[str],
         masked_items: int,
+        after_hours: bool = False,
     ) -> int:
         async with self._database.transaction() as session:
             row = Question(
@@ -81,6 +82,7 @@ class QuestionRepository:
                 score=score,
                 shown_entry_ids=shown_entry_ids,
                 masked_items=masked_items,
+                after_hours=after_hours,
                 asked_at=self._database.now(),
             )
             session.add(row)

@@ -34,6 +34,7 @@ class MentorMinutes:
 class Figures:
     questions: int = 0
     answered_by_faq: int = 0
+    after_hours: int = 0  # questions asked outside working hours
     helpful: int = 0
     not_helpful: int = 0
     handed_to_mentors: int = 0
@@ -97,6 +98,7 @@ class StatsRepository:
             func.count(),
             func.coalesce(func.sum(case((and_(Question.outcome == "answered", Question.handed.is_(False)), 1),
                                         else_=0)), 0),
+            func.coalesce(func.sum(case((Question.after_hours.is_(True), 1), else_=0)), 0),
         ).where(Question.asked_at >= start, Question.asked_at < end, in_units(Question.unit_id))
 
         faq_feedback = (
@@ -169,7 +171,8 @@ class StatsRepository:
 
         # The aggregates are independent: PostgreSQL runs them side by side on pooled
         # connections; SQLite's single connection takes them in turn.
-        (asked, answered), (helpful, not_helpful), (handed, resolved, cancelled, unanswered, escalated_count), \
+        (asked, answered, after_hours), (helpful, not_helpful), \
+            (handed, resolved, cancelled, unanswered, escalated_count), \
             (accepted, in_time, p50, p90), rating_rows, mentor_rows, topic_rows = await asyncio.gather(
                 self._one(questions), self._one(faq_feedback), self._one(requests), self._one(accept_summary),
                 self._all(satisfaction), self._all(minutes), self._all(topics))
@@ -180,6 +183,7 @@ class StatsRepository:
         return Figures(
             questions=int(asked),
             answered_by_faq=int(answered),
+            after_hours=int(after_hours),
             helpful=int(helpful),
             not_helpful=int(not_helpful),
             handed_to_mentors=int(handed),

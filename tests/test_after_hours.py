@@ -85,3 +85,15 @@ async def test_a_round_stopped_in_the_middle_of_its_sends_leaves_a_timer(office,
     office.clock.freeze(WEDNESDAY_MORNING + timedelta(minutes=30))
     assert await office.flows.offers.escalate_due() == 1
     assert len(office.cards(OLLI)) == 1  # the organisation-wide pool, the next circle
+
+
+async def test_stats_count_the_questions_asked_after_hours(office):
+    office.clock.freeze(WEDNESDAY_EVENING)
+    await office.say(MAIJA, "miten jaan kalenterini")  # an evening shift's question
+    office.clock.freeze(WEDNESDAY_MORNING)
+    await office.say(MAIJA, "miten vaihdan taustakuvan")
+    await office.say(KAISA, "tilastot viikko")
+    card = office.cards(KAISA)[-1]
+    facts = {f["title"]: f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]}
+    assert facts[FI("stats.questions")].startswith("2 ")
+    assert facts[FI("stats.after_hours")] == "1 (+1)"

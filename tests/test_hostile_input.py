@@ -63,8 +63,8 @@ def activities(draw, service_url: str) -> dict:
 
 
 # HOSTILE_EXAMPLES=3000 for a longer hunt; CI runs the default.
-@settings(max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "150")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 async def test_no_hostile_activity_gets_a_5xx(bot, connector, database_url, data):
     activity = data.draw(activities(connector.url))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from cards.faq import answer_card, feedback_thanks_card, no_answer_card, suggestions_card
 from cards.i18n import Texts
 from dialogs.card_action import CardAction
+from dialogs.clock import Clock
+from dialogs.flows.directory import Directory
 from dialogs.flows.faq_library import EntryView, FaqLibrary, entry_view
 from dialogs.replies import Reply
 from dialogs.rules.faq_matching import ANSWERED, SUGGESTED
@@ -33,8 +35,10 @@ def refused(texts: Texts, reason: str) -> Reply:
 
 class Asking:
     def __init__(self, library: FaqLibrary, questions: QuestionRepository, variants: VariantRepository,
-                 detector: LanguageDetector) -> None:
+                 detector: LanguageDetector, directory: Directory, clock: Clock) -> None:
         self._library = library
+        self._directory = directory
+        self._clock = clock
         self._variants = variants
         self._questions = questions
         self._detector = detector
@@ -63,6 +67,7 @@ class Asking:
             score=result.best.score if result.best else None,
             shown_entry_ids=[view.entry_id for view in shown],
             masked_items=question.text.masked_count,
+            after_hours=await self._directory.outside_working_hours(self._clock.now()),
         )
         answer_texts = Texts(question.language)
         if result.outcome == ANSWERED:
@@ -80,6 +85,7 @@ class Asking:
             asker_aad_object_id=member.aad_object_id, asker_person_id=member.person_id, unit_id=member.unit_id,
             text=question.text.text, language=question.language, outcome="direct", faq_entry_id=None, score=None,
             shown_entry_ids=[], masked_items=question.text.masked_count,
+            after_hours=await self._directory.outside_working_hours(self._clock.now()),
         )
         return question_id, question
 

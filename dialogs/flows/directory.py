@@ -4,11 +4,13 @@ directory does not know them yet, and the language to answer them in."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from cards.i18n import Texts
 from dialogs.ports import Graph
 from dialogs.rules.department_mapping import rules_from, unit_for
 from dialogs.rules.language import language_of
+from dialogs.rules.mentor_choice import WorkingHours
 from dialogs.rules.people import Member
 from dialogs.rules.units import subtree
 from storage.directory_repository import DirectoryRepository
@@ -64,6 +66,10 @@ class Directory:
                                                email=profile.mail, unit_id=unit, language=settings.default_language)
         entry = await self._directory.entry(key)
         return Member.from_entry(entry) if entry else None
+
+    async def outside_working_hours(self, moment: datetime) -> bool:
+        settings = await self._directory.settings()
+        return not WorkingHours.parse(settings.working_hours_start, settings.working_hours_end).contains(moment)
 
     async def visible_units(self, member: Member, parents: dict[str, str | None]) -> set[str] | None:
         """The units a coordinator may see (their subtrees); None for an admin: everything."""

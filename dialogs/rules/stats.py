@@ -11,7 +11,7 @@ from storage.stats_repository import Figures
 SMALL_GROUP = 5
 
 
-COUNTED = ("questions", "answered_by_faq", "helpful", "not_helpful", "handed_to_mentors", "accepted",
+COUNTED = ("questions", "answered_by_faq", "after_hours", "helpful", "not_helpful", "handed_to_mentors", "accepted",
            "accepted_in_time", "resolved", "cancelled", "escalated", "unanswered", "satisfaction_count")
 
 

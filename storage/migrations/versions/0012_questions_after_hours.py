@@ -1,0 +1,23 @@
+"""questions.after_hours: asked outside the organisation's working hours (evening and weekend shifts)
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-25
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("questions") as batch_op:
+        batch_op.add_column(sa.Column("after_hours", sa.Boolean(), nullable=False, server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("questions") as batch_op:
+        batch_op.drop_column("after_hours")
