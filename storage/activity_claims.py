@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
+from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, StorageUnavailable
 from storage.models import ProcessedActivity
 
-# Teams re-sends an activity it got no answer to within about 15 s; a turn that has held its
-# claim this long without finishing is taken to be dead, and a redelivery runs it again.
+# Teams re-sends an activity it got no answer to within seconds (about 15 s, or soon after a
+# 503); a claim older than this belongs to a turn that answered long ago or died with its process.
 CLAIM_LEASE = timedelta(minutes=2)
 
 
@@ -23,30 +24,26 @@ class ActivityClaims:
         self._abandoned: set[str] = set()
 
     async def claim(self, activity_key: str) -> bool:
-        """True for the first delivery of this activity, and for a redelivery whose first turn
-        never finished (its process died, or the database failed under it) and was claimed
-        over CLAIM_LEASE ago; False while a turn runs or once it has finished."""
+        """True for the first delivery of this activity; False for a redelivery within
+        CLAIM_LEASE, while its first turn may still be running or has just answered. Later the
+        claim is taken over: a turn that still held it died with its process (Teams itself
+        redelivers only within seconds). A claim this process could not give back because the
+        database was down is taken over at once."""
         now, key = self._database.now(), _stored_key(activity_key)
-        stale = ProcessedActivity.done.is_(False)
+        # The first delivery is by far the commonest: a plain insert is the cheapest claim.
+        try:
+            async with self._database.connection() as connection:
+                await connection.execute(insert(ProcessedActivity).values(activity_key=key, received_at=now))
+            return True
+        except IntegrityError:
+            pass
+        takeover = update(ProcessedActivity).where(ProcessedActivity.activity_key == key)
         if key not in self._abandoned:
-            stale = stale & (ProcessedActivity.received_at < now - CLAIM_LEASE)
-        statement = self._database.insert(ProcessedActivity).values(activity_key=key, received_at=now, done=False)
-        statement = statement.on_conflict_do_update(
-            index_elements=["activity_key"], set_={"received_at": now}, where=stale,
-        ).returning(ProcessedActivity.activity_key)
-        # A Core statement on a bare connection: this runs on every turn, and the ORM's unit of
-        # work costs more than the statement itself.
+            takeover = takeover.where(ProcessedActivity.received_at < now - CLAIM_LEASE)
         async with self._database.connection() as connection:
-            claimed = (await connection.execute(statement)).first() is not None
+            taken = (await connection.execute(takeover.values(received_at=now))).rowcount == 1
         self._abandoned.discard(key)
-        return claimed
-
-    async def finish(self, activity_key: str) -> None:
-        """The turn's work is done: from now on every redelivery is a duplicate."""
-        async with self._database.connection() as connection:
-            await connection.execute(update(ProcessedActivity)
-                                     .where(ProcessedActivity.activity_key == _stored_key(activity_key))
-                                     .values(done=True))
+        return taken
 
     async def release(self, activity_key: str) -> None:
         """A turn that failed gives its claim back, so that Teams' retry is processed."""

@@ -24,7 +24,6 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
-    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -175,9 +174,6 @@ class ProcessedActivity(Base):
 
     activity_key: Mapped[str] = mapped_column(String(500), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
-    # False while the turn runs: if its process dies, or the database fails before the turn
-    # finishes, a redelivery after CLAIM_LEASE is processed instead of skipped.
-    done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=true())
 
 
 class FaqEntry(Base):

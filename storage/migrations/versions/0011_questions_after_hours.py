@@ -1,14 +1,14 @@
 """questions.after_hours: asked outside the organisation's working hours (evening and weekend shifts)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-25
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
