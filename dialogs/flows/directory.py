@@ -13,7 +13,7 @@ from dialogs.rules.language import language_of
 from dialogs.rules.mentor_choice import WorkingHours
 from dialogs.rules.people import Member
 from dialogs.rules.units import subtree
-from storage.directory_repository import DirectoryRepository
+from storage.directory_repository import DirectoryRepository, OrganizationSettings
 
 # Every turn needs a lookup, while the directory changes only with an import, which every
 # replica then sees within this many seconds. Elapsed time, so the monotonic clock.
@@ -26,6 +26,7 @@ class Directory:
         self._directory = directory
         self._graph = graph
         self._cache: dict[str, tuple[float, Member | None]] = {}
+        self._settings: tuple[float, OrganizationSettings] | None = None
 
     async def member(self, aad_object_id: str, display_name: str = "") -> Member:
         key = (aad_object_id or "").lower()
@@ -53,6 +54,7 @@ class Directory:
     def forget(self) -> None:
         """After a change in chat (a mentor added or removed), look people up afresh."""
         self._cache.clear()
+        self._settings = None
 
     async def _place_from_graph(self, key: str, display_name: str) -> Member | None:
         profile = await self._graph.user_profile(key)
@@ -68,7 +70,10 @@ class Directory:
         return Member.from_entry(entry) if entry else None
 
     async def outside_working_hours(self, moment: datetime) -> bool:
-        settings = await self._directory.settings()
+        """Asked on every question: the settings are cached like people are."""
+        if self._settings is None or time.monotonic() - self._settings[0] >= CACHE_SECONDS:
+            self._settings = (time.monotonic(), await self._directory.settings())
+        settings = self._settings[1]
         return not WorkingHours.parse(settings.working_hours_start, settings.working_hours_end).contains(moment)
 
     async def visible_units(self, member: Member, parents: dict[str, str | None]) -> set[str] | None:
