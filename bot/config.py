@@ -9,7 +9,6 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/digimentor.db"
 # A managed identity (UserAssignedMSI) is not supported: outbound tokens use the client secret.
@@ -63,14 +62,6 @@ class Settings:
     @property
     def graph_enabled(self) -> bool:
         return bool(self.graph_tenant_id and self.graph_client_id and self.graph_client_secret)
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            rest = self.database_url[len(prefix):]
-            return None if rest in ("", ":memory:") else Path(rest)
-        return None
 
 
 def _flag(value: str) -> bool | None:

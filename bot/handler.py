@@ -9,8 +9,10 @@ from botbuilder.core import ActivityHandler, CardFactory, InvokeResponse, Messag
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.teams_context import Incoming, card_action_of, conversation_reference_of, read_incoming
+from cards.i18n import Texts
 from dialogs.replies import Reply
 from dialogs.router import Router
+from dialogs.rules.people import Member
 from dialogs.wiring import Flows
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,8 @@ class DigimentorBot(ActivityHandler):
             await super().on_turn(turn_context)
         except BaseException:
             if key is not None:
-                # Best effort: with the database down this fails too, and the lease lets the
-                # Connector's retry through once the claim is old enough.
+                # Best effort: with the database down this fails too, and the claims take the
+                # Connector's retry over (storage/activity_claims.py).
                 with contextlib.suppress(Exception):
                     await self._flows.claims.release(key)
             raise
@@ -46,8 +48,7 @@ class DigimentorBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         incoming = read_incoming(turn_context.activity)
         await self._remember(turn_context, incoming)
-        member, texts = await self._flows.directory.member_and_texts(
-            incoming.aad_object_id, incoming.display_name, incoming.locale)
+        member, texts = await self._who(incoming)
         action = card_action_of(turn_context.activity)
         if action is not None:
             await _send(turn_context, await self._router.action(action, member, texts), replace_clicked=True)
@@ -60,9 +61,7 @@ class DigimentorBot(ActivityHandler):
             # Nothing else is ours to answer (sign-in, messaging extensions, config...): an empty
             # 200 tells Teams so. botbuilder's default answers 501, or fails on some of them.
             return InvokeResponse(status=200)
-        incoming = read_incoming(turn_context.activity)
-        member, texts = await self._flows.directory.member_and_texts(
-            incoming.aad_object_id, incoming.display_name, incoming.locale)
+        member, texts = await self._who(read_incoming(turn_context.activity))
         reply = await self._router.action(card_action_of(turn_context.activity), member, texts)
         # Built here as a plain dict: botbuilder's AdaptiveCardInvokeResponse model cannot carry
         # a text value, and its own path serialises the body twice.
@@ -79,8 +78,7 @@ class DigimentorBot(ActivityHandler):
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         incoming = read_incoming(turn_context.activity)
         await self._remember(turn_context, incoming)
-        member, texts = await self._flows.directory.member_and_texts(
-            incoming.aad_object_id, incoming.display_name, incoming.locale)
+        member, texts = await self._who(incoming)
         await _send(turn_context, await self._router.installed(member, texts), replace_clicked=False)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
@@ -89,6 +87,11 @@ class DigimentorBot(ActivityHandler):
         incoming = read_incoming(turn_context.activity)
         if incoming.is_personal:
             await self._remember(turn_context, incoming)
+
+    async def _who(self, incoming: Incoming) -> tuple[Member, Texts]:
+        """The writer as the directory knows them, and the language to answer them in."""
+        return await self._flows.directory.member_and_texts(incoming.aad_object_id, incoming.display_name,
+                                                            incoming.locale)
 
     async def _remember(self, turn_context: TurnContext, incoming: Incoming) -> None:
         if not incoming.aad_object_id or not incoming.conversation_id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 
@@ -16,3 +17,8 @@ class Reply:
 
     def with_notice(self, notice: str | None) -> "Reply":
         return replace(self, notice=notice) if notice else self
+
+
+def refused(texts: Callable[..., str], reason: str) -> Reply:
+    """A card action that was refused; `reason` is a locale key under card_refusal."""
+    return Reply(text=texts(f"card_refusal.{reason}"))

@@ -11,8 +11,8 @@ from cards.i18n import Texts
 from cards.welcome import welcome_card
 from dialogs.card_action import CardAction
 from dialogs.commands import Command, names_a_report, parse_command
-from dialogs.flows.asking import masked_notice, refused
-from dialogs.replies import Reply
+from dialogs.flows.asking import masked_notice
+from dialogs.replies import Reply, refused
 from dialogs.rules.limits import MAX_QUESTION_CHARACTERS
 from dialogs.rules.people import Member
 from dialogs.wiring import Flows

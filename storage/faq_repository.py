@@ -103,11 +103,6 @@ class FaqRepository:
         async with self._database.transaction() as session:
             return await _load(session, None)
 
-    async def count_published(self) -> int:
-        async with self._database.transaction() as session:
-            return await session.scalar(
-                select(func.count()).select_from(FaqEntry).where(FaqEntry.status == "published"))
-
 
 async def _load(session, ids: list[str] | None) -> list[FaqRecord]:
     query = select(FaqEntry).where(FaqEntry.status == "published").order_by(FaqEntry.id)

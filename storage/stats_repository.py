@@ -65,12 +65,6 @@ class Figures:
     def total_mentor_minutes(self) -> int:
         return sum(m.minutes for m in self.mentor_minutes)
 
-    def minutes_by_unit(self) -> dict[str | None, int]:
-        totals: dict[str | None, int] = {}
-        for entry in self.mentor_minutes:
-            totals[entry.unit_id] = totals.get(entry.unit_id, 0) + entry.minutes
-        return totals
-
 
 class StatsRepository:
     def __init__(self, database: Database) -> None:

@@ -43,7 +43,7 @@ async def _people(database_url: str) -> int:
 async def _faq_entries(database_url: str) -> int:
     database = Database(database_url)
     try:
-        return await FaqRepository(database).count_published()
+        return len(await FaqRepository(database).published())
     finally:
         await database.dispose()
 

@@ -11,7 +11,7 @@ from dialogs.card_action import CardAction
 from dialogs.clock import Clock
 from dialogs.flows.directory import Directory
 from dialogs.flows.faq_library import EntryView, FaqLibrary, entry_view
-from dialogs.replies import Reply
+from dialogs.replies import Reply, refused
 from dialogs.rules.faq_matching import ANSWERED, SUGGESTED
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.people import Member
@@ -26,11 +26,6 @@ MAX_SUGGESTIONS = 3
 class GuardedQuestion:
     text: MaskedText
     language: str
-
-
-def refused(texts: Texts, reason: str) -> Reply:
-    """A card action that was refused; `reason` is a locale key under card_refusal."""
-    return Reply(text=texts(f"card_refusal.{reason}"))
 
 
 class Asking:

@@ -46,11 +46,6 @@ class Directory:
         member = await self.member(aad_object_id, display_name)
         return member, Texts(member.preferred_language(language_of(locale, fallback="")))
 
-    async def texts_of(self, aad_object_id: str) -> Texts:
-        """The language to write to someone in, outside a turn of theirs."""
-        member = await self.member(aad_object_id)
-        return Texts(member.preferred_language(None))
-
     def forget(self) -> None:
         """After a change in chat (a mentor added or removed), look people up afresh."""
         self._cache.clear()

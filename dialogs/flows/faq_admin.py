@@ -11,9 +11,8 @@ from cards.faq import answer_card
 from cards.faq_admin import faq_form_card
 from cards.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from dialogs.card_action import CardAction
-from dialogs.flows.asking import refused
 from dialogs.flows.faq_library import FaqLibrary, entry_view
-from dialogs.replies import Reply
+from dialogs.replies import Reply, refused
 from dialogs.rules.faq_file import FaqEntrySpec
 from dialogs.rules.people import Member
 from storage.faq_repository import FaqRepository

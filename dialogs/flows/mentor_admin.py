@@ -10,9 +10,8 @@ from cards.i18n import Texts
 from cards.reports import mentors_card
 from dialogs.card_action import CardAction
 from dialogs.clock import Clock
-from dialogs.flows.asking import refused
 from dialogs.flows.directory import Directory
-from dialogs.replies import Reply
+from dialogs.replies import Reply, refused
 from dialogs.rules.limits import MAX_WEEKLY_MINUTES, allowance_in_range
 from dialogs.rules.mentor_choice import on_duty
 from dialogs.rules.people import Member

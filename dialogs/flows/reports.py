@@ -127,6 +127,7 @@ class Reports:
         since = self._clock.now() - timedelta(days=GAP_DAYS)
         gaps = await self._questions.gaps(since, limit=200, units=units)
         groups = group_gaps([(g.question_id, g.text, g.reason) for g in gaps])
-        variants = [(v.id, v.text, title) for v in await self._variants.pending(MAX_PENDING_SHOWN)
-                    for _, title in await self._library.titles([v.entry_id], texts.language)]
+        pending = await self._variants.pending(MAX_PENDING_SHOWN)
+        titles = dict(await self._library.titles([v.entry_id for v in pending], texts.language))
+        variants = [(v.id, v.text, titles[v.entry_id]) for v in pending if v.entry_id in titles]
         return Reply(card=gaps_card(texts, groups, GAP_DAYS, variants))

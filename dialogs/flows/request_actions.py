@@ -10,12 +10,11 @@ from cards import requests as request_cards
 from cards.faq_admin import faq_form_card
 from cards.i18n import Texts
 from dialogs.card_action import CardAction
-from dialogs.flows.asking import refused
 from dialogs.flows.faq_library import FaqLibrary
 from dialogs.flows.handoff import Handoff
 from dialogs.flows.offer_rounds import CLAIM_LEASE, OfferRounds
 from dialogs.ports import Graph
-from dialogs.replies import Reply
+from dialogs.replies import Reply, refused
 from dialogs.rules.help_requests import Action, InvalidTransition, State
 from dialogs.rules.limits import (
     MAX_COMMENT_CHARACTERS,
