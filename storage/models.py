@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -198,6 +199,18 @@ class FaqTranslation(Base):
     question: Mapped[str] = mapped_column(Text)
     variants: Mapped[list] = mapped_column(JSON, default=list)
     answer: Mapped[str] = mapped_column(Text)
+
+
+class TextEmbedding(Base):
+    """A sentence-embedding vector of one FAQ text, keyed by the model and the text's hash, so
+    that a restart or another replica finds it instead of embedding the text again."""
+
+    __tablename__ = "text_embeddings"
+
+    model: Mapped[str] = mapped_column(String(80), primary_key=True)
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class FaqVariant(Base):

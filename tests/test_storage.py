@@ -168,3 +168,20 @@ async def test_two_deliveries_in_a_conversation_with_a_long_id_are_two(database)
     assert await claims.claim(f"{conversation}|first")
     assert await claims.claim(f"{conversation}|second")
     assert not await claims.claim(f"{conversation}|second")
+
+
+async def test_the_migrations_build_exactly_the_schema_the_models_describe(database):
+    """A model changed without a migration (or the reverse) would fail on the first deployment
+    that migrates instead of creating tables."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    def differences(connection):
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        return compare_metadata(context, Base.metadata)
+
+    async with database.engine.connect() as connection:
+        found = await connection.run_sync(differences)
+    assert found == []
