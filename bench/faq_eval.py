@@ -1,156 +1,109 @@
-"""FAQ matching: accuracy on each labelled set, and speed at 1,000 and 10,000 entries.
+"""FAQ matching: what askers meet on every labelled set, and how fast it is.
 
-    .venv/bin/python bench/faq_eval.py              # the tables
-    .venv/bin/python bench/faq_eval.py --calibrate  # search thresholds on the calibration set
+    .venv/bin/python bench/faq_eval.py           # accuracy tables and speed
+    .venv/bin/python bench/faq_eval.py --quick   # accuracy only
+    .venv/bin/python bench/faq_eval.py --speed   # speed only
 
-Two sets, kept apart:
-- tests/data/faq_eval.yaml, the calibration set: written without the FAQ text but with the
-  entry ids in view, and the thresholds were chosen on it, so its own figures flatter the
-  matcher. Its honest figures are the 5-fold cross-validated ones (thresholds chosen on four
-  folds, scored on the fifth).
-- tests/data/faq_eval_fresh.yaml, the evaluation set: written by someone who saw only the topic
-  names, labelled afterwards from the FAQ text, and never used to choose anything.
-tests/test_faq_accuracy.py keeps the calibration set's figures above their targets.
+Accuracy is scored the way the bot decides (bench/faq_sets.py): n-grams alone when they are
+decisive, else n-grams and embeddings with the calibrated policy (dialogs/rules/faq_policy.json).
+The calibration sets' own rows flatter the policy, which was fitted on them; their honest
+figure is the cross-validated one bench/faq_calibrate.py recorded. The evaluation sets were
+never used to choose anything. "Without embeddings" is what the bot answers when the model
+cannot run. Speed uses synthetic FAQs made from the real entries.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import asyncio
+import dataclasses
+import json
 import random
 import statistics
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from dialogs.rules.faq_file import parse_faq_file  # noqa: E402
-from dialogs.rules.faq_matching import ANSWERED, FaqMatcher, Thresholds  # noqa: E402
-from storage.faq_repository import FaqRecord, FaqText  # noqa: E402
+from bench.faq_sets import (  # noqa: E402
+    CALIBRATION_SETS,
+    EVALUATION_SETS,
+    LANGUAGES,
+    Labelled,
+    ScoreTable,
+    Tally,
+    Vectors,
+    load_faq,
+    load_labelled,
+    score_table,
+    tally,
+)
+from dialogs.clock import Clock  # noqa: E402
+from dialogs.embedding import Embeddings  # noqa: E402
+from dialogs.flows.faq_library import FaqLibrary  # noqa: E402
+from dialogs.rules.faq_matching import LexicalIndex  # noqa: E402
+from dialogs.rules.faq_policy import PARAMETERS_FILE, calibrated_policy  # noqa: E402
+from storage.db import Database  # noqa: E402
+from storage.embedding_repository import EmbeddingRepository  # noqa: E402
+from storage.faq_repository import FaqRecord, FaqRepository, FaqText  # noqa: E402
+from storage.migrate import migrate  # noqa: E402
 
-FAQ_FILE = ROOT / "storage" / "seed" / "faq.yaml"
-LABELLED_FILE = ROOT / "tests" / "data" / "faq_eval.yaml"
-FRESH_FILE = ROOT / "tests" / "data" / "faq_eval_fresh.yaml"
-TARGETS = {"top1": 0.92, "top3": 0.98, "off_topic_handled": 0.90, "wrong_confident": 0.03}
-
-
-@dataclass(frozen=True)
-class Labelled:
-    question: str
-    language: str
-    expected: str | None
-    also: tuple[str, ...] = ()  # other entries that answer it as well
-
-    def answered_by(self, entry_id: str) -> bool:
-        return entry_id == self.expected or entry_id in self.also
-
-
-@dataclass(frozen=True)
-class Accuracy:
-    top1: float
-    top3: float
-    off_topic_handled: float
-    wrong_confident: float
-    answered_correctly: float
-    in_domain: int
-    off_topic: int
-
-    def meets_targets(self) -> bool:
-        return (
-            self.top1 >= TARGETS["top1"]
-            and self.top3 >= TARGETS["top3"]
-            and self.off_topic_handled >= TARGETS["off_topic_handled"]
-            and self.wrong_confident <= TARGETS["wrong_confident"]
-        )
+# The issue's targets for the evaluation sets (benchmarks, not tests).
+TARGETS = {"answered": 0.75, "shown": 0.95, "wrong": 0.03, "off_topic_kept": 0.90}
 
 
-def load_faq() -> list[FaqRecord]:
-    return parse_faq_file(FAQ_FILE.read_text(encoding="utf-8"), FAQ_FILE.name)
+def accuracy_tables(entries: list[FaqRecord], vectors: Vectors) -> None:
+    policy = calibrated_policy()
+    recorded = json.loads(PARAMETERS_FILE.read_text(encoding="utf-8"))["cross_validated"]
+    print(Tally.HEADER)
+    calibration: dict[str, ScoreTable] = {}
+    for name, path in CALIBRATION_SETS.items():
+        calibration[name] = score_table(entries, load_labelled(path), vectors)
+        print(tally(policy, calibration[name]).row(f"{name} (fitted on: flatters)"))
+    print(f"| calibration sets, 5-fold cross-validated | | {recorded['answered']:.3f} | {recorded['shown']:.3f} "
+          f"| {recorded['wrong']:.3f} | {recorded['off_topic_kept']:.3f} | {recorded['off_topic_nothing']:.3f} |")
+    evaluation = {name: score_table(entries, load_labelled(path), vectors) for name, path in EVALUATION_SETS.items()}
+    for name, table in evaluation.items():
+        print(tally(policy, table).row(f"**{name}** (never tuned on)"))
+        for language in LANGUAGES:
+            rows = [i for i, item in enumerate(table.items) if item.language == language]
+            print(tally(policy, table.subset(rows)).row(f"{name}, {language}"))
+        print(tally(policy, table, semantic=False).row(f"{name}, without embeddings"))
+    fed = with_confirmed_paraphrases(entries, [i for t in calibration.values() for i in t.items])
+    for name, path in EVALUATION_SETS.items():
+        print(tally(policy, score_table(fed, load_labelled(path), vectors)).row(
+            f"{name}, after one confirmed paraphrase per entry"))
+    print(f"\ntargets on the evaluation sets: answered ≥ {TARGETS['answered']}, shown ≥ {TARGETS['shown']}, "
+          f"wrong ≤ {TARGETS['wrong']}, off-topic not answered ≥ {TARGETS['off_topic_kept']}")
+    for name, table in evaluation.items():
+        figures = tally(policy, table)
+        misses = [key for key, target in TARGETS.items()
+                  if (figures.rate(key) > target if key == "wrong" else figures.rate(key) < target)]
+        print(f"{name}: " + ("every target met" if not misses else "below target: " + ", ".join(misses)))
 
 
-def load_labelled(path: Path = LABELLED_FILE) -> list[Labelled]:
-    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [Labelled(row["q"], row["lang"], row["expected"], tuple(row.get("also") or ())) for row in rows]
-
-
-def evaluate(matcher: FaqMatcher, labelled: list[Labelled]) -> Accuracy:
-    in_domain = [item for item in labelled if item.expected]
-    off_topic = [item for item in labelled if not item.expected]
-    top1 = top3 = wrong = correct_answers = 0
-    for item in in_domain:
-        result = matcher.match(item.question)
-        ranked = [c.entry_id for c in matcher.rank(item.question, limit=3)]
-        top1 += bool(ranked) and ranked[0] == item.expected
-        top3 += item.expected in ranked
-        if result.outcome == ANSWERED:
-            if result.best.entry_id == item.expected:
-                correct_answers += 1
-            else:
-                wrong += 1
-    handled = sum(matcher.match(item.question).outcome != ANSWERED for item in off_topic)
-    return Accuracy(
-        top1=top1 / len(in_domain),
-        top3=top3 / len(in_domain),
-        off_topic_handled=handled / len(off_topic),
-        wrong_confident=wrong / len(in_domain),
-        answered_correctly=correct_answers / len(in_domain),
-        in_domain=len(in_domain),
-        off_topic=len(off_topic),
-    )
-
-
-def calibrate(entries: list[FaqRecord], labelled: list[Labelled]) -> None:
-    """Prints thresholds that answer most questions at once while keeping headroom under every
-    target (off-topic handed on >= 0.95, wrong answers <= 2 %) and sending most off-topic
-    questions straight to a digimentor instead of showing unrelated suggestions."""
-    matcher = FaqMatcher(entries)
-    ranked = [(item, matcher.rank(item.question, limit=3)) for item in labelled]
-
-    def outcome(candidates, thresholds: Thresholds) -> str:
-        probe = FaqMatcher.__new__(FaqMatcher)
-        probe.thresholds = thresholds
-        return probe.decide(tuple(candidates)).outcome
-
-    best = None
-    for confident, margin, suggest in itertools.product(
-        [x / 100 for x in range(20, 71)], [x / 100 for x in range(0, 21)], [x / 100 for x in range(10, 51)]
-    ):
-        if suggest > confident:
+def with_confirmed_paraphrases(entries: list[FaqRecord], confirmed: list[Labelled]) -> list[FaqRecord]:
+    """Each entry with one confirmed paraphrase (the first calibration question for it) approved
+    as a variant in the question's language, as a coordinator's approval does."""
+    first: dict[str, Labelled] = {}
+    for item in confirmed:
+        if item.expected and item.expected not in first:
+            first[item.expected] = item
+    fed = []
+    for entry in entries:
+        item = first.get(entry.id)
+        if item is None:
+            fed.append(entry)
             continue
-        thresholds = Thresholds(confident, margin, suggest)
-        correct = wrong = handled = straight_to_mentor = useful_suggestions = 0
-        for item, candidates in ranked:
-            result = outcome(candidates, thresholds)
-            if item.expected:
-                if result == ANSWERED:
-                    correct += candidates[0].entry_id == item.expected
-                    wrong += candidates[0].entry_id != item.expected
-                elif result == "suggested":
-                    useful_suggestions += item.expected in [c.entry_id for c in candidates
-                                                            if c.score >= thresholds.suggest]
-            else:
-                handled += result != ANSWERED
-                straight_to_mentor += result == "none"
-        in_domain = sum(1 for item in labelled if item.expected)
-        off_topic = len(labelled) - in_domain
-        if handled / off_topic < 0.95 or wrong / in_domain > 0.02 or straight_to_mentor / off_topic < 0.7:
-            continue
-        # An answer at once is worth most; the right entry among suggestions is worth a click;
-        # an off-topic question sent straight to a digimentor spares the asker a detour.
-        key = (correct + 0.6 * useful_suggestions + 0.3 * straight_to_mentor, -wrong, margin)
-        if best is None or key > best[0]:
-            best = (key, thresholds)
-    if best is None:
-        print("no thresholds meet every target")
-        return
-    print(f"best: {best[1]}")
-    print(evaluate(FaqMatcher(entries, best[1]), labelled))
+        language = item.language if item.language in entry.texts else next(iter(entry.texts))
+        text = entry.texts[language]
+        texts = {**entry.texts, language: dataclasses.replace(text, variants=(*text.variants, item.question))}
+        fed.append(dataclasses.replace(entry, texts=texts))
+    return fed
 
 
 def synthetic_faq(entries: list[FaqRecord], size: int, seed: int = 7) -> list[FaqRecord]:
@@ -172,55 +125,90 @@ def synthetic_faq(entries: list[FaqRecord], size: int, seed: int = 7) -> list[Fa
     return made
 
 
-def latency(entries: list[FaqRecord], questions: list[str], size: int) -> dict:
+def _percentiles(timings: list[float]) -> tuple[float, float]:
+    timings = sorted(timings)
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.99) - 1)]
+
+
+async def library_speed(entries: list[FaqRecord], questions: list[str], size: int) -> dict:
+    """A served FAQ of `size` entries on SQLite: the first start (no vectors anywhere), a
+    restart (vectors in the database), and questions against it."""
+    corpus = synthetic_faq(entries, size)
+    with tempfile.TemporaryDirectory() as folder:
+        database = Database(f"sqlite+aiosqlite:///{folder}/bench.db", clock=Clock().now)
+        await migrate(database)
+        await FaqRepository(database).import_entries(corpus)
+        figures = {"entries": size}
+        embeddings = Embeddings()
+        library = FaqLibrary(FaqRepository(database), EmbeddingRepository(database), embeddings)
+        started = time.perf_counter()
+        await library.index()
+        figures["lexical_ready_s"] = time.perf_counter() - started
+        while library.matching_state().mode == "warming":
+            await asyncio.sleep(0.05)
+        figures["cold_s"] = time.perf_counter() - started
+        restarted = Embeddings()  # a new process: nothing in memory, the vectors in the database
+        library = FaqLibrary(FaqRepository(database), EmbeddingRepository(database), restarted)
+        started = time.perf_counter()
+        await library.index()
+        figures["warm_s"] = time.perf_counter() - started
+        figures["warm_mode"] = library.matching_state().mode
+        for question in questions[:10]:
+            await library.match(question)
+        distinct, repeated = [], []
+        for question in questions[10:]:
+            for timings in (distinct, repeated):  # the second time, its vector is cached
+                began = time.perf_counter()
+                await library.match(question)
+                timings.append((time.perf_counter() - began) * 1000)
+        figures["distinct_ms"], figures["repeated_ms"] = _percentiles(distinct), _percentiles(repeated)
+        await library.close()
+        await database.dispose()
+    return figures
+
+
+def lexical_speed(entries: list[FaqRecord], questions: list[str], size: int) -> dict:
     corpus = synthetic_faq(entries, size)
     started = time.perf_counter()
-    matcher = FaqMatcher(corpus)
+    index = LexicalIndex(corpus)
     build = time.perf_counter() - started
-    for question in questions[:20]:
-        matcher.match(question)  # warm-up
     timings = []
-    for question in questions * 3:
-        started = time.perf_counter()
-        matcher.match(question)
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return {
-        "entries": size,
-        "build_s": build,
-        "p50_ms": statistics.median(timings),
-        "p99_ms": timings[int(len(timings) * 0.99) - 1],
-    }
+    for question in questions * 2:
+        began = time.perf_counter()
+        index.scores(question)
+        timings.append((time.perf_counter() - began) * 1000)
+    return {"entries": size, "build_s": build, "ms": _percentiles(timings)}
+
+
+def speed_tables(entries: list[FaqRecord]) -> None:
+    questions = [item.question for path in CALIBRATION_SETS.values() for item in load_labelled(path)][:300]
+    print("\n| FAQ entries | n-grams ready | embeddings, first start | restart (vectors in the database) "
+          "| question p50 / p99, new wording | same wording again |")
+    print("|---|---|---|---|---|---|")
+    for size in (len(entries), 1_000):
+        f = asyncio.run(library_speed(entries, questions, size))
+        print(f"| {size:,} | {f['lexical_ready_s']:.2f} s | {f['cold_s']:.1f} s | {f['warm_s']:.2f} s "
+              f"({f['warm_mode']}) | {f['distinct_ms'][0]:.1f} / {f['distinct_ms'][1]:.1f} ms "
+              f"| {f['repeated_ms'][0]:.2f} / {f['repeated_ms'][1]:.2f} ms |")
+    print("\n| FAQ entries | n-gram index build | n-gram scoring p50 / p99 |")
+    print("|---|---|---|")
+    for size in (1_000, 10_000):
+        f = lexical_speed(entries, questions, size)
+        print(f"| {size:,} | {f['build_s']:.2f} s | {f['ms'][0]:.2f} / {f['ms'][1]:.2f} ms |")
+    print("(targets: 1,000 entries embedded on a first start ≤ 60 s, a restart ≤ 3 s)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="accuracy only")
+    parser.add_argument("--speed", action="store_true", help="speed only")
     args = parser.parse_args()
-    entries, labelled = load_faq(), load_labelled()
-    if args.calibrate:
-        calibrate(entries, labelled)
-        return 0
-    accuracy = evaluate(FaqMatcher(entries), labelled)
-    print(f"FAQ: {len(entries)} entries; labelled set: {accuracy.in_domain} in-domain, "
-          f"{accuracy.off_topic} off-topic\n")
-    print("| figure | measured | target |")
-    print("|---|---|---|")
-    print(f"| top-1 | {accuracy.top1:.3f} | ≥ {TARGETS['top1']} |")
-    print(f"| top-3 | {accuracy.top3:.3f} | ≥ {TARGETS['top3']} |")
-    print(f"| off-topic handed on | {accuracy.off_topic_handled:.3f} | ≥ {TARGETS['off_topic_handled']} |")
-    wrong = accuracy.wrong_confident
-    print(f"| in-domain answered wrongly (confident) | {wrong:.3f} | ≤ {TARGETS['wrong_confident']} |")
-    print(f"| in-domain answered correctly at once | {accuracy.answered_correctly:.3f} | |")
-    questions = [item.question for item in labelled]
-    print("\n| entries | index build s | query p50 ms | query p99 ms | target |")
-    print("|---|---|---|---|---|")
-    for size in (1_000, 10_000):
-        figures = latency(entries, questions, size)
-        print(f"| {size:,} | {figures['build_s']:.2f} | {figures['p50_ms']:.2f} | {figures['p99_ms']:.2f} "
-              f"| build ≤ 3 s, p99 ≤ 5 ms |")
-    print("\nPASS" if accuracy.meets_targets() else "\nFAIL: accuracy below target")
-    return 0 if accuracy.meets_targets() else 1
+    entries = load_faq()
+    if not args.speed:
+        accuracy_tables(entries, Vectors())
+    if not args.quick:
+        speed_tables(entries)
+    return 0
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ class Settings:
     # The app's id in the Teams app catalog, to install it for mentors; empty = looked up by manifest id.
     teams_app_id: str = ""
     graph_group_chats: bool = False
+    semantic_matching: bool = True
     digest_time: str = "08:00"
     export_signing_key: str = field(default="", repr=False)
 
@@ -161,6 +162,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                                 "GRAPH_CLIENT_SECRET is set")
     graph_base_url = (text("GRAPH_BASE_URL") or "https://graph.microsoft.com/v1.0").rstrip("/")
     graph_group_chats = flag("GRAPH_GROUP_CHATS", False)
+    semantic_matching = flag("SEMANTIC_MATCHING", True)
 
     public_base_url = (text("PUBLIC_BASE_URL") or f"http://{host}:{port}").rstrip("/")
     if not public_base_url.startswith(("https://", "http://")):
@@ -204,6 +206,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         graph_base_url=graph_base_url,
         teams_app_id=text("TEAMS_APP_ID"),
         graph_group_chats=graph_group_chats,
+        semantic_matching=semantic_matching,
         digest_time=digest_time,
         export_signing_key=env.get("EXPORT_SIGNING_KEY", "") or app_password,
     )

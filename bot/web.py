@@ -30,6 +30,7 @@ from bot.teams_context import read_incoming
 from bot.turn_errors import TurnFailed, on_turn_error
 from cards.i18n import Texts
 from dialogs.clock import Clock
+from dialogs.embedding import Embeddings
 from dialogs.router import Router
 from dialogs.rules.language import language_of
 from dialogs.wiring import FlowOptions, Flows
@@ -50,16 +51,21 @@ ENDPOINT = web.AppKey("endpoint", BotEndpoint)
 BOT = web.AppKey("bot", DigimentorBot)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 GRAPH = web.AppKey("graph", GraphGateway)
+EMBEDDINGS = web.AppKey("embeddings", Embeddings)
 
 
-def create_app(settings: Settings, clock: Clock | None = None, graph: GraphGateway | None = None) -> web.Application:
+def create_app(settings: Settings, clock: Clock | None = None, graph: GraphGateway | None = None,
+               embeddings: Embeddings | None = None) -> web.Application:
     """`clock`: the one source of time for every flow and repository (tests freeze one).
-    `graph`: a ready Microsoft Graph gateway; by default one is made from the settings."""
+    `graph`: a ready Microsoft Graph gateway; by default one is made from the settings.
+    `embeddings`: the sentence-embedding model; by default the process's shared one."""
     apply_msrest_speedups()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     if graph is not None:
         app[GRAPH] = graph
+    if embeddings is not None:
+        app[EMBEDDINGS] = embeddings
     app[CLOCK] = clock or Clock()
     app[DATABASE] = Database(settings.database_url, clock=app[CLOCK].now)
     app.router.add_post("/api/messages", messages)
@@ -82,7 +88,8 @@ async def _lifecycle(app: web.Application):
             graph = app[GRAPH] = GraphGateway.from_client_secret(
                 settings.graph_tenant_id, settings.graph_client_id, settings.graph_client_secret,
                 base_url=settings.graph_base_url)
-        flows = app[FLOWS] = Flows.build(database, app[CLOCK], messenger, _flow_options(settings), graph)
+        flows = app[FLOWS] = Flows.build(database, app[CLOCK], messenger, _flow_options(settings), graph,
+                                         app.get(EMBEDDINGS))
         app[BOT] = DigimentorBot(flows, Router(flows))
     except BaseException:
         await app[HTTP].close()
@@ -94,6 +101,8 @@ async def _lifecycle(app: web.Application):
         asyncio.create_task(_every(60, flows.digest.send_due, "weekly digest")),
         asyncio.create_task(_every(300, flows.offers.sweep_stranded, "stranded-request sweep")),
     ]
+    # The FAQ index (and, on a first start, its embeddings) is made now, not at the first question.
+    background.append(asyncio.create_task(_warm_up(flows)))
     # Start-up objects live as long as the process: keep them out of every later collection,
     # whose full passes otherwise pause all turns.
     gc.collect()
@@ -103,6 +112,7 @@ async def _lifecycle(app: web.Application):
     for task in background:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
+    await flows.faq.close()
     if graph is not None:
         await graph.close()
     await app[ENDPOINT].close()
@@ -120,7 +130,15 @@ def _flow_options(settings: Settings) -> FlowOptions:
         teams_app_id=settings.teams_app_id,
         manifest_id=settings.app_id,
         group_chats=settings.graph_group_chats,
+        semantic_matching=settings.semantic_matching,
     )
+
+
+async def _warm_up(flows: Flows) -> None:
+    try:
+        await flows.faq.index()
+    except StorageUnavailable:
+        log.warning("faq index not built at start: database unavailable")
 
 
 def _forget_old_deliveries(flows: Flows):
@@ -224,7 +242,13 @@ async def export_file(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    database = request.app[DATABASE]
-    if await database.ping():
-        return web.json_response({"status": "ok", "database": "ok"})
-    return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    """503 only when the bot cannot answer at all; matching without embeddings still answers,
+    so it is 200 with "status": "degraded" and the reason."""
+    state = request.app[FLOWS].faq.matching_state()
+    matching = {"mode": state.mode, **({"reason": state.reason} if state.reason else {}),
+                "busy_fallbacks": state.busy_fallbacks}
+    if not await request.app[DATABASE].ping():
+        return web.json_response({"status": "unavailable", "database": "unreachable", "faq_matching": matching},
+                                 status=503)
+    return web.json_response({"status": "degraded" if state.degraded else "ok", "database": "ok",
+                              "faq_matching": matching})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from dialogs.clock import Clock
+from dialogs.embedding import Embeddings, shared_embeddings
 from dialogs.flows.asking import Asking
 from dialogs.flows.digest import Digest
 from dialogs.flows.directory import Directory
@@ -27,6 +28,7 @@ from storage.conversation_repository import ConversationRepository
 from storage.db import Database
 from storage.digest_repository import DigestRepository
 from storage.directory_repository import DirectoryRepository
+from storage.embedding_repository import EmbeddingRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
 from storage.mentor_repository import MentorRepository
@@ -49,6 +51,8 @@ class FlowOptions:
     # The package uses the bot's app id as the manifest id (bot/teams_package.py).
     manifest_id: str = ""
     group_chats: bool = False
+    # FAQ matching with sentence embeddings as well as n-grams (dialogs/embedding.py).
+    semantic_matching: bool = True
 
 
 @dataclass
@@ -57,6 +61,7 @@ class Flows:
     directory: Directory
     conversations: ConversationRepository
     claims: ActivityClaims
+    faq: FaqLibrary
     asking: Asking
     faq_admin: FaqAdmin
     offers: OfferRounds
@@ -70,12 +75,15 @@ class Flows:
 
     @classmethod
     def build(cls, database: Database, clock: Clock, messenger: Messenger, options: FlowOptions,
-              graph: Graph | None = None) -> "Flows":
+              graph: Graph | None = None, embeddings: Embeddings | None = None) -> "Flows":
+        """`embeddings`: the process's shared model unless given (tests give a failing one)."""
         directory_repository, questions = DirectoryRepository(database), QuestionRepository(database)
         mentors, requests, stats = MentorRepository(database), RequestRepository(database), StatsRepository(database)
         faq, variants = FaqRepository(database), VariantRepository(database)
         directory = Directory(directory_repository, graph)
-        library = FaqLibrary(faq)
+        if options.semantic_matching:
+            embeddings = embeddings or shared_embeddings()
+        library = FaqLibrary(faq, EmbeddingRepository(database), embeddings if options.semantic_matching else None)
         asking = Asking(library, questions, variants, LanguageDetector(), directory, clock)
         signer = LinkSigner(key_from(options.export_signing_key))
         handoff = Handoff(requests, directory_repository, questions, messenger, clock)
@@ -89,6 +97,7 @@ class Flows:
             directory=directory,
             conversations=ConversationRepository(database),
             claims=ActivityClaims(database),
+            faq=library,
             asking=asking,
             faq_admin=FaqAdmin(library, faq, questions, variants, reports.gaps),
             offers=offers,

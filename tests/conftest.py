@@ -15,6 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import load_settings
 from bot.web import create_app
 from dialogs.clock import Clock
+from dialogs.embedding import EmbeddingUnavailable, shared_embeddings
+from dialogs.rules.faq_file import parse_faq_file
+from dialogs.rules.semantic_index import semantic_documents
 from storage.db import Database
 from storage.migrate import migrate
 from tests.support.connector import LoopbackConnector
@@ -64,6 +67,25 @@ def _backends() -> list:
 def pytest_collection_modifyitems(config, items):
     if REQUIRE_POSTGRES and not POSTGRES_URL:
         raise pytest.UsageError("DIGIMENTOR_REQUIRE_POSTGRES=1 but TEST_POSTGRES_URL is empty")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def seed_faq_embedded() -> None:
+    """The shipped FAQ's vectors made once for the whole run, as a replica finds them in the
+    database: every bot started in this process then matches with embeddings from its first
+    question, instead of on n-grams alone while it embeds the FAQ in the background."""
+    import asyncio
+
+    from storage.embedding_repository import text_hash
+
+    seed = Path(__file__).resolve().parents[1] / "storage" / "seed" / "faq.yaml"
+    documents, _ = semantic_documents(parse_faq_file(seed.read_text(encoding="utf-8")))
+    embeddings = shared_embeddings()
+    try:
+        vectors = asyncio.run(embeddings.documents(documents))
+    except EmbeddingUnavailable:
+        return  # the tests that need embeddings say so themselves
+    embeddings.known.update(zip((text_hash(d) for d in documents), vectors, strict=True))
 
 
 @pytest.fixture(params=_backends())
@@ -121,8 +143,8 @@ class BotClient:
         return await self.http.post("/api/messages", json=activity, headers=headers)
 
 
-async def start_bot(settings, clock: Clock | None = None, graph=None) -> TestClient:
-    client = TestClient(TestServer(create_app(settings, clock, graph), host="127.0.0.1"))
+async def start_bot(settings, clock: Clock | None = None, graph=None, embeddings=None) -> TestClient:
+    client = TestClient(TestServer(create_app(settings, clock, graph, embeddings), host="127.0.0.1"))
     try:
         await client.start_server()
     except BaseException:

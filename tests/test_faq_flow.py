@@ -13,12 +13,14 @@ from sqlalchemy import select, text
 
 from cards.i18n import Texts
 from dialogs.rules.faq_file import parse_faq_file
+from dialogs.rules.faq_matching import normalise
 from dialogs.rules.org_file import parse_organization_file
 from storage.db import Database
 from storage.faq_repository import FaqRecord, FaqRepository
 from storage.models import FaqFeedback, Question
 from storage.organization_repository import import_organization
 from storage.question_repository import QuestionRepository
+from tests.conftest import settings_for, start_bot
 from tests.support.activities import card_click, card_submit, message
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +95,36 @@ async def test_off_topic_question_gets_the_digimentor_offer(faq_bot, connector, 
     assert question.outcome == "none"
 
 
+# "Where do I get the green dot next to my name": not one word in common with the status entry.
+PARAPHRASE, PARAPHRASED_ENTRY = "mistä saan sen vihreän pallon näkymään mun nimen vieressä", "teams-status-message"
+
+
+def _shown_entries(card: dict) -> list[str]:
+    data = [a["data"] for a in card.get("actions", []) if "data" in a]
+    return [d["faq_id"] for d in data if "faq_id" in d]
+
+
+async def test_a_paraphrase_sharing_no_word_with_the_entry_still_finds_it(faq_bot, connector):
+    entry = SEED[PARAPHRASED_ENTRY].texts["fi"]
+    entry_words = set(normalise(" ".join([entry.question, *entry.variants, entry.answer])).split())
+    assert not set(normalise(PARAPHRASE).split()) & entry_words
+    await faq_bot.post(message(PARAPHRASE, service_url=connector.url))
+    [sent] = await connector.wait_for(1)
+    assert PARAPHRASED_ENTRY in _shown_entries(sent.cards[0])
+
+
+async def test_without_embeddings_the_same_paraphrase_finds_nothing(database_url, clock, database, connector):
+    """What the embeddings add: on n-grams alone the asker would have been sent to a person."""
+    await FaqRepository(database).import_entries(list(SEED.values()))
+    client = await start_bot(settings_for(database_url, SEMANTIC_MATCHING="false"), clock)
+    try:
+        await client.post("/api/messages", json=message(PARAPHRASE, service_url=connector.url))
+        [sent] = await connector.wait_for(1)
+    finally:
+        await client.close()
+    assert PARAPHRASED_ENTRY not in _shown_entries(sent.cards[0])
+
+
 async def test_not_helpful_feedback_records_a_gap_and_a_second_click_changes_nothing(
         faq_bot, connector, database_url, clock):
     await faq_bot.post(message("miten jaan kalenterini työkaverille", service_url=connector.url))
@@ -165,7 +197,7 @@ async def test_submit_fallback_updates_the_card_in_place(faq_bot, connector):
 
 
 async def test_uncertain_question_offers_suggestions_that_open_the_answer(faq_bot, connector):
-    await faq_bot.post(message("teams ongelma", service_url=connector.url))
+    await faq_bot.post(message("teams kokous ongelma", service_url=connector.url))
     [sent] = await connector.wait_for(1)
     card = sent.cards[0]
     assert card["body"][0]["text"] == FI("faq.suggestions_title")

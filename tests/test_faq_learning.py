@@ -13,8 +13,8 @@ from storage.faq_repository import FaqRepository
 from tests.support.office import FI, KAISA, MAIJA, PEKKA, SARI, Office, body_text
 
 SEED_FAQ = Path(__file__).resolve().parents[1] / "storage" / "seed" / "faq.yaml"
-# The n-gram matcher finds the calendar entry for these words only as a second suggestion.
-PARAPHRASE = "kollega ei näe kalenteria"
+# The bot finds the calendar entry for these words only as a suggestion.
+PARAPHRASE = "esihenkilö haluaa nähdä milloin olen varattu"
 ENTRY = "outlook-share-calendar"
 CARD = "application/vnd.microsoft.card.adaptive"
 

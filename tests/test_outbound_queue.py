@@ -37,6 +37,7 @@ from dialogs.rules.limits import (
 from dialogs.rules.teams_links import personal_chat_url
 from storage.conversation_repository import ConversationRepository
 from tests.support.activities import TENANT, installation
+from tests.support.waiting import wait_until
 
 OTHER_TENANT = "00000000-0000-0000-0000-00000000e2e2"
 FAST_RETRIES = RetryPolicy(base_delay=0.01, max_delay=0.05)
@@ -57,15 +58,6 @@ def tightest_span(times: list[float], events: int) -> float:
     """The shortest time in which `events` events happened (inf if there were fewer)."""
     times = sorted(times)
     return min((times[i + events - 1] - times[i] for i in range(len(times) - events + 1)), default=float("inf"))
-
-
-async def wait_until(condition, what: str, timeout: float = 5.0) -> None:
-    """Polls `condition` until it holds; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.005)
 
 
 def test_max_in_window_counts_half_open_windows():

@@ -12,14 +12,12 @@ from dialogs.clock import Clock
 from dialogs.flows.directory import Directory
 from dialogs.flows.faq_library import EntryView, FaqLibrary, entry_view
 from dialogs.replies import Reply, refused
-from dialogs.rules.faq_matching import ANSWERED, SUGGESTED
+from dialogs.rules.faq_policy import ANSWERED, MAX_SUGGESTIONS, SUGGESTED
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.people import Member
 from dialogs.rules.privacy import BLANK, MaskedText, MaskLabels, mask_personal_data
 from storage.question_repository import QuestionRepository, StoredQuestion
 from storage.variant_repository import VariantRepository
-
-MAX_SUGGESTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class Asking:
     async def ask(self, member: Member, text: str, texts: Texts) -> Reply:
         question = self.guard(text, texts.language)
         index = await self._library.index()
-        result = index.matcher.match(question.text.text)
+        result = await self._library.match(question.text.text, index)
         shown: list[EntryView] = []
         if result.outcome in (ANSWERED, SUGGESTED):
             limit = 1 if result.outcome == ANSWERED else MAX_SUGGESTIONS
@@ -59,7 +57,8 @@ class Asking:
             language=question.language,
             outcome=result.outcome,
             faq_entry_id=shown[0].entry_id if shown else None,
-            score=result.best.score if result.best else None,
+            # The answer model's confidence in the best entry: what gaps and reviews sort by.
+            score=result.confidence,
             shown_entry_ids=[view.entry_id for view in shown],
             masked_items=question.text.masked_count,
             after_hours=await self._directory.outside_working_hours(self._clock.now()),

@@ -1,13 +1,12 @@
-"""Matching a question against the FAQ, in Finnish, Swedish and English.
+"""The lexical half of FAQ matching, in Finnish, Swedish and English.
 
 Finnish inflects and compounds words ("kalenterikutsun", "etävastaanotolle") and people type in
 a hurry, so the index is TF-IDF over word-bounded character n-grams (3-5), which docs/design.md
-found most accurate on Finnish and which copes with typos without any language model.
+found most accurate on Finnish and which copes with typos without any language model. The
+semantic half is dialogs/rules/semantic_index.py; dialogs/rules/faq_policy.py combines them.
 
 Each entry is indexed per language as two texts: its question with its variants, and its
-answer; an entry scores as its better text. This layout measured best on the labelled set
-(bench/faq_eval.py), and the thresholds on the top score and its margin over the runner-up
-were calibrated there too.
+answer; an entry scores as its better text. This layout measured best on the labelled set.
 
 The n-gram counts are computed as (documents x words) @ (words x n-grams), sparse matrix
 products in C, which gives exactly scikit-learn's `char_wb` counts at a fraction of the cost:
@@ -18,41 +17,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
 from storage.faq_repository import FaqRecord
-
-ANSWERED, SUGGESTED, NONE = "answered", "suggested", "none"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    # Calibrated with `bench/faq_eval.py --calibrate` on tests/data/faq_eval.yaml.
-    confident: float = 0.30
-    margin: float = 0.03
-    suggest: float = 0.22
-
-
-@dataclass(frozen=True)
-class Candidate:
-    entry_id: str
-    score: float
-    language: str  # the language of the text that matched best
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    outcome: str
-    candidates: tuple[Candidate, ...] = field(default_factory=tuple)
-
-    @property
-    def best(self) -> Candidate | None:
-        return self.candidates[0] if self.candidates else None
-
 
 _PUNCTUATION = re.compile(r"[^\w\s]+", re.UNICODE)
 _FOLD = str.maketrans("åäöáàâãéèêëíìîïóòôõúùûüýÿçñšž", "aaoaaaaeeeeiiiioooouuuuyycnsz")
@@ -80,24 +50,21 @@ def word_ngrams(word: str) -> list[str]:
     return grams
 
 
-class FaqMatcher:
-    """An immutable index over one FAQ revision; build a new one when the FAQ changes."""
+class LexicalIndex:
+    """An immutable index over one FAQ revision; build a new one when the FAQ changes.
+    `entry_ids[i]` is the entry whose score is `scores(...)[i]`."""
 
-    def __init__(self, entries: Sequence[FaqRecord], thresholds: Thresholds = Thresholds()) -> None:
-        self.thresholds = thresholds
+    def __init__(self, entries: Sequence[FaqRecord]) -> None:
         self.entry_ids: list[str] = []
         texts: list[str] = []
         owners: list[int] = []
-        languages: list[str] = []
         for entry_index, entry in enumerate(entries):
             self.entry_ids.append(entry.id)
-            for language, text in entry.texts.items():
+            for text in entry.texts.values():
                 for document in (" ".join([text.question, *text.variants]), text.answer):
                     texts.append(document.casefold())
                     owners.append(entry_index)
-                    languages.append(language)
         self._owners = np.asarray(owners, dtype=np.int64)
-        self._languages = languages
         self._grams: dict[str, int] = {}
         self._matrix = None
         if texts:
@@ -142,34 +109,18 @@ class FaqMatcher:
         weights = (1 + np.log(np.fromiter(counts.values(), dtype=np.float32, count=len(counts)))) * self._idf[columns]
         return columns, weights / np.linalg.norm(weights)
 
-    def rank(self, question: str, limit: int = 3) -> list[Candidate]:
+    def scores(self, question: str) -> np.ndarray:
+        """Each entry's cosine with the question (0 for no n-gram in common): its better text."""
+        best_per_entry = np.zeros(len(self.entry_ids), dtype=np.float32)
         if self._matrix is None:
-            return []
+            return best_per_entry
         columns, weights = self._query_vector(question)
-        if columns.size == 0:
-            return []
-        scores = np.asarray(self._matrix[:, columns] @ weights).ravel()
-        best_per_entry = np.full(len(self.entry_ids), -1.0, dtype=np.float32)
-        np.maximum.at(best_per_entry, self._owners, scores)
-        top = np.argsort(best_per_entry)[::-1][:limit]
-        ranked = []
-        for owner in top:
-            score = float(best_per_entry[owner])
-            if score <= 0:
-                break
-            rows = np.flatnonzero((self._owners == owner) & (scores >= score - 1e-6))
-            ranked.append(Candidate(self.entry_ids[owner], round(score, 4), self._languages[int(rows[0])]))
-        return ranked
+        if columns.size:
+            np.maximum.at(best_per_entry, self._owners, np.asarray(self._matrix[:, columns] @ weights).ravel())
+        return best_per_entry
 
-    def match(self, question: str) -> MatchResult:
-        return self.decide(tuple(self.rank(question, limit=3)))
-
-    def decide(self, candidates: tuple[Candidate, ...]) -> MatchResult:
-        """Confident answer, suggestions, or nothing, from the ranked candidates."""
-        if not candidates or candidates[0].score < self.thresholds.suggest:
-            return MatchResult(NONE, candidates)
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        best = candidates[0].score
-        if best >= self.thresholds.confident and best - runner_up >= self.thresholds.margin:
-            return MatchResult(ANSWERED, candidates)
-        return MatchResult(SUGGESTED, tuple(c for c in candidates if c.score >= self.thresholds.suggest))
+    def rank(self, question: str, limit: int = 3) -> list[tuple[str, float]]:
+        """The `limit` best entries with a score above 0, best first."""
+        scores = self.scores(question)
+        top = np.argsort(-scores, kind="stable")[:limit]
+        return [(self.entry_ids[i], round(float(scores[i]), 4)) for i in top if scores[i] > 0]

