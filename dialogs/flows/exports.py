@@ -9,6 +9,7 @@ from datetime import datetime
 from cards.export_files import CONTENT_TYPES, csv_bytes, workbook_bytes
 from cards.i18n import Texts
 from dialogs.clock import Clock
+from dialogs.redacted import readable
 from dialogs.rules.signed_links import LinkSigner
 from dialogs.rules.stats import SMALL_GROUP
 from storage.export_repository import FEEDBACK_COLUMNS, REQUEST_COLUMNS, TIME_COLUMNS, ExportRepository
@@ -28,6 +29,8 @@ class Exports:
         texts = Texts(grant.language)
         units = set(grant.units) if grant.units is not None else None
         tables = await self._exports.rows(units, datetime.fromisoformat(grant.start), datetime.fromisoformat(grant.end))
+        tables = {name: [tuple(readable(value, texts) for value in row) for row in rows]
+                  for name, rows in tables.items()}
         if units is not None and len(tables["feedback"]) < SMALL_GROUP:
             tables = _without_feedback_detail(tables, texts("stats.fewer_than_five"))
         sheets = [("requests", REQUEST_COLUMNS, tables["requests"]),

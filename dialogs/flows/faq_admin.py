@@ -12,6 +12,7 @@ from cards.faq_admin import faq_form_card
 from cards.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from dialogs.card_action import CardAction
 from dialogs.flows.faq_library import FaqLibrary, entry_view
+from dialogs.redacted import is_redacted
 from dialogs.replies import Reply, refused
 from dialogs.rules.faq_file import FaqEntrySpec
 from dialogs.rules.people import Member
@@ -57,7 +58,7 @@ class FaqAdmin:
         if question is None:
             return refused(texts, "unknown_question")
         return Reply(card=faq_form_card(Texts(question.language), language=question.language,
-                                        question=question.text))
+                                        question="" if is_redacted(question.text) else question.text))
 
     async def save(self, action: CardAction, member: Member, texts: Texts) -> Reply:
         """Adds or replaces one language of an entry; the entry's other languages stay."""
