@@ -8,6 +8,7 @@
     python app.py demo [--if-empty]  load the demo organisation and FAQ
     python app.py package --app-id ID --out FILE.zip [--host HOST] [--graph-client-id ID]
                                      build the Teams app package to upload or sideload
+    python app.py audit [--since YYYY-MM-DD] [--json]   the audit log, one line per entry
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from aiohttp import web
@@ -24,9 +27,11 @@ from aiohttp import web
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
 from dialogs.clock import Clock
+from dialogs.flows.privacy import Privacy, audit_document, audit_line
 from dialogs.rules.faq_file import parse_faq_file, render_faq_file
 from dialogs.rules.org_file import parse_organization_file
 from dialogs.rules.yaml_files import FileInvalid
+from storage.audit_repository import AuditRepository
 from storage.db import Database, StorageUnavailable
 from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import FaqRepository
@@ -96,6 +101,30 @@ async def _demo(database: Database, only_if_empty: bool) -> int:
     return 0
 
 
+def _privacy(database: Database) -> Privacy:
+    return Privacy(AuditRepository(database))
+
+
+async def _audit(database: Database, since: date | None, as_json: bool) -> int:
+    entries = await _privacy(database).audit(since)
+    if as_json:
+        text = audit_document(entries) + "\n"
+    else:
+        text = "".join(audit_line(entry) + "\n" for entry in entries)
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+    return 0
+
+
+def _day(value: str) -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
 async def _migrate(database: Database) -> int:
     print(f"database is up to date ({database.dialect})")
     return 0
@@ -114,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=helptext).add_argument("file", help='a YAML file, or "-"')
     demo = commands.add_parser("demo", help="load the demo organisation and FAQ")
     demo.add_argument("--if-empty", action="store_true", help="only when the directory has nobody yet")
+    audit = commands.add_parser("audit", help="print the audit log")
+    audit.add_argument("--since", type=_day, help="only entries from this day on (YYYY-MM-DD, Helsinki time)")
+    audit.add_argument("--json", action="store_true", help="a JSON array instead of one line per entry")
     package = commands.add_parser("package", help="build the Teams app package (a zip to upload)")
     package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (a GUID)")
     package.add_argument("--out", required=True, help="the zip file to write")
@@ -158,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "import-faq": lambda db: _import_faq(db, args.file),
         "export-faq": lambda db: _export_faq(db, args.file),
         "demo": lambda db: _demo(db, args.if_empty),
+        "audit": lambda db: _audit(db, args.since, args.json),
     }
     try:
         return asyncio.run(_with_database(settings, jobs[args.command]))

@@ -23,6 +23,7 @@ from dialogs.ports import Graph, Messenger
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.signed_links import LinkSigner, key_from
 from storage.activity_claims import ActivityClaims
+from storage.audit_repository import AuditRepository
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database
 from storage.digest_repository import DigestRepository
@@ -97,7 +98,8 @@ class Flows:
             mentor_tools=mentor_tools,
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
-            exports=Exports(ExportRepository(database), signer, clock),
+            exports=Exports(ExportRepository(database), signer, clock, AuditRepository(database),
+                            directory_repository),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, messenger, clock,
                           weekday=options.digest_weekday, at=options.digest_time),
             unit_ids=directory_repository.unit_parents,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from storage.audit_repository import add_entry
 from storage.db import Database
 from storage.models import REDACTED, FaqEntry, FaqTranslation, FaqVariant
 
@@ -53,12 +54,12 @@ class VariantRepository:
                                           .order_by(FaqVariant.created_at, FaqVariant.id).limit(limit))).all()
         return [_record(row) for row in rows]
 
-    async def decide(self, variant_id: int, *, approve: bool, person_id: int | None,
+    async def decide(self, variant_id: int, *, approve: bool, person_id: int | None, actor: str,
                      fallback_language: str) -> VariantRecord | None:
         """Approves or rejects a pending variant; None when it is not pending (already decided
         by someone else, no such variant, or its text was redacted). An approved one joins the
         entry's variants in its language (else in `fallback_language`), which every replica's
-        index picks up."""
+        index picks up. The decision is audited without the text, which is an asker's words."""
         now = self._database.now()
         status = "approved" if approve else "rejected"
         async with self._database.transaction() as session:
@@ -71,6 +72,8 @@ class VariantRepository:
             variant = await session.get(FaqVariant, variant_id)
             if approve:
                 await self._add_to_entry(session, variant, now, fallback_language)
+            add_entry(session, self._database, actor=actor, action=f"variant_{status}", variant_id=variant_id,
+                      entry_id=variant.entry_id, language=variant.language)
             return _record(variant)
 
     @staticmethod

@@ -82,7 +82,8 @@ class FaqAdmin:
             field = next((str(part) for part in reversed(error["loc"]) if isinstance(part, str)), "faq_id")
             problem = "topic" if field == "topic" else _PROBLEMS.get(error["type"], "invalid")
             return self._invalid(texts, "faq_id" if field == "id" else field, problem, error.get("ctx") or {})
-        await self._faq.save_text(entry.id, entry.topic, language, entry.texts[language])
+        await self._faq.save_text(entry.id, entry.topic, language, entry.texts[language],
+                                  actor=member.aad_object_id)
         view = entry_view(entry, language)
         return Reply(card=answer_card(Texts(language), view, None), text=texts("faq_admin.saved"))
 
@@ -98,7 +99,7 @@ class FaqAdmin:
         if variant_id is None:
             return refused(texts, "bad_data")
         decided = await self._variants.decide(variant_id, approve=approve, person_id=member.person_id,
-                                              fallback_language=DEFAULT_LANGUAGE)
+                                              actor=member.aad_object_id, fallback_language=DEFAULT_LANGUAGE)
         gaps = await self._gaps(member, texts)
         if decided is None:
             return Reply(card=gaps.card, text=texts("faq_admin.variant_already_decided"))
