@@ -1,12 +1,16 @@
-"""The audit log as admins read it."""
+"""Personal data on request: a person's export and erasure (admin commands), and the audit log
+as admins read it."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time
 
+from dialogs.clock import Clock
 from dialogs.rules.periods import HELSINKI
-from storage.audit_repository import AuditEntry, AuditRepository
+from storage.audit_repository import CLI_ACTOR, AuditEntry, AuditRepository
+from storage.person_erasure import Erasure, PersonErasure
+from storage.person_export import PersonExport
 
 
 def _utc_text(moment: datetime) -> str:
@@ -37,8 +41,24 @@ def audit_document(entries: list[AuditEntry]) -> str:
 
 
 class Privacy:
-    def __init__(self, audit: AuditRepository) -> None:
+    def __init__(self, export: PersonExport, erasure: PersonErasure, audit: AuditRepository, clock: Clock) -> None:
+        self._export = export
+        self._erasure = erasure
         self._audit = audit
+        self._clock = clock
+
+    async def export(self, email: str, *, actor: str = CLI_ACTOR) -> dict | None:
+        """Everything stored about the people with this e-mail; None when nobody has it. The
+        export itself is audited."""
+        people = await self._export.gather(email)
+        if not people:
+            return None
+        for person in people:
+            await self._audit.record(actor=actor, action="person_exported", person_id=person["directory"]["id"])
+        return {"email": email.strip(), "exported_at": self._clock.now(), "people": people}
+
+    async def erase(self, email: str, *, apply: bool, actor: str = CLI_ACTOR) -> list[Erasure]:
+        return await self._erasure.erase(email, actor=actor, apply=apply)
 
     async def audit(self, since: date | None = None) -> list[AuditEntry]:
         """Entries from the start of `since` in Helsinki, where the organisation's days are."""
