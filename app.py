@@ -41,6 +41,7 @@ from storage.migrate import migrate
 from storage.organization_repository import import_organization
 from storage.person_erasure import Erasure, PersonErasure
 from storage.person_export import PersonExport
+from storage.retention import Retention
 
 SEED_DIR = Path(__file__).parent / "storage" / "seed"
 DEMO_ORGANIZATION = SEED_DIR / "demo_organization.yaml"
@@ -106,7 +107,8 @@ async def _demo(database: Database, only_if_empty: bool) -> int:
 
 
 def _privacy(database: Database) -> Privacy:
-    return Privacy(PersonExport(database), PersonErasure(database), AuditRepository(database), Clock())
+    return Privacy(PersonExport(database), PersonErasure(database), Retention(database), AuditRepository(database),
+                   Clock())
 
 
 # What `person erase` reports, in the order it reports it.

@@ -17,6 +17,7 @@ from dialogs.flows.handoff import Handoff
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
+from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, Privacy
 from dialogs.flows.reports import Reports
 from dialogs.flows.request_actions import RequestActions
 from dialogs.ports import Graph, Messenger
@@ -31,8 +32,11 @@ from storage.directory_repository import DirectoryRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
 from storage.mentor_repository import MentorRepository
+from storage.person_erasure import PersonErasure
+from storage.person_export import PersonExport
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
+from storage.retention import Retention
 from storage.stats_repository import StatsRepository
 from storage.variant_repository import VariantRepository
 
@@ -50,6 +54,7 @@ class FlowOptions:
     # The package uses the bot's app id as the manifest id (bot/teams_package.py).
     manifest_id: str = ""
     group_chats: bool = False
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
 
 @dataclass
@@ -67,6 +72,7 @@ class Flows:
     mentor_admin: MentorAdmin
     exports: Exports
     digest: Digest
+    privacy: Privacy
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -74,7 +80,7 @@ class Flows:
               graph: Graph | None = None) -> "Flows":
         directory_repository, questions = DirectoryRepository(database), QuestionRepository(database)
         mentors, requests, stats = MentorRepository(database), RequestRepository(database), StatsRepository(database)
-        faq, variants = FaqRepository(database), VariantRepository(database)
+        faq, variants, audit = FaqRepository(database), VariantRepository(database), AuditRepository(database)
         directory = Directory(directory_repository, graph)
         library = FaqLibrary(faq)
         asking = Asking(library, questions, variants, LanguageDetector(), directory, clock)
@@ -98,9 +104,10 @@ class Flows:
             mentor_tools=mentor_tools,
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
-            exports=Exports(ExportRepository(database), signer, clock, AuditRepository(database),
-                            directory_repository),
+            exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, messenger, clock,
                           weekday=options.digest_weekday, at=options.digest_time),
+            privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
+                            retention_days=options.retention_days),
             unit_ids=directory_repository.unit_parents,
         )

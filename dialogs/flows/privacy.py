@@ -1,16 +1,21 @@
-"""Personal data on request: a person's export and erasure (admin commands), and the audit log
-as admins read it."""
+"""Personal data on request and by time: a person's export and erasure (admin commands), the
+daily retention run, and the audit log as admins read it."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+import logging
+from datetime import UTC, date, datetime, time, timedelta
 
 from dialogs.clock import Clock
 from dialogs.rules.periods import HELSINKI
-from storage.audit_repository import CLI_ACTOR, AuditEntry, AuditRepository
+from storage.audit_repository import CLI_ACTOR, RETENTION_ACTOR, AuditEntry, AuditRepository
 from storage.person_erasure import Erasure, PersonErasure
 from storage.person_export import PersonExport
+from storage.retention import Retention
+
+log = logging.getLogger(__name__)
+DEFAULT_RETENTION_DAYS = 365
 
 
 def _utc_text(moment: datetime) -> str:
@@ -41,11 +46,14 @@ def audit_document(entries: list[AuditEntry]) -> str:
 
 
 class Privacy:
-    def __init__(self, export: PersonExport, erasure: PersonErasure, audit: AuditRepository, clock: Clock) -> None:
+    def __init__(self, export: PersonExport, erasure: PersonErasure, retention: Retention, audit: AuditRepository,
+                 clock: Clock, *, retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         self._export = export
         self._erasure = erasure
+        self._retention = retention
         self._audit = audit
         self._clock = clock
+        self.retention_days = retention_days
 
     async def export(self, email: str, *, actor: str = CLI_ACTOR) -> dict | None:
         """Everything stored about the people with this e-mail; None when nobody has it. The
@@ -59,6 +67,16 @@ class Privacy:
 
     async def erase(self, email: str, *, apply: bool, actor: str = CLI_ACTOR) -> list[Erasure]:
         return await self._erasure.erase(email, actor=actor, apply=apply)
+
+    async def apply_retention(self) -> dict[str, int] | None:
+        """The daily job: redacts what has passed the retention time, idempotently."""
+        cutoff = self._clock.now() - timedelta(days=self.retention_days)
+        counts = await self._retention.redact_older_than(cutoff, days=self.retention_days, actor=RETENTION_ACTOR)
+        if counts is None:
+            log.info("retention skipped: another process is running it")
+        else:
+            log.info("retention run", extra={"days": self.retention_days, **counts})
+        return counts
 
     async def audit(self, since: date | None = None) -> list[AuditEntry]:
         """Entries from the start of `since` in Helsinki, where the organisation's days are."""
