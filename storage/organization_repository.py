@@ -78,11 +78,10 @@ async def import_organization(database: Database, plan: OrganizationPlan, *, act
     """Every role given or taken and everyone deactivated is audited, in the same transaction."""
     summary = ImportSummary()
     now = database.now()
-
-    def audit(action: str, person_id: int | None = None, **data: object) -> None:
-        add_entry(session, database, actor=actor, action=action, person_id=person_id, **data)
-
     async with database.transaction() as session:
+        def audit(action: str, person_id: int | None = None, **data: object) -> None:
+            add_entry(session, database, actor=actor, action=action, person_id=person_id, **data)
+
         await _apply_settings(session, plan, summary, now)
         await _apply_units(session, plan, summary)
         await _apply_people(session, plan, summary, now, audit)
