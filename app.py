@@ -8,6 +8,9 @@
     python app.py demo [--if-empty]  load the demo organisation and FAQ
     python app.py package --app-id ID --out FILE.zip [--host HOST] [--graph-client-id ID]
                                      build the Teams app package to upload or sideload
+    python app.py person export EMAIL          everything stored about a person, as JSON on stdout
+    python app.py person erase EMAIL [--yes]   what erasing would remove; with --yes, erase it
+    python app.py audit [--since YYYY-MM-DD] [--json]   the audit log, one line per entry
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from aiohttp import web
@@ -24,14 +29,19 @@ from aiohttp import web
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
 from dialogs.clock import Clock
+from dialogs.flows.privacy import Privacy, audit_document, audit_line, to_json
 from dialogs.rules.faq_file import parse_faq_file, render_faq_file
 from dialogs.rules.org_file import parse_organization_file
 from dialogs.rules.yaml_files import FileInvalid
+from storage.audit_repository import AuditRepository
 from storage.db import Database, StorageUnavailable
 from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import FaqRepository
 from storage.migrate import migrate
 from storage.organization_repository import import_organization
+from storage.person_erasure import Erasure, PersonErasure
+from storage.person_export import PersonExport
+from storage.retention import Retention
 
 SEED_DIR = Path(__file__).parent / "storage" / "seed"
 DEMO_ORGANIZATION = SEED_DIR / "demo_organization.yaml"
@@ -96,6 +106,87 @@ async def _demo(database: Database, only_if_empty: bool) -> int:
     return 0
 
 
+def _privacy(database: Database) -> Privacy:
+    return Privacy(PersonExport(database), PersonErasure(database), Retention(database), AuditRepository(database),
+                   Clock())
+
+
+# What `person erase` reports, in the order it reports it.
+ERASURE_COUNTS = {
+    "question_texts": "question texts",
+    "faq_variant_texts": "FAQ variant texts from their questions",
+    "proposal_texts": "texts of FAQ proposals still waiting",
+    "comments": "rating comments",
+    "time_entry_notes": "time-entry notes",
+    "mentions": "texts by others naming them",
+    "conversation_references": "conversation references",
+    "offer_cards": "offer-card locations",
+    "audit_entries_by_them": "audit entries by them (actor pseudonymised)",
+    "roles": "roles",
+    "coordinator_scopes": "coordinator scopes",
+}
+
+
+def _unknown(command: str, email: str, erased_note: str = "") -> int:
+    print(f"person {command}: nobody is stored with the e-mail {email!r}{erased_note}; nothing was changed",
+          file=sys.stderr)
+    return 2
+
+
+async def _person_export(database: Database, email: str) -> int:
+    document = await _privacy(database).export(email)
+    if document is None:
+        return _unknown("export", email)
+    sys.stdout.buffer.write((to_json(document) + "\n").encode("utf-8"))
+    sys.stdout.flush()
+    return 0
+
+
+def _erasure_counts(erasure: Erasure) -> str:
+    return "\n".join(f"  {erasure.counts.get(key, 0):>6}  {label}" for key, label in ERASURE_COUNTS.items())
+
+
+async def _person_erase(database: Database, email: str, confirmed: bool) -> int:
+    erasures = await _privacy(database).erase(email, apply=confirmed)
+    if not erasures:
+        return _unknown("erase", email, " (never known, or already erased)")
+    for erasure in erasures:
+        person = erasure.person
+        if confirmed:
+            print(f"person {person.id} erased:")
+        else:
+            roles = ", ".join(person.roles) or "none"
+            print(f"person {person.id}: {person.name}, unit {person.unit_id or '-'}, roles {roles}"
+                  f"{'' if person.active else ' (inactive)'}; erasing would remove:")
+        print(_erasure_counts(erasure))
+        if erasure.counts.get("open_requests"):
+            print(f"  note: {erasure.counts['open_requests']} of their help requests are still open; they stay "
+                  "open, but the person can no longer be reached about them")
+    if not confirmed:
+        print("nothing was changed: run again with --yes to erase")
+    return 0
+
+
+async def _audit(database: Database, since: date | None, as_json: bool) -> int:
+    entries = await _privacy(database).audit(since)
+    if as_json:
+        text = audit_document(entries) + "\n"
+    else:
+        text = "".join(audit_line(entry) + "\n" for entry in entries)
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+    return 0
+
+
+def _day(value: str) -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
 async def _migrate(database: Database) -> int:
     print(f"database is up to date ({database.dialect})")
     return 0
@@ -114,6 +205,16 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser(name, help=helptext).add_argument("file", help='a YAML file, or "-"')
     demo = commands.add_parser("demo", help="load the demo organisation and FAQ")
     demo.add_argument("--if-empty", action="store_true", help="only when the directory has nobody yet")
+    person = commands.add_parser("person", help="personal data on request: export or erase one person")
+    person_commands = person.add_subparsers(dest="person_command", required=True)
+    person_commands.add_parser("export", help="print everything stored about the person as JSON").add_argument(
+        "email", help="the person's e-mail address")
+    erase = person_commands.add_parser("erase", help="show what erasing the person removes; --yes erases it")
+    erase.add_argument("email", help="the person's e-mail address")
+    erase.add_argument("--yes", action="store_true", help="erase, rather than only show what would be erased")
+    audit = commands.add_parser("audit", help="print the audit log")
+    audit.add_argument("--since", type=_day, help="only entries from this day on (YYYY-MM-DD, Helsinki time)")
+    audit.add_argument("--json", action="store_true", help="a JSON array instead of one line per entry")
     package = commands.add_parser("package", help="build the Teams app package (a zip to upload)")
     package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID (a GUID)")
     package.add_argument("--out", required=True, help="the zip file to write")
@@ -158,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         "import-faq": lambda db: _import_faq(db, args.file),
         "export-faq": lambda db: _export_faq(db, args.file),
         "demo": lambda db: _demo(db, args.if_empty),
+        "person": lambda db: (_person_export(db, args.email) if args.person_command == "export"
+                              else _person_erase(db, args.email, args.yes)),
+        "audit": lambda db: _audit(db, args.since, args.json),
     }
     try:
         return asyncio.run(_with_database(settings, jobs[args.command]))

@@ -17,6 +17,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 PUBLIC_CLOUD_OPENID_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 PUBLIC_CLOUD_TOKEN_ISSUER = "https://api.botframework.com"
 PUBLIC_CLOUD_LOGIN_URL = "https://login.microsoftonline.com"
+MAX_RETENTION_DAYS = 3650  # ten years
 
 
 class ConfigError(ValueError):
@@ -55,6 +56,8 @@ class Settings:
     semantic_matching: bool = True
     digest_time: str = "08:00"
     export_signing_key: str = field(default="", repr=False)
+    # Texts people wrote (questions, comments, notes, pending FAQ variants) are redacted after this.
+    retention_days: int = 365
 
     @property
     def auth_enabled(self) -> bool:
@@ -153,6 +156,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", digest_time):
         problems.append(f"DIGEST_TIME: expected HH:MM (Europe/Helsinki), got {digest_time!r}")
 
+    retention_days = 365
+    raw_retention = text("RETENTION_DAYS")
+    if raw_retention:
+        if raw_retention.isdigit() and 1 <= int(raw_retention) <= MAX_RETENTION_DAYS:
+            retention_days = int(raw_retention)
+        else:
+            problems.append(f"RETENTION_DAYS: expected a number of days from 1 to {MAX_RETENTION_DAYS}, "
+                            f"got {raw_retention!r}")
+
     graph = {"GRAPH_TENANT_ID": text("GRAPH_TENANT_ID"), "GRAPH_CLIENT_ID": text("GRAPH_CLIENT_ID"),
              "GRAPH_CLIENT_SECRET": env.get("GRAPH_CLIENT_SECRET", "")}
     if any(graph.values()):
@@ -209,4 +221,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         semantic_matching=semantic_matching,
         digest_time=digest_time,
         export_signing_key=env.get("EXPORT_SIGNING_KEY", "") or app_password,
+        retention_days=retention_days,
     )

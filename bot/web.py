@@ -42,6 +42,8 @@ log = logging.getLogger("digimentor.web")
 MAX_SENDER_ID = 64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_IN_IDS = re.compile(r"[\x00-\x20\x7f{}/?#\\%\"<>]")
+RETENTION_INTERVAL = 24 * 3600.0
+RETENTION_FIRST_AFTER = 1.0
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -100,6 +102,9 @@ async def _lifecycle(app: web.Application):
         asyncio.create_task(_every(3600, _forget_old_deliveries(flows), "delivery-claims cleanup")),
         asyncio.create_task(_every(60, flows.digest.send_due, "weekly digest")),
         asyncio.create_task(_every(300, flows.offers.sweep_stranded, "stranded-request sweep")),
+        # Daily, and once soon after start, so that frequent redeploys cannot keep postponing it.
+        asyncio.create_task(_every(RETENTION_INTERVAL, flows.privacy.apply_retention, "retention",
+                                   first_after=RETENTION_FIRST_AFTER)),
     ]
     # The FAQ index (and, on a first start, its embeddings) is made now, not at the first question.
     background.append(asyncio.create_task(_warm_up(flows)))
@@ -131,6 +136,7 @@ def _flow_options(settings: Settings) -> FlowOptions:
         manifest_id=settings.app_id,
         group_chats=settings.graph_group_chats,
         semantic_matching=settings.semantic_matching,
+        retention_days=settings.retention_days,
     )
 
 
@@ -149,10 +155,13 @@ def _forget_old_deliveries(flows: Flows):
     return forget
 
 
-async def _every(seconds: float, job, name: str) -> None:
-    """Runs `job` periodically; a failure is logged and the next round tries again."""
+async def _every(seconds: float, job, name: str, *, first_after: float | None = None) -> None:
+    """Runs `job` periodically (the first time after `first_after`, by default after
+    `seconds`); a failure is logged and the next round tries again."""
+    delay = seconds if first_after is None else first_after
     while True:
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(delay)
+        delay = seconds
         try:
             await job()
         except StorageUnavailable:

@@ -18,12 +18,14 @@ from dialogs.flows.handoff import Handoff
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
+from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, Privacy
 from dialogs.flows.reports import Reports
 from dialogs.flows.request_actions import RequestActions
 from dialogs.ports import Graph, Messenger
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.signed_links import LinkSigner, key_from
 from storage.activity_claims import ActivityClaims
+from storage.audit_repository import AuditRepository
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database
 from storage.digest_repository import DigestRepository
@@ -32,8 +34,11 @@ from storage.embedding_repository import EmbeddingRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
 from storage.mentor_repository import MentorRepository
+from storage.person_erasure import PersonErasure
+from storage.person_export import PersonExport
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
+from storage.retention import Retention
 from storage.stats_repository import StatsRepository
 from storage.variant_repository import VariantRepository
 
@@ -53,6 +58,7 @@ class FlowOptions:
     group_chats: bool = False
     # FAQ matching with sentence embeddings as well as n-grams (dialogs/embedding.py).
     semantic_matching: bool = True
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Flows:
     mentor_admin: MentorAdmin
     exports: Exports
     digest: Digest
+    privacy: Privacy
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -79,7 +86,7 @@ class Flows:
         """`embeddings`: the process's shared model unless given (tests give a failing one)."""
         directory_repository, questions = DirectoryRepository(database), QuestionRepository(database)
         mentors, requests, stats = MentorRepository(database), RequestRepository(database), StatsRepository(database)
-        faq, variants = FaqRepository(database), VariantRepository(database)
+        faq, variants, audit = FaqRepository(database), VariantRepository(database), AuditRepository(database)
         directory = Directory(directory_repository, graph)
         if options.semantic_matching:
             embeddings = embeddings or shared_embeddings()
@@ -106,8 +113,10 @@ class Flows:
             mentor_tools=mentor_tools,
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
-            exports=Exports(ExportRepository(database), signer, clock),
+            exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, messenger, clock,
                           weekday=options.digest_weekday, at=options.digest_time),
+            privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
+                            retention_days=options.retention_days),
             unit_ids=directory_repository.unit_parents,
         )

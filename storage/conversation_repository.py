@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,14 +26,17 @@ class StoredReference:
 
 MAX_CONVERSATION_ID = 400  # the column's length
 MAX_AAD_OBJECT_ID = 64
+REWRITE_AFTER_SECONDS = 600.0
+_STORED_LIMIT = 100_000
 
 
 class ConversationRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
-        # What this process last stored per (user, conversation): an unchanged reference is not
-        # written again on every message.
-        self._stored: dict[tuple[str, str], tuple] = {}
+        # What this process last stored per (user, conversation), and when (monotonic): an
+        # unchanged reference is not written again on every message, but is after a while, in
+        # case it was erased meanwhile (storage.person_erasure).
+        self._stored: dict[tuple[str, str], tuple[float, tuple]] = {}
 
     async def remember(
         self,
@@ -52,7 +56,8 @@ class ConversationRepository:
             return
         key = (aad_object_id.lower(), conversation_id)
         fingerprint = (conversation_type, tenant_id, service_url, channel_id, locale, reference)
-        if self._stored.get(key) == fingerprint:
+        stored = self._stored.get(key)
+        if stored is not None and stored[1] == fingerprint and time.monotonic() - stored[0] < REWRITE_AFTER_SECONDS:
             return
         values = dict(
             aad_object_id=aad_object_id.lower(),
@@ -72,7 +77,9 @@ class ConversationRepository:
         )
         async with self._database.transaction() as session:
             await session.execute(statement)
-        self._stored[key] = fingerprint
+        if len(self._stored) > _STORED_LIMIT:
+            self._stored.clear()
+        self._stored[key] = (time.monotonic(), fingerprint)
 
     async def personal(self, aad_object_id: str) -> StoredReference | None:
         """The user's 1:1 chat with the bot, the newest if Teams gave several."""

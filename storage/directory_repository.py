@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from storage.audit_repository import GRAPH_ACTOR, add_entry
 from storage.db import Database
 from storage.models import CoordinatorScope, Organization, Person, PersonRole, Unit
 
@@ -87,15 +88,20 @@ class DirectoryRepository:
 
     async def add_graph_person(self, *, aad_object_id: str, name: str, email: str | None, unit_id: str,
                                language: str) -> None:
-        """Someone Microsoft Graph placed in a unit; two turns placing them at once add one row."""
+        """Someone Microsoft Graph placed in a unit; two turns placing them at once add one row
+        (and one audit entry)."""
         async with self._database.transaction() as session:
             await session.execute(self._database.insert(Person).values(
                 aad_object_id=aad_object_id, name=name[:200], email=email, unit_id=unit_id, languages=[language],
                 active=True, source="graph", updated_at=self._database.now(),
             ).on_conflict_do_nothing(index_elements=["aad_object_id"]))
             person_id = await session.scalar(select(Person.id).where(Person.aad_object_id == aad_object_id))
-            await session.execute(self._database.insert(PersonRole).values(person_id=person_id, role="employee")
-                                  .on_conflict_do_nothing())
+            added = await session.execute(self._database.insert(PersonRole).values(person_id=person_id,
+                                                                                   role="employee")
+                                          .on_conflict_do_nothing())
+            if added.rowcount:
+                add_entry(session, self._database, actor=GRAPH_ACTOR, action="person_added", person_id=person_id,
+                          roles_added=["employee"])
 
     async def coordinated_units(self, person_id: int | None) -> set[str]:
         """The units named in the person's coordinator_of (not their subtrees)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select
 
+from storage.audit_repository import CLI_ACTOR, add_entry
 from storage.db import Database
 from storage.models import FaqEntry, FaqTranslation
 
@@ -44,9 +45,11 @@ class FaqRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def import_entries(self, entries: list[FaqRecord]) -> FaqImportSummary:
-        """Upserts every entry in one transaction; entries absent from the list are kept."""
+    async def import_entries(self, entries: list[FaqRecord], *, actor: str = CLI_ACTOR) -> FaqImportSummary:
+        """Upserts every entry in one transaction; entries absent from the list are kept. The
+        entries created and updated are audited."""
         summary = FaqImportSummary()
+        written: dict[str, list[str]] = {"created": [], "updated": []}
         async with self._database.transaction() as session:
             current = {record.id: record for record in await _load(session, [e.id for e in entries])}
             for entry in entries:
@@ -57,16 +60,21 @@ class FaqRepository:
                 created = await self._write_entry(session, entry)
                 summary.created += created
                 summary.updated += not created
+                written["created" if created else "updated"].append(entry.id)
                 await session.execute(delete(FaqTranslation).where(
                     FaqTranslation.entry_id == entry.id, FaqTranslation.language.not_in(list(entry.texts))))
                 for language, text in entry.texts.items():
                     await self._write_text(session, entry.id, language, text)
+            if written["created"] or written["updated"]:
+                add_entry(session, self._database, actor=actor, action="faq_imported", **written)
         return summary
 
-    async def save_text(self, entry_id: str, topic: str | None, language: str, text: FaqText) -> None:
+    async def save_text(self, entry_id: str, topic: str | None, language: str, text: FaqText, *,
+                        actor: str) -> None:
         """One language of an entry (created if new), other languages untouched: two
-        coordinators editing two languages at once both keep their change."""
+        coordinators editing two languages at once both keep their change. Audited."""
         async with self._database.transaction() as session:
+            add_entry(session, self._database, actor=actor, action="faq_saved", entry_id=entry_id, language=language)
             values = {"status": "published", "updated_at": self._database.now()}
             if topic:
                 values["topic"] = topic

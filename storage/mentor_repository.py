@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, select, text, update
 
+from storage.audit_repository import add_entry
 from storage.db import Database
 from storage.models import (
-    AuditLog,
     ConversationReference,
     HelpRequest,
     MentorProfile,
@@ -159,8 +159,8 @@ class MentorRepository:
                                                                           PersonRole.role == "mentor"))
                 changed = bool(removed.rowcount)
             if changed:
-                session.add(AuditLog(actor=actor, action="add_mentor" if mentor else "remove_mentor",
-                                     data={"person_id": person_id}, at=self._database.now()))
+                add_entry(session, self._database, actor=actor, action="add_mentor" if mentor else "remove_mentor",
+                          person_id=person_id)
         return changed
 
     async def set_allowance(self, *, actor: str, person_id: int, weekly_minutes: int) -> bool:
@@ -170,8 +170,8 @@ class MentorRepository:
                 return False
             before = profile.weekly_minutes
             profile.weekly_minutes = weekly_minutes
-            session.add(AuditLog(actor=actor, action="set_allowance", at=self._database.now(),
-                                 data={"person_id": person_id, "before": before, "after": weekly_minutes}))
+            add_entry(session, self._database, actor=actor, action="set_allowance", person_id=person_id,
+                      before=before, after=weekly_minutes)
         return True
 
     async def find_person(self, text: str) -> tuple[int, str, str | None] | None:

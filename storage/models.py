@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -35,6 +36,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# What a text erased on request or past its retention time reads in the database; the rows stay,
+# so that every count and statistic stays as it was. Shown to people in their own language.
+REDACTED = "[redacted]"
 
 
 class UtcDateTime(TypeDecorator):
@@ -230,7 +236,10 @@ class FaqVariant(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
-    __table_args__ = (UniqueConstraint("entry_id", "language", "text", name="uq_faq_variants_entry_id"),)
+    # The same words wait once per entry; redacted texts are all alike and must not collide.
+    __table_args__ = (Index("uq_faq_variants_entry_id", "entry_id", "language", "text", unique=True,
+                            sqlite_where=sql_text(f"text <> '{REDACTED}'"),
+                            postgresql_where=sql_text(f"text <> '{REDACTED}'")),)
 
 
 class Question(Base):
@@ -351,13 +360,18 @@ class Feedback(Base):
 
 
 class AuditLog(Base):
+    """Who changed roles, the FAQ or personal data, and who exported what. `actor` is an Entra
+    object id, or "cli" for admin commands; `person_id` the person the entry is about. `data`
+    holds ids and counts only, never a question text."""
+
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(50))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
-    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class DigestSent(Base):

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from storage.audit_repository import CLI_ACTOR, add_entry
 from storage.db import Database
 from storage.models import (
     CoordinatorScope,
@@ -73,13 +74,19 @@ class ImportSummary:
         return any(v for d in (self.created, self.updated, self.deactivated) for v in d.values())
 
 
-async def import_organization(database: Database, plan: OrganizationPlan) -> ImportSummary:
+async def import_organization(database: Database, plan: OrganizationPlan, *, actor: str = CLI_ACTOR) -> ImportSummary:
+    """Every role given or taken and everyone deactivated is audited, in the same transaction."""
     summary = ImportSummary()
     now = database.now()
     async with database.transaction() as session:
+        def audit(action: str, person_id: int | None = None, **data: object) -> None:
+            add_entry(session, database, actor=actor, action=action, person_id=person_id, **data)
+
         await _apply_settings(session, plan, summary, now)
         await _apply_units(session, plan, summary)
-        await _apply_people(session, plan, summary, now)
+        await _apply_people(session, plan, summary, now, audit)
+        if summary.changed:
+            audit("import_org", created=summary.created, updated=summary.updated, deactivated=summary.deactivated)
     return summary
 
 
@@ -143,7 +150,7 @@ async def _apply_units(session, plan: OrganizationPlan, summary: ImportSummary) 
             summary.deactivated["units"] += 1
 
 
-async def _apply_people(session, plan: OrganizationPlan, summary: ImportSummary, now: datetime) -> None:
+async def _apply_people(session, plan: OrganizationPlan, summary: ImportSummary, now: datetime, audit) -> None:
     people = {p.aad_object_id: p for p in (await session.scalars(select(Person))).all()}
     roles: dict[int, set[str]] = {}
     for row in (await session.scalars(select(PersonRole))).all():
@@ -167,6 +174,7 @@ async def _apply_people(session, plan: OrganizationPlan, summary: ImportSummary,
         }
         changed = False
         is_new = person is None
+        reactivated = person is not None and not person.active
         if person is None:
             person = Person(aad_object_id=spec.aad_object_id, updated_at=now, **wanted)
             session.add(person)
@@ -177,12 +185,22 @@ async def _apply_people(session, plan: OrganizationPlan, summary: ImportSummary,
                 setattr(person, key, value)
             changed = True
 
-        changed |= await _replace_set(
+        roles_added, roles_removed = await _replace_set(
             session, PersonRole, "role", person.id, roles.get(person.id, set()), set(spec.roles)
         )
-        changed |= await _replace_set(
+        scopes_added, scopes_removed = await _replace_set(
             session, CoordinatorScope, "unit_id", person.id, scopes.get(person.id, set()), set(spec.coordinator_of)
         )
+        changes = {key: value for key, value in (("roles_added", roles_added), ("roles_removed", roles_removed),
+                                                  ("scopes_added", scopes_added), ("scopes_removed", scopes_removed))
+                   if value}
+        changed |= bool(changes)
+        if is_new:
+            audit("person_added", person.id, **changes)
+        elif reactivated:
+            audit("person_reactivated", person.id, **changes)
+        elif changes:
+            audit("roles_changed", person.id, **changes)
         if spec.mentor is not None or "mentor" in spec.roles:
             mentor = spec.mentor or MentorPlan()
             topics = list(mentor.topics)
@@ -191,6 +209,8 @@ async def _apply_people(session, plan: OrganizationPlan, summary: ImportSummary,
                 session.add(MentorProfile(person_id=person.id, topics=topics, weekly_minutes=mentor.weekly_minutes))
                 changed = True
             elif (profile.topics, profile.weekly_minutes) != (topics, mentor.weekly_minutes):
+                if profile.weekly_minutes != mentor.weekly_minutes:
+                    audit("set_allowance", person.id, before=profile.weekly_minutes, after=mentor.weekly_minutes)
                 profile.topics, profile.weekly_minutes = topics, mentor.weekly_minutes
                 changed = True
         if changed and not is_new:
@@ -199,20 +219,23 @@ async def _apply_people(session, plan: OrganizationPlan, summary: ImportSummary,
 
     for aad_object_id, person in people.items():
         # People placed through Graph are not in the file by design; an import leaves them be.
+        # Erased people keep no object id to be matched by (storage.person_erasure).
         if aad_object_id not in in_plan and person.active and person.source != "graph":
             person.active = False
             person.updated_at = now
             summary.deactivated["people"] += 1
+            audit("person_deactivated", person.id, roles=sorted(roles.get(person.id, set())))
 
 
-async def _replace_set(session, model, column: str, person_id: int, current: set[str], wanted: set[str]) -> bool:
-    if current == wanted:
-        return False
+async def _replace_set(session, model, column: str, person_id: int, current: set[str],
+                       wanted: set[str]) -> tuple[list[str], list[str]]:
+    """(added, removed), sorted."""
     stale = current - wanted
     if stale:
         await session.execute(
             delete(model).where(model.person_id == person_id, getattr(model, column).in_(stale))
         )
-    for value in sorted(wanted - current):
+    added = sorted(wanted - current)
+    for value in added:
         session.add(model(person_id=person_id, **{column: value}))
-    return True
+    return added, sorted(stale)

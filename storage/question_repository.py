@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, true, update
+from sqlalchemy import and_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import FaqEntry, FaqFeedback, FaqTranslation, Question
+from storage.models import REDACTED, FaqEntry, FaqFeedback, FaqTranslation, Question
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,8 @@ class QuestionRepository:
     async def gaps(self, since: datetime, limit: int = 200, units: set[str] | None = None) -> list[GapQuestion]:
         """Unanswered questions and answers marked not helpful, newest first (within `units`)."""
         in_units = true() if units is None else Question.unit_id.in_(sorted(units))
+        # A redacted question has nothing left to learn from.
+        in_units = and_(in_units, Question.text != REDACTED)
         async with self._database.transaction() as session:
             unanswered = (
                 select(Question.id, Question.text, Question.language, Question.faq_entry_id, Question.asked_at)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from storage.audit_repository import add_entry
 from storage.db import Database
-from storage.models import FaqEntry, FaqTranslation, FaqVariant
+from storage.models import REDACTED, FaqEntry, FaqTranslation, FaqVariant
 
 MAX_VARIANT_CHARACTERS = 500
 
@@ -32,7 +33,10 @@ class VariantRepository:
 
     async def propose(self, *, entry_id: str, language: str, text: str, question_id: int | None,
                       source: str) -> bool:
-        """True when this wording is new for the entry; the same words twice wait once."""
+        """True when this wording is new for the entry; the same words twice wait once. A
+        redacted question has no words left to learn from."""
+        if text == REDACTED:
+            return False
         async with self._database.transaction() as session:
             if await session.get(FaqEntry, entry_id) is None:
                 return False
@@ -45,25 +49,31 @@ class VariantRepository:
 
     async def pending(self, limit: int = 10) -> list[VariantRecord]:
         async with self._database.transaction() as session:
-            rows = (await session.scalars(select(FaqVariant).where(FaqVariant.status == "pending")
+            rows = (await session.scalars(select(FaqVariant).where(FaqVariant.status == "pending",
+                                                                   FaqVariant.text != REDACTED)
                                           .order_by(FaqVariant.created_at, FaqVariant.id).limit(limit))).all()
         return [_record(row) for row in rows]
 
-    async def decide(self, variant_id: int, *, approve: bool, person_id: int | None,
+    async def decide(self, variant_id: int, *, approve: bool, person_id: int | None, actor: str,
                      fallback_language: str) -> VariantRecord | None:
         """Approves or rejects a pending variant; None when it is not pending (already decided
-        by someone else, or no such variant). An approved one joins the entry's variants in its
-        language (else in `fallback_language`), which every replica's index picks up."""
+        by someone else, no such variant, or its text was redacted). An approved one joins the
+        entry's variants in its language (else in `fallback_language`), which every replica's
+        index picks up. The decision is audited without the text, which is an asker's words."""
         now = self._database.now()
+        status = "approved" if approve else "rejected"
         async with self._database.transaction() as session:
             decided = await session.execute(
-                update(FaqVariant).where(FaqVariant.id == variant_id, FaqVariant.status == "pending")
-                .values(status="approved" if approve else "rejected", decided_by=person_id, decided_at=now))
+                update(FaqVariant).where(FaqVariant.id == variant_id, FaqVariant.status == "pending",
+                                         FaqVariant.text != REDACTED)
+                .values(status=status, decided_by=person_id, decided_at=now))
             if decided.rowcount != 1:
                 return None
             variant = await session.get(FaqVariant, variant_id)
             if approve:
                 await self._add_to_entry(session, variant, now, fallback_language)
+            add_entry(session, self._database, actor=actor, action=f"variant_{status}", variant_id=variant_id,
+                      entry_id=variant.entry_id, language=variant.language)
             return _record(variant)
 
     @staticmethod

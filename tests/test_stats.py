@@ -251,10 +251,12 @@ async def test_coordinator_manages_the_mentors_of_their_units_with_an_audit_trai
     assert office.texts(VILLE)[-1] == FI("reply.refused_role", role=FI("roles.mentor"))
 
     async with database.transaction() as session:
-        audit = [(a.actor, a.action) for a in (await session.scalars(select(AuditLog).order_by(AuditLog.id))).all()]
+        audit = [(a.actor, a.action, a.person_id)
+                 for a in (await session.scalars(select(AuditLog).order_by(AuditLog.id))).all() if a.actor == KAISA]
         pekka = await session.get(MentorProfile, ids[PEKKA])
     await database.dispose()
-    assert audit == [(KAISA, "set_allowance"), (KAISA, "remove_mentor"), (KAISA, "add_mentor")]
+    assert audit == [(KAISA, "set_allowance", ids[PEKKA]), (KAISA, "remove_mentor", ids[VILLE]),
+                     (KAISA, "add_mentor", ids[MAIJA])]
     assert pekka.weekly_minutes == 90
 
 

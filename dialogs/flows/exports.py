@@ -9,25 +9,34 @@ from datetime import datetime
 from cards.export_files import CONTENT_TYPES, csv_bytes, workbook_bytes
 from cards.i18n import Texts
 from dialogs.clock import Clock
+from dialogs.redacted import readable
 from dialogs.rules.signed_links import LinkSigner
 from dialogs.rules.stats import SMALL_GROUP
+from storage.audit_repository import AuditRepository
+from storage.directory_repository import DirectoryRepository
 from storage.export_repository import FEEDBACK_COLUMNS, REQUEST_COLUMNS, TIME_COLUMNS, ExportRepository
 
 
 class Exports:
-    def __init__(self, exports: ExportRepository, signer: LinkSigner, clock: Clock) -> None:
+    def __init__(self, exports: ExportRepository, signer: LinkSigner, clock: Clock, audit: AuditRepository,
+                 directory: DirectoryRepository) -> None:
         self._exports = exports
         self._signer = signer
         self._clock = clock
+        self._audit = audit
+        self._directory = directory
 
     async def file(self, token: str, kind: str) -> tuple[bytes, str] | None:
-        """(content, content type), or None when the link is forged, altered or expired."""
+        """(content, content type), or None when the link is forged, altered or expired. Each
+        download is audited: who, which file, which period and units."""
         grant = self._signer.verify(token, now=self._clock.now().timestamp())
         if grant is None or kind not in CONTENT_TYPES:
             return None
         texts = Texts(grant.language)
         units = set(grant.units) if grant.units is not None else None
         tables = await self._exports.rows(units, datetime.fromisoformat(grant.start), datetime.fromisoformat(grant.end))
+        tables = {name: [tuple(readable(value, texts) for value in row) for row in rows]
+                  for name, rows in tables.items()}
         if units is not None and len(tables["feedback"]) < SMALL_GROUP:
             tables = _without_feedback_detail(tables, texts("stats.fewer_than_five"))
         sheets = [("requests", REQUEST_COLUMNS, tables["requests"]),
@@ -38,6 +47,11 @@ class Exports:
             content = await asyncio.to_thread(workbook_bytes, texts, sheets)
         else:
             content = await asyncio.to_thread(csv_bytes, texts, sheets[0])
+        exporter = await self._directory.person(grant.person_id)
+        await self._audit.record(actor=exporter.aad_object_id if exporter else f"person {grant.person_id}",
+                                 action="export", file=kind, start=grant.start, end=grant.end,
+                                 units=list(grant.units) if grant.units is not None else "all",
+                                 rows={name: len(rows) for name, rows in tables.items()})
         return content, CONTENT_TYPES[kind]
 
 

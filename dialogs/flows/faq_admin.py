@@ -12,6 +12,7 @@ from cards.faq_admin import faq_form_card
 from cards.i18n import DEFAULT_LANGUAGE, LANGUAGES, Texts
 from dialogs.card_action import CardAction
 from dialogs.flows.faq_library import FaqLibrary, entry_view
+from dialogs.redacted import is_redacted
 from dialogs.replies import Reply, refused
 from dialogs.rules.faq_file import FaqEntrySpec
 from dialogs.rules.people import Member
@@ -57,7 +58,7 @@ class FaqAdmin:
         if question is None:
             return refused(texts, "unknown_question")
         return Reply(card=faq_form_card(Texts(question.language), language=question.language,
-                                        question=question.text))
+                                        question="" if is_redacted(question.text) else question.text))
 
     async def save(self, action: CardAction, member: Member, texts: Texts) -> Reply:
         """Adds or replaces one language of an entry; the entry's other languages stay."""
@@ -81,7 +82,8 @@ class FaqAdmin:
             field = next((str(part) for part in reversed(error["loc"]) if isinstance(part, str)), "faq_id")
             problem = "topic" if field == "topic" else _PROBLEMS.get(error["type"], "invalid")
             return self._invalid(texts, "faq_id" if field == "id" else field, problem, error.get("ctx") or {})
-        await self._faq.save_text(entry.id, entry.topic, language, entry.texts[language])
+        await self._faq.save_text(entry.id, entry.topic, language, entry.texts[language],
+                                  actor=member.aad_object_id)
         view = entry_view(entry, language)
         return Reply(card=answer_card(Texts(language), view, None), text=texts("faq_admin.saved"))
 
@@ -97,7 +99,7 @@ class FaqAdmin:
         if variant_id is None:
             return refused(texts, "bad_data")
         decided = await self._variants.decide(variant_id, approve=approve, person_id=member.person_id,
-                                              fallback_language=DEFAULT_LANGUAGE)
+                                              actor=member.aad_object_id, fallback_language=DEFAULT_LANGUAGE)
         gaps = await self._gaps(member, texts)
         if decided is None:
             return Reply(card=gaps.card, text=texts("faq_admin.variant_already_decided"))

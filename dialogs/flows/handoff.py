@@ -12,6 +12,7 @@ from cards import requests as request_cards
 from cards.i18n import Texts
 from dialogs.clock import Clock
 from dialogs.ports import Delivery, DeliveryFailed, Messenger
+from dialogs.redacted import readable
 from dialogs.rules.help_requests import TRANSITIONS, Action, InvalidTransition
 from dialogs.rules.units import unit_name
 from storage.directory_repository import DirectoryRepository
@@ -49,7 +50,7 @@ class Handoff:
         if request.question_id is None:
             return ""
         question = await self.questions.get(request.question_id)
-        return question.text if question else ""
+        return readable(question.text, self.texts_of(request)) if question else ""
 
     async def view(self, request: RequestRecord) -> request_cards.RequestView:
         asker = await self.directory.person(request.asker_person_id) if request.asker_person_id else None
@@ -59,12 +60,12 @@ class Handoff:
         return request_cards.RequestView(
             request_id=request.id,
             question=await self.question_text(request),
-            asker_name=asker.name if asker else "",
+            asker_name=readable(asker.name, self.texts_of(request)) if asker else "",
             asker_unit=unit_name(names, request.unit_id, request.language),
             asker_aad_object_id=request.asker_aad_object_id,
             language=request.language,
             waiting_minutes=waited,
-            mentor_name=mentor.name if mentor else None,
+            mentor_name=readable(mentor.name, self.texts_of(request)) if mentor else None,
             mentor_aad_object_id=mentor.aad_object_id if mentor else None,
             topic=request.topic,
         )

@@ -6,6 +6,7 @@ A coordinator sees the units they coordinate and everything under them; an admin
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -14,6 +15,7 @@ from cards.reports import export_card, gaps_card, stats_card
 from dialogs.clock import Clock
 from dialogs.flows.directory import Directory
 from dialogs.flows.faq_library import FaqLibrary
+from dialogs.redacted import readable
 from dialogs.replies import Reply
 from dialogs.rules.gap_groups import group_gaps
 from dialogs.rules.people import Member
@@ -93,6 +95,8 @@ class Reports:
         whole = units is None
         delta = changes(current, before)
         shown = protect_small_groups(current, whole_organisation=whole)
+        shown = replace(shown, mentor_minutes=tuple(replace(m, name=readable(m.name, texts))
+                                                    for m in shown.mentor_minutes))
         if shown.satisfaction_hidden:
             delta["satisfaction_mean"] = None
         names = await self._directory_repository.unit_names()

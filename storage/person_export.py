@@ -1,0 +1,115 @@
+"""Everything stored about a person, gathered table by table (storage.personal_data.PERSON_COLUMNS
+names the columns), as plain dicts for `person export`."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from storage.db import Database
+from storage.models import (
+    AuditLog,
+    ConversationReference,
+    DigestSent,
+    FaqEntry,
+    FaqFeedback,
+    FaqTranslation,
+    FaqVariant,
+    Feedback,
+    HelpRequest,
+    MentorProfile,
+    MentorTimeEntry,
+    Person,
+    Question,
+    RequestEvent,
+    RequestOffer,
+)
+from storage.personal_data import PersonFound, people_with_email, plain
+
+
+class PersonExport:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def gather(self, email: str) -> list[dict]:
+        """One document per person stored with the e-mail (usually one); empty when nobody is."""
+        async with self._database.transaction() as session:
+            return [await _person(session, found) for found in await people_with_email(session, email)]
+
+
+async def _rows(session, query, **plain_options) -> list[dict]:
+    return [plain(row, **plain_options) for row in (await session.scalars(query)).all()]
+
+
+async def _person(session, found: PersonFound) -> dict:
+    person_id, aad = found.id, found.aad_object_id
+    person = await session.get(Person, person_id)
+    profile = await session.get(MentorProfile, person_id)
+    directory = {**plain(person), "roles": list(found.roles), "coordinator_of": list(found.coordinator_of),
+                 "mentor_profile": plain(profile, without=("person_id",)) if profile else None}
+
+    asked = or_(Question.asker_person_id == person_id, Question.asker_aad_object_id == aad)
+    questions = await _rows(session, select(Question).where(asked).order_by(Question.asked_at, Question.id))
+    question_ids = [q["id"] for q in questions]
+    faq_feedback = await _rows(session, select(FaqFeedback).where(FaqFeedback.question_id.in_(question_ids))
+                               .order_by(FaqFeedback.id))
+    variants = await _rows(session, select(FaqVariant).where(FaqVariant.question_id.in_(question_ids))
+                           .order_by(FaqVariant.id))
+    decided = await _rows(session, select(FaqVariant).where(FaqVariant.decided_by == person_id)
+                          .order_by(FaqVariant.id), without=("text",))
+
+    # A mentor's proposal carries the asker's question: it belongs to both.
+    proposal_ids = select(FaqEntry.id).where(or_(FaqEntry.proposed_by == person_id,
+                                                 FaqEntry.id.in_([f"proposed-{q}" for q in question_ids])))
+    proposals = await _rows(session, select(FaqEntry).where(FaqEntry.id.in_(proposal_ids)).order_by(FaqEntry.id))
+    translations = await _rows(session, select(FaqTranslation).where(FaqTranslation.entry_id.in_(proposal_ids))
+                               .order_by(FaqTranslation.entry_id, FaqTranslation.language))
+    for proposal in proposals:
+        proposal["texts"] = [t for t in translations if t["entry_id"] == proposal["id"]]
+
+    as_asker = await _requests(session, or_(HelpRequest.asker_person_id == person_id,
+                                            HelpRequest.asker_aad_object_id == aad))
+    as_mentor = await _requests(session, HelpRequest.assigned_mentor_id == person_id)
+    return {
+        "directory": directory,
+        "questions": questions,
+        "faq_feedback": faq_feedback,
+        "faq_variants_from_questions": variants,
+        "faq_variants_decided": decided,
+        "faq_proposals": proposals,
+        "help_requests_as_asker": as_asker,
+        "help_requests_as_mentor": as_mentor,
+        "request_events": await _rows(session, select(RequestEvent).where(RequestEvent.actor_person_id == person_id)
+                                      .order_by(RequestEvent.at, RequestEvent.id)),
+        "offers": await _rows(session, select(RequestOffer).where(RequestOffer.mentor_id == person_id)
+                              .order_by(RequestOffer.offered_at, RequestOffer.request_id)),
+        "time_entries": await _rows(session, select(MentorTimeEntry).where(MentorTimeEntry.mentor_id == person_id)
+                                    .order_by(MentorTimeEntry.logged_at, MentorTimeEntry.id)),
+        "conversation_references": await _rows(
+            session, select(ConversationReference).where(ConversationReference.aad_object_id == aad)
+            .order_by(ConversationReference.id)),
+        "digests": await _rows(session, select(DigestSent).where(DigestSent.person_id == person_id)
+                               .order_by(DigestSent.week)),
+        "audit": await _rows(session, select(AuditLog).where(or_(AuditLog.actor == aad,
+                                                                 AuditLog.person_id == person_id))
+                             .order_by(AuditLog.at, AuditLog.id)),
+    }
+
+
+async def _requests(session, condition) -> list[dict]:
+    """Help requests with their history, the minutes logged on them and the rating."""
+    requests = await _rows(session, select(HelpRequest).where(condition)
+                           .order_by(HelpRequest.created_at, HelpRequest.id))
+    ids = [r["id"] for r in requests]
+    events = await _rows(session, select(RequestEvent).where(RequestEvent.request_id.in_(ids))
+                         .order_by(RequestEvent.at, RequestEvent.id))
+    minutes = dict((await session.execute(
+        select(MentorTimeEntry.request_id, func.sum(MentorTimeEntry.minutes))
+        .where(MentorTimeEntry.request_id.in_(ids)).group_by(MentorTimeEntry.request_id))).all())
+    ratings = {f["request_id"]: f for f in await _rows(session, select(Feedback).where(Feedback.request_id.in_(ids)))}
+    for request in requests:
+        request["events"] = [e for e in events if e["request_id"] == request["id"]]
+        request["minutes"] = int(minutes.get(request["id"]) or 0)
+        rating = ratings.get(request["id"])
+        request["rating"] = {"rating": rating["rating"], "comment": rating["comment"],
+                             "given_at": rating["given_at"]} if rating else None
+    return requests

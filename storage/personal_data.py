@@ -1,0 +1,79 @@
+"""Where the database keeps something about a person: the map that `person export` and
+`person erase` work from, and finding a person by e-mail.
+
+`PERSON_COLUMNS` names every column that ties a row to a person, directly (a person id or an
+Entra object id) or through their question or help request; tests/test_personal_data.py fails
+when a table gains such a column that is not listed here, so that a new table cannot be left
+out of an export or an erasure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from storage.models import CoordinatorScope, Person, PersonRole
+
+# (table, column) -> the section of a person's export that holds those rows.
+PERSON_COLUMNS: dict[tuple[str, str], str] = {
+    ("people", "id"): "directory",
+    ("people", "aad_object_id"): "directory",
+    ("person_roles", "person_id"): "directory",
+    ("coordinator_scopes", "person_id"): "directory",
+    ("mentor_profiles", "person_id"): "directory",
+    ("conversation_references", "aad_object_id"): "conversation_references",
+    ("questions", "asker_person_id"): "questions",
+    ("questions", "asker_aad_object_id"): "questions",
+    ("faq_feedback", "question_id"): "faq_feedback",
+    ("faq_variants", "question_id"): "faq_variants_from_questions",
+    ("faq_variants", "decided_by"): "faq_variants_decided",
+    ("faq_entries", "proposed_by"): "faq_proposals",
+    ("help_requests", "asker_person_id"): "help_requests_as_asker",
+    ("help_requests", "asker_aad_object_id"): "help_requests_as_asker",
+    ("help_requests", "question_id"): "help_requests_as_asker",
+    ("feedback", "request_id"): "help_requests_as_asker",
+    ("help_requests", "assigned_mentor_id"): "help_requests_as_mentor",
+    ("request_events", "actor_person_id"): "request_events",
+    ("request_events", "request_id"): "help_requests_as_asker",
+    ("request_offers", "mentor_id"): "offers",
+    ("request_offers", "request_id"): "offers",
+    ("mentor_time_entries", "mentor_id"): "time_entries",
+    ("mentor_time_entries", "request_id"): "time_entries",
+    ("digests_sent", "person_id"): "digests",
+    ("audit_log", "actor"): "audit",
+    ("audit_log", "person_id"): "audit",
+}
+
+
+@dataclass(frozen=True)
+class PersonFound:
+    id: int
+    aad_object_id: str
+    name: str
+    email: str | None
+    unit_id: str | None
+    active: bool
+    roles: tuple[str, ...]
+    coordinator_of: tuple[str, ...]
+
+
+async def people_with_email(session, email: str) -> list[PersonFound]:
+    """Everyone stored with this e-mail address, whatever its case: an address is not unique in
+    the organisation file, and a Graph-placed row may repeat an imported one."""
+    rows = (await session.scalars(select(Person).where(func.lower(Person.email) == email.strip().lower())
+                                  .order_by(Person.id))).all()
+    found = []
+    for row in rows:
+        roles = (await session.scalars(select(PersonRole.role).where(PersonRole.person_id == row.id)
+                                       .order_by(PersonRole.role))).all()
+        scopes = (await session.scalars(select(CoordinatorScope.unit_id).where(CoordinatorScope.person_id == row.id)
+                                        .order_by(CoordinatorScope.unit_id))).all()
+        found.append(PersonFound(row.id, row.aad_object_id, row.name, row.email, row.unit_id, row.active,
+                                 tuple(roles), tuple(scopes)))
+    return found
+
+
+def plain(row, *, without: tuple[str, ...] = ()) -> dict:
+    """A model row as a dict of its columns."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns if column.key not in without}

@@ -1,0 +1,60 @@
+"""Texts people wrote are kept for the retention time, then redacted in place: the rows stay,
+so that every count and statistic stays as it was.
+
+Each statement redacts only what is not redacted yet, so a run is idempotent, and two processes
+running it at once cannot both count the same row: on PostgreSQL the second finds the first's
+lock taken and skips its turn; SQLite has one writer at a time anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, select, text, update
+
+from storage.audit_repository import add_entry
+from storage.db import Database
+from storage.models import REDACTED, FaqEntry, FaqTranslation, FaqVariant, Feedback, MentorTimeEntry, Question
+
+# An arbitrary constant, distinct from the migration lock (storage.migrate).
+_PG_RETENTION_LOCK = 805_2026
+
+
+def _written(column):
+    return and_(column.is_not(None), column != "", column != REDACTED)
+
+
+class Retention:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    async def redact_older_than(self, cutoff: datetime, *, days: int, actor: str) -> dict[str, int] | None:
+        """Counts of texts redacted now; None when another process is running it at this moment.
+        A run that redacted something is audited (counts only)."""
+        statements = {
+            "question_texts": update(Question).where(Question.asked_at < cutoff, Question.text != REDACTED)
+            .values(text=REDACTED),
+            "comments": update(Feedback).where(Feedback.given_at < cutoff, _written(Feedback.comment))
+            .values(comment=REDACTED),
+            # Approved variants are part of the FAQ now; rejected ones never answer.
+            "pending_faq_variants": update(FaqVariant).where(
+                FaqVariant.created_at < cutoff, FaqVariant.status == "pending", FaqVariant.text != REDACTED)
+            .values(text=REDACTED),
+            "time_entry_notes": update(MentorTimeEntry).where(MentorTimeEntry.logged_at < cutoff,
+                                                              _written(MentorTimeEntry.note))
+            .values(note=REDACTED),
+            # A mentor's proposal still waiting carries a copy of the asker's question.
+            "proposal_questions": update(FaqTranslation).where(
+                FaqTranslation.entry_id.in_(select(FaqEntry.id).where(FaqEntry.status == "proposed",
+                                                                      FaqEntry.updated_at < cutoff)),
+                FaqTranslation.question != REDACTED).values(question=REDACTED),
+        }
+        async with self._database.transaction() as session:
+            if self._database.dialect == "postgresql" and not await session.scalar(
+                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _PG_RETENTION_LOCK}):
+                return None
+            counts = {name: (await session.execute(statement)).rowcount for name, statement in statements.items()}
+            if any(counts.values()):
+                add_entry(session, self._database, actor=actor, action="retention_run", days=days,
+                          cutoff=cutoff.isoformat(), **counts)
+        return counts
