@@ -10,12 +10,10 @@ import pytest
 
 from dialogs.rules.faq_file import parse_faq_file, render_faq_file
 from storage.faq_repository import FaqRepository
-from tests.support.office import FI, KAISA, MAIJA, PEKKA, SARI, Office, body_text
+from tests.support.office import CALENDAR_ENTRY, CALENDAR_PARAPHRASE, FI, KAISA, MAIJA, PEKKA, SARI, Office, body_text
 
 SEED_FAQ = Path(__file__).resolve().parents[1] / "storage" / "seed" / "faq.yaml"
-# The bot finds the calendar entry for these words only as a suggestion.
-PARAPHRASE = "esihenkilö haluaa nähdä milloin olen varattu"
-ENTRY = "outlook-share-calendar"
+PARAPHRASE, ENTRY = CALENDAR_PARAPHRASE, CALENDAR_ENTRY
 CARD = "application/vnd.microsoft.card.adaptive"
 
 

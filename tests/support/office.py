@@ -46,6 +46,9 @@ people:
 """
 
 FI = Texts("fi")
+# Words for which the shipped FAQ's calendar-sharing entry is only a suggestion, not an answer:
+# the FAQ can learn them as a variant.
+CALENDAR_PARAPHRASE, CALENDAR_ENTRY = "esihenkilö haluaa nähdä milloin olen varattu", "outlook-share-calendar"
 
 
 def chat(person: str) -> str:

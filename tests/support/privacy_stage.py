@@ -24,7 +24,7 @@ from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
 from storage.models import Base, Person
 from storage.stats_repository import StatsRepository
-from tests.support.office import KAISA, MAIJA, ORG, PEKKA, PEOPLE, Office
+from tests.support.office import CALENDAR_ENTRY, CALENDAR_PARAPHRASE, KAISA, MAIJA, ORG, PEKKA, PEOPLE, Office
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_FAQ = ROOT / "storage" / "seed" / "faq.yaml"
@@ -35,8 +35,7 @@ for _person, _name in PEOPLE.items():
     ORG_WITH_EMAILS = ORG_WITH_EMAILS.replace(f"name: {_name},", f"name: {_name}, email: {EMAILS[_person]},")
 
 # The n-gram matcher finds the calendar entry for these words only as a second suggestion.
-PARAPHRASE = "kollega ei näe kalenteria"
-ENTRY = "outlook-share-calendar"
+PARAPHRASE, ENTRY = CALENDAR_PARAPHRASE, CALENDAR_ENTRY
 HANDED_QUESTION = "miten saan kaverin näkemään aikatauluni, soita 040 123 4567"
 HANDED_STORED = "miten saan kaverin näkemään aikatauluni, soita [puhelinnumero]"
 OPEN_QUESTION = "kuka hoitaa parkkiluvat"
