@@ -1,7 +1,9 @@
 """The semantic half of FAQ matching: each entry's questions (with their variants), per
-language, as sentence-embedding vectors (dialogs/embedding.py); an entry scores as its closest
-text. Answers are not embedded: they take ten times as long per text and, cross-validated on
-the calibration sets, added nothing the n-grams over the answers do not already give."""
+language, as one sentence-embedding vector each (dialogs/embedding.py); an entry scores as its
+closest language. Cross-validated on the calibration sets, the question and its variants as one
+text beat each variant as its own text (0.85 against 0.82 answered at once). Answers are not
+embedded: their first 300 characters cost three times as much per entry, and gained only within
+the noise of the cross-validation; the n-grams index the answers anyway."""
 
 from __future__ import annotations
 
