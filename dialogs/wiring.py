@@ -30,6 +30,7 @@ from storage.directory_repository import DirectoryRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
 from storage.mentor_repository import MentorRepository
+from storage.processes import ProcessRegistry
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
 from storage.stats_repository import StatsRepository
@@ -56,6 +57,7 @@ class Flows:
     clock: Clock
     directory: Directory
     conversations: ConversationRepository
+    processes: ProcessRegistry
     claims: ActivityClaims
     asking: Asking
     faq_admin: FaqAdmin
@@ -84,11 +86,13 @@ class Flows:
         reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,
                           options.public_base_url, clock)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
+        processes = ProcessRegistry(database)
         return cls(
             clock=clock,
             directory=directory,
             conversations=ConversationRepository(database),
-            claims=ActivityClaims(database),
+            processes=processes,
+            claims=ActivityClaims(database, processes),
             asking=asking,
             faq_admin=FaqAdmin(library, faq, questions, variants, reports.gaps),
             offers=offers,

@@ -169,12 +169,31 @@ class ConversationReference(Base):
 
 
 class ProcessedActivity(Base):
-    """Claims an inbound activity id so that a re-delivery is recognised and skipped."""
+    """Claims an inbound activity id so that a re-delivery is recognised: skipped once its turn
+    finished, waited for while its owner process lives, taken over when that process is gone."""
 
     __tablename__ = "processed_activities"
 
     activity_key: Mapped[str] = mapped_column(String(500), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # The serving process running the turn (bot_processes.id; no foreign key: process rows are
+    # forgotten after a day, and a claim whose owner is gone is simply taken over).
+    owner_process_id: Mapped[int | None] = mapped_column(Integer)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class BotProcess(Base):
+    """A serving process, alive while its heartbeat is fresh by the database's own clock."""
+
+    __tablename__ = "bot_processes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # Set once a graceful shutdown has drained the process: its claims may be taken at once.
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class FaqEntry(Base):

@@ -99,8 +99,11 @@ class RequestRepository:
         unit_id: str | None,
         language: str,
         topic: str | None,
+        timer: datetime | None = None,
     ) -> tuple[RequestRecord, bool]:
-        """The request for this question; `created` is False when it already existed."""
+        """The request for this question; `created` is False when it already existed. `timer`:
+        a first escalation timer, so that a request whose first offer round never runs (its
+        process stopped) is still picked up."""
         now = self._database.now()
         try:
             async with self._database.transaction() as session:
@@ -113,6 +116,7 @@ class RequestRepository:
                     topic=topic,
                     state=RequestState.OPEN.value,
                     tier=0,
+                    next_escalation_at=timer,
                     created_at=now,
                     updated_at=now,
                 )

@@ -52,7 +52,8 @@ class RequestActions:
         request, created = await handoff.requests.create(
             question_id=question.id, asker_person_id=member.person_id, asker_aad_object_id=member.aad_object_id,
             unit_id=member.unit_id, language=question.language,
-            topic=await self._library.topic_of(question.faq_entry_id, question.text))
+            topic=await self._library.topic_of(question.faq_entry_id, question.text),
+            timer=handoff.clock.now() + CLAIM_LEASE)
         if created:
             await self._rounds.offer(request)
         card = request_cards.asker_waiting_card(Handoff.texts_of(request), await handoff.view(request))
