@@ -101,6 +101,7 @@ async def _lifecycle(app: web.Application):
     background.every(60, flows.digest.send_due, "weekly digest")
     # At once as well: a request a crashed process left without a timer gets one at this start.
     background.every(300, flows.offers.sweep_stranded, "stranded-request sweep", at_once=True)
+    background.run(flows.deliveries.run, "outbox")
     # Start-up objects live as long as the process: keep them out of every later collection,
     # whose full passes otherwise pause all turns.
     gc.collect()
@@ -110,6 +111,7 @@ async def _lifecycle(app: web.Application):
     yield
     # aiohttp has stopped listening and drained the turns in flight (or cancelled them, which
     # gives their claims back). Background rounds finish; the heartbeat goes on until they have.
+    # The outbox worker lets the sends in flight finish and gives the rest back unsent.
     await background.stop(SHUTDOWN_GRACE_SECONDS, last=("heartbeat",))
     with contextlib.suppress(StorageUnavailable):
         await processes.stop()
@@ -139,6 +141,7 @@ def _forget_old_rows(flows: Flows):
         # Teams re-delivers within minutes; two days of claims is ample.
         await flows.claims.forget_older_than(timedelta(days=2))
         await flows.processes.forget_older_than(timedelta(days=1))
+        await flows.deliveries.forget_delivered()
 
     return forget
 

@@ -8,6 +8,7 @@ from datetime import time
 
 from dialogs.clock import Clock
 from dialogs.flows.asking import Asking
+from dialogs.flows.deliveries import Deliveries
 from dialogs.flows.digest import Digest
 from dialogs.flows.directory import Directory
 from dialogs.flows.exports import Exports
@@ -30,6 +31,7 @@ from storage.directory_repository import DirectoryRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
 from storage.mentor_repository import MentorRepository
+from storage.outbox import OutboxRepository
 from storage.processes import ProcessRegistry
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
@@ -59,6 +61,7 @@ class Flows:
     conversations: ConversationRepository
     processes: ProcessRegistry
     claims: ActivityClaims
+    deliveries: Deliveries
     asking: Asking
     faq_admin: FaqAdmin
     offers: OfferRounds
@@ -80,19 +83,24 @@ class Flows:
         library = FaqLibrary(faq)
         asking = Asking(library, questions, variants, LanguageDetector(), directory, clock)
         signer = LinkSigner(key_from(options.export_signing_key))
-        handoff = Handoff(requests, directory_repository, questions, messenger, clock)
+        processes = ProcessRegistry(database)
+        outbox = OutboxRepository(database, processes)
+        handoff = Handoff(requests, directory_repository, questions, outbox, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
                              teams_app_id=options.teams_app_id, manifest_id=options.manifest_id)
         reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,
                           options.public_base_url, clock)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
-        processes = ProcessRegistry(database)
+        deliveries = Deliveries(outbox, messenger, requests, offers, clock)
+        # A transaction that stored messages wakes this process's worker at once.
+        database.outbox_listeners.append(deliveries.wake)
         return cls(
             clock=clock,
             directory=directory,
             conversations=ConversationRepository(database),
             processes=processes,
             claims=ActivityClaims(database, processes),
+            deliveries=deliveries,
             asking=asking,
             faq_admin=FaqAdmin(library, faq, questions, variants, reports.gaps),
             offers=offers,
@@ -102,7 +110,7 @@ class Flows:
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
             exports=Exports(ExportRepository(database), signer, clock),
-            digest=Digest(DigestRepository(database), directory, reports, mentor_tools, messenger, clock,
+            digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
                           weekday=options.digest_weekday, at=options.digest_time),
             unit_ids=directory_repository.unit_parents,
         )

@@ -388,3 +388,35 @@ class DigestSent(Base):
     week: Mapped[str] = mapped_column(String(10), primary_key=True)  # e.g. 2026-W48
     kind: Mapped[str] = mapped_column(String(20))  # coordinator | mentor
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutboxMessage(Base):
+    """A proactive message waiting to be delivered, written in the same transaction as the state
+    change that needs it (storage/outbox.py); delivered by a worker in any process."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64))  # aad object id
+    # offer | update | notice | digest: what a delivery or a failure leads to
+    purpose: Mapped[str] = mapped_column(String(20))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"))
+    # An offer, or an update of the offer card: the offer's mentor (request_offers row).
+    mentor_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    card: Mapped[dict | None] = mapped_column(JSON)
+    # pending | sending | sent | skipped | failed | unreachable
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    owner_process_id: Mapped[int | None] = mapped_column(Integer)
+    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+    __table_args__ = (
+        Index("ix_outbox_messages_state_due_at", "state", "due_at"),
+        Index("ix_outbox_messages_recipient_state", "recipient", "state"),
+    )

@@ -184,3 +184,79 @@ async def _value(result):
 
 async def _none_stranded(database_url: str) -> bool:
     return await stranded_requests(database_url) == 0
+
+
+def offer_cards_for(connector, person: str, request_id: int) -> list[dict]:
+    return [card for _, card in connector.cards_to(f"a:personal-{person}")
+            if any(a.get("verb") == "acceptRequest" and a["data"].get("request_id") == request_id
+                   for a in card.get("actions", []))]
+
+
+async def offers_in_tier(database_url: str, request_id: int, tier: int) -> list[tuple[str, str]]:
+    """(mentor's aad id, offer state) of the request's offers in the tier."""
+    from storage.models import Person
+
+    database = Database(database_url)
+    try:
+        async with database.transaction() as session:
+            rows = (await session.execute(
+                select(Person.aad_object_id, RequestOffer.state).join(Person, Person.id == RequestOffer.mentor_id)
+                .where(RequestOffer.request_id == request_id, RequestOffer.tier == tier))).all()
+        return [(aad, state) for aad, state in rows]
+    finally:
+        await database.dispose()
+
+
+async def make_due(database_url: str, request_id: int) -> None:
+    """The offer's time runs out (the served process's clock started on WEDNESDAY_MORNING)."""
+    from sqlalchemy import update
+
+    database = Database(database_url)
+    try:
+        async with database.transaction() as session:
+            await session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
+                                  .values(next_escalation_at=WEDNESDAY_MORNING))
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.timeout(180)
+async def test_sigterm_while_an_escalation_sends_its_offers_still_reaches_the_wider_circle(database_url, connector):
+    await seed(database_url, organisation())
+    asker = EMPLOYEE_IDS[1]  # ward-3
+    first = await start_served(database_url, **SERVE)
+    async with aiohttp.ClientSession() as http:
+        await install_everyone(http, first.url, connector)
+        await post(http, first.url, message("milloin palkka maksetaan", service_url=connector.url, user=asker,
+                                            name=NAMES[asker]))
+        ask = [c for _, c in connector.cards_to(f"a:personal-{asker}")][-1]["actions"][-1]
+        _, reply = await post(http, first.url, card_click("askMentor", ask["data"], service_url=connector.url,
+                                                          user=asker, name=NAMES[asker]))
+        request_id = [a for a in reply["value"]["actions"] if a["verb"] == "cancelRequest"][0]["data"]["request_id"]
+        own_unit = await offers_in_tier(database_url, request_id, 0)
+        await until(lambda: all(offer_cards_for(connector, m, request_id) for m, _ in own_unit),
+                    "the own unit's mentors have their offers")
+
+        # Nobody accepts in time; the widening's offers meet a Bot Connector that answers slowly,
+        # and a redeploy stops the process in the middle of sending them.
+        connector.delay = 8.0
+        await make_due(database_url, request_id)
+        await until(lambda: connector.held > 0, "the wider circle's offers are being sent")
+        first.terminate()
+        assert await first.wait(timeout=60) == 0, first.stderr_text[-3000:]
+        connector.delay = 0.0
+
+        second = await start_served(database_url, **SERVE)
+        try:
+            wider = await offers_in_tier(database_url, request_id, 1)
+            assert wider, "the widening committed its offers before any was sent"
+
+            async def everyone_offered() -> bool:
+                offers = await offers_in_tier(database_url, request_id, 1)
+                return all(offer_cards_for(connector, mentor, request_id) for mentor, _ in offers)
+
+            await until(everyone_offered, "every mentor of the wider circle has the offer", timeout=60)
+            for mentor, _ in wider:
+                assert len(offer_cards_for(connector, mentor, request_id)) == 1, "each offer arrives once"
+        finally:
+            await second.stop()

@@ -182,6 +182,10 @@ class LoopbackConnector:
                 await asyncio.sleep(self.delay)
             finally:
                 self.held -= 1
+            if request.transport is None or request.transport.is_closing():
+                # The bot gave up on the request (it stopped or died): nothing was delivered.
+                self.arrivals.append(Arrival(arrived, method, conversation, 499, tenant))
+                return web.Response(status=499)
         response = await self._answer(request, method, reply_to, conversation)
         self.arrivals.append(Arrival(arrived, method, conversation, response.status, tenant))
         return response
