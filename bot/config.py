@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/digimentor.db"
 # A managed identity (UserAssignedMSI) is not supported: outbound tokens use the client secret.
@@ -58,6 +59,8 @@ class Settings:
     export_signing_key: str = field(default="", repr=False)
     # Texts people wrote (questions, comments, notes, pending FAQ variants) are redacted after this.
     retention_days: int = 365
+    # Tests of a whole served process only: the product clock starts at this moment.
+    clock_start: datetime | None = None
 
     @property
     def auth_enabled(self) -> bool:
@@ -191,6 +194,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not value.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             problems.append(f"{name}: expected an https:// address (http only on loopback)")
 
+    clock_start = None
+    raw_clock = text("DIGIMENTOR_CLOCK_START")
+    if raw_clock:
+        try:
+            clock_start = datetime.fromisoformat(raw_clock)
+            if clock_start.tzinfo is None:
+                raise ValueError
+        except ValueError:
+            problems.append(f"DIGIMENTOR_CLOCK_START: expected an ISO time with its offset, got {raw_clock!r}")
+
     if problems:
         raise ConfigError("\n".join(problems))
 
@@ -222,4 +235,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         digest_time=digest_time,
         export_signing_key=env.get("EXPORT_SIGNING_KEY", "") or app_password,
         retention_days=retention_days,
+        clock_start=clock_start,
     )

@@ -44,6 +44,9 @@ class DigimentorBot(ActivityHandler):
                 with contextlib.suppress(Exception):
                     await self._flows.claims.release(key)
             raise
+        if key is not None:
+            # Only now is a redelivery a duplicate; until here it would run the turn again.
+            await self._flows.claims.finish(key)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         incoming = read_incoming(turn_context.activity)

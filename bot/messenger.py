@@ -92,6 +92,11 @@ class TeamsMessenger:
         self.queue = queue or OutboundQueue()
         self.retry = retry or RetryPolicy()
 
+    async def send(self, aad_object_id: str, *, text: str | None = None, card: dict | None = None) -> Delivery:
+        if card is None:
+            return await self.send_text(aad_object_id, text or "")
+        return await self._send(aad_object_id, MessageFactory.attachment(CardFactory.adaptive_card(card), text=text))
+
     async def send_card(self, aad_object_id: str, card: dict) -> Delivery:
         return await self._send(aad_object_id, MessageFactory.attachment(CardFactory.adaptive_card(card)))
 

@@ -7,7 +7,7 @@ with a reference id only for the unexpected.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import gc
 import logging
 import re
@@ -19,6 +19,7 @@ from botbuilder.schema import Activity
 
 from bot.adapter import BotEndpoint, TenantRefused
 from bot.auth import SigningKeysUnavailable, Unauthorized
+from bot.background import Background
 from bot.config import Settings
 from bot.graph import GraphGateway
 from bot.handler import DigimentorBot
@@ -37,13 +38,15 @@ from dialogs.wiring import FlowOptions, Flows
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database, StorageUnavailable
 from storage.migrate import migrate
+from storage.processes import HEARTBEAT_SECONDS
 
 log = logging.getLogger("digimentor.web")
 MAX_SENDER_ID = 64
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_IN_IDS = re.compile(r"[\x00-\x20\x7f{}/?#\\%\"<>]")
 RETENTION_INTERVAL = 24 * 3600.0
-RETENTION_FIRST_AFTER = 1.0
+# How long background rounds (escalation, outbox sends) may take to finish at shutdown.
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -68,7 +71,7 @@ def create_app(settings: Settings, clock: Clock | None = None, graph: GraphGatew
         app[GRAPH] = graph
     if embeddings is not None:
         app[EMBEDDINGS] = embeddings
-    app[CLOCK] = clock or Clock()
+    app[CLOCK] = clock or Clock(starting_at=settings.clock_start)
     app[DATABASE] = Database(settings.database_url, clock=app[CLOCK].now)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
@@ -93,31 +96,39 @@ async def _lifecycle(app: web.Application):
         flows = app[FLOWS] = Flows.build(database, app[CLOCK], messenger, _flow_options(settings), graph,
                                          app.get(EMBEDDINGS))
         app[BOT] = DigimentorBot(flows, Router(flows))
+        await flows.processes.register()
     except BaseException:
         await app[HTTP].close()
         await database.dispose()
         raise
-    background = [
-        asyncio.create_task(_every(settings.escalation_poll_seconds, flows.offers.escalate_due, "escalation")),
-        asyncio.create_task(_every(3600, _forget_old_deliveries(flows), "delivery-claims cleanup")),
-        asyncio.create_task(_every(60, flows.digest.send_due, "weekly digest")),
-        asyncio.create_task(_every(300, flows.offers.sweep_stranded, "stranded-request sweep")),
-        # Daily, and once soon after start, so that frequent redeploys cannot keep postponing it.
-        asyncio.create_task(_every(RETENTION_INTERVAL, flows.privacy.apply_retention, "retention",
-                                   first_after=RETENTION_FIRST_AFTER)),
-    ]
+    background = Background()
+    processes = flows.processes
+    background.every(HEARTBEAT_SECONDS, _heartbeat(flows), "heartbeat")
+    background.every(settings.escalation_poll_seconds, flows.offers.escalate_due, "escalation")
+    background.every(3600, _forget_old_rows(flows), "cleanup")
+    background.every(60, flows.digest.send_due, "weekly digest")
+    # At once as well: a request a crashed process left without a timer gets one at this start.
+    background.every(300, flows.offers.sweep_stranded, "stranded-request sweep", at_once=True)
+    background.run(flows.deliveries.run, "outbox")
+    # Daily, and at once at start, so that frequent redeploys cannot keep postponing it.
+    background.every(RETENTION_INTERVAL, flows.privacy.apply_retention, "retention", at_once=True)
     # The FAQ index (and, on a first start, its embeddings) is made now, not at the first question.
-    background.append(asyncio.create_task(_warm_up(flows)))
+    background.run(lambda stopping: _warm_up(flows), "faq warm-up")
     # Start-up objects live as long as the process: keep them out of every later collection,
     # whose full passes otherwise pause all turns.
     gc.collect()
     gc.freeze()
-    log.info("digimentor started", extra={"auth": settings.auth_enabled, "db": database.dialect})
+    log.info("digimentor started", extra={"auth": settings.auth_enabled, "db": database.dialect,
+                                          "process_id": processes.registered_id})
     yield
-    for task in background:
-        task.cancel()
-    await asyncio.gather(*background, return_exceptions=True)
+    # aiohttp has stopped listening and drained the turns in flight (or cancelled them, which
+    # gives their claims back). Background rounds finish; the heartbeat goes on until they have.
+    # The outbox worker lets the sends in flight finish and gives the rest back unsent.
+    await background.stop(SHUTDOWN_GRACE_SECONDS, last=("heartbeat",))
     await flows.faq.close()
+    with contextlib.suppress(StorageUnavailable):
+        await processes.stop()
+    log.info("digimentor stopped", extra={"process_id": processes.registered_id})
     if graph is not None:
         await graph.close()
     await app[ENDPOINT].close()
@@ -147,27 +158,22 @@ async def _warm_up(flows: Flows) -> None:
         log.warning("faq index not built at start: database unavailable")
 
 
-def _forget_old_deliveries(flows: Flows):
+def _forget_old_rows(flows: Flows):
     async def forget() -> None:
         # Teams re-delivers within minutes; two days of claims is ample.
         await flows.claims.forget_older_than(timedelta(days=2))
+        await flows.processes.forget_older_than(timedelta(days=1))
+        await flows.deliveries.forget_delivered()
 
     return forget
 
 
-async def _every(seconds: float, job, name: str, *, first_after: float | None = None) -> None:
-    """Runs `job` periodically (the first time after `first_after`, by default after
-    `seconds`); a failure is logged and the next round tries again."""
-    delay = seconds if first_after is None else first_after
-    while True:
-        await asyncio.sleep(delay)
-        delay = seconds
-        try:
-            await job()
-        except StorageUnavailable:
-            log.warning("background job skipped: database unavailable", extra={"job": name})
-        except Exception:
-            log.exception("background job failed", extra={"job": name, "reference": new_reference()})
+def _heartbeat(flows: Flows):
+    async def beat() -> None:
+        await flows.processes.beat()
+        await flows.claims.write_back()
+
+    return beat
 
 
 def _problem(status: int, message: str, **extra: object) -> web.Response:

@@ -32,6 +32,10 @@ class DeliveryFailed(Exception):
 class Messenger(Protocol):
     """Messages to a person's 1:1 chat with the bot, outside any turn of theirs."""
 
+    async def send(self, aad_object_id: str, *, text: str | None = None, card: dict | None = None) -> Delivery:
+        """One message: the text, the card, or the text above the card."""
+        ...
+
     async def send_card(self, aad_object_id: str, card: dict) -> Delivery: ...
 
     async def send_text(self, aad_object_id: str, text: str) -> Delivery: ...

@@ -9,6 +9,7 @@ from datetime import time
 from dialogs.clock import Clock
 from dialogs.embedding import Embeddings, shared_embeddings
 from dialogs.flows.asking import Asking
+from dialogs.flows.deliveries import Deliveries
 from dialogs.flows.digest import Digest
 from dialogs.flows.directory import Directory
 from dialogs.flows.exports import Exports
@@ -34,8 +35,10 @@ from storage.embedding_repository import EmbeddingRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
 from storage.mentor_repository import MentorRepository
+from storage.outbox import OutboxRepository
 from storage.person_erasure import PersonErasure
 from storage.person_export import PersonExport
+from storage.processes import ProcessRegistry
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
 from storage.retention import Retention
@@ -66,7 +69,9 @@ class Flows:
     clock: Clock
     directory: Directory
     conversations: ConversationRepository
+    processes: ProcessRegistry
     claims: ActivityClaims
+    deliveries: Deliveries
     faq: FaqLibrary
     asking: Asking
     faq_admin: FaqAdmin
@@ -93,17 +98,24 @@ class Flows:
         library = FaqLibrary(faq, EmbeddingRepository(database), embeddings if options.semantic_matching else None)
         asking = Asking(library, questions, variants, LanguageDetector(), directory, clock)
         signer = LinkSigner(key_from(options.export_signing_key))
-        handoff = Handoff(requests, directory_repository, questions, messenger, clock)
+        processes = ProcessRegistry(database)
+        outbox = OutboxRepository(database, processes)
+        handoff = Handoff(requests, directory_repository, questions, outbox, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
                              teams_app_id=options.teams_app_id, manifest_id=options.manifest_id)
         reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,
                           options.public_base_url, clock)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
+        deliveries = Deliveries(outbox, messenger, requests, offers, clock)
+        # A transaction that stored messages wakes this process's worker at once.
+        database.outbox_listeners.append(deliveries.wake)
         return cls(
             clock=clock,
             directory=directory,
             conversations=ConversationRepository(database),
-            claims=ActivityClaims(database),
+            processes=processes,
+            claims=ActivityClaims(database, processes),
+            deliveries=deliveries,
             faq=library,
             asking=asking,
             faq_admin=FaqAdmin(library, faq, questions, variants, reports.gaps),
@@ -114,7 +126,7 @@ class Flows:
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
             exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository),
-            digest=Digest(DigestRepository(database), directory, reports, mentor_tools, messenger, clock,
+            digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
                           weekday=options.digest_weekday, at=options.digest_time),
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
                             retention_days=options.retention_days),

@@ -92,6 +92,8 @@ class Database:
                 connect_args={"timeout": 5, "command_timeout": 30},
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Called after a transaction that stored outbox messages commits (storage/outbox.py).
+        self.outbox_listeners: list[Callable[[], None]] = []
 
     def now(self) -> datetime:
         if self._clock is None:
@@ -110,8 +112,12 @@ class Database:
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: everything in it commits together or not at all."""
-        async with outage_as_unavailable(), self.sessions() as session, session.begin():
-            yield session
+        async with outage_as_unavailable(), self.sessions() as session:
+            async with session.begin():
+                yield session
+            if session.info.get("outbox"):
+                for listener in self.outbox_listeners:
+                    listener()
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
 from storage.models import DigestSent, Person, PersonRole
+from storage.outbox import Outgoing, enqueue
 
 
 class DigestRepository:
@@ -28,15 +29,19 @@ class DigestRepository:
                 kinds[aad] = kind
         return list(kinds.items())
 
-    async def claim(self, person_id: int, week: str, kind: str) -> bool:
+    async def sent(self, person_id: int, week: str) -> bool:
+        """The person's digest for the week is already on its way."""
+        async with self._database.transaction() as session:
+            return await session.get(DigestSent, (person_id, week)) is not None
+
+    async def claim(self, person_id: int, week: str, kind: str, message: Outgoing) -> bool:
+        """Claims the person's digest for the week and stores it in the outbox, together: it
+        goes out once, however many processes try, and is retried until it is delivered."""
         try:
             async with self._database.transaction() as session:
                 session.add(DigestSent(person_id=person_id, week=week, kind=kind, sent_at=self._database.now()))
+                await session.flush()
+                await enqueue(session, [message], self._database.now())
         except IntegrityError:
             return False
         return True
-
-    async def release(self, person_id: int, week: str) -> None:
-        async with self._database.transaction() as session:
-            await session.execute(delete(DigestSent).where(DigestSent.person_id == person_id,
-                                                           DigestSent.week == week))

@@ -29,6 +29,7 @@ from storage.models import (
     HelpRequest,
     MentorProfile,
     MentorTimeEntry,
+    OutboxMessage,
     Person,
     PersonRole,
     Question,
@@ -114,6 +115,12 @@ class PersonErasure:
 
         await run("conversation_references", delete(ConversationReference)
                   .where(ConversationReference.aad_object_id == aad))
+        # Messages to them, or carrying their question to mentors: waiting ones are not sent.
+        # Messages already delivered are kept a day only for inspection and may quote them
+        # anywhere (a digest, a resolved card): they all go.
+        await run("messages", delete(OutboxMessage).where(or_(
+            OutboxMessage.recipient == aad, OutboxMessage.request_id.in_(request_ids),
+            OutboxMessage.finished_at.is_not(None))))
         await run("offer_cards", update(RequestOffer).where(
             RequestOffer.mentor_id == person_id,
             or_(RequestOffer.conversation_id.is_not(None), RequestOffer.activity_id.is_not(None)))

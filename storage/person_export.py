@@ -18,6 +18,7 @@ from storage.models import (
     HelpRequest,
     MentorProfile,
     MentorTimeEntry,
+    OutboxMessage,
     Person,
     Question,
     RequestEvent,
@@ -89,6 +90,11 @@ async def _person(session, found: PersonFound) -> dict:
             .order_by(ConversationReference.id)),
         "digests": await _rows(session, select(DigestSent).where(DigestSent.person_id == person_id)
                                .order_by(DigestSent.week)),
+        # Sent to them, or carrying their question to a mentor (kept a day after delivery).
+        "messages": await _rows(session, select(OutboxMessage).where(or_(
+            OutboxMessage.recipient == aad, OutboxMessage.request_id.in_(
+                select(HelpRequest.id).where(HelpRequest.asker_person_id == person_id))))
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)),
         "audit": await _rows(session, select(AuditLog).where(or_(AuditLog.actor == aad,
                                                                  AuditLog.person_id == person_id))
                              .order_by(AuditLog.at, AuditLog.id)),

@@ -41,6 +41,10 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("mentor_time_entries", "mentor_id"): "time_entries",
     ("mentor_time_entries", "request_id"): "time_entries",
     ("digests_sent", "person_id"): "digests",
+    # Messages waiting to be sent, or sent within the last day: to them, or about their request.
+    ("outbox_messages", "recipient"): "messages",
+    ("outbox_messages", "mentor_id"): "messages",
+    ("outbox_messages", "request_id"): "messages",
     ("audit_log", "actor"): "audit",
     ("audit_log", "person_id"): "audit",
 }

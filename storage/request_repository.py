@@ -2,12 +2,13 @@
 
 Every state change is one conditional UPDATE ("... WHERE state IN (allowed)") plus its event in
 the same transaction: when two mentors click Accept at once, the database lets exactly one
-update through, on SQLite and on PostgreSQL alike.
+update through, on SQLite and on PostgreSQL alike. The messages a change needs (the "taken"
+cards, the asker's notice) are stored in the outbox in that same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,6 @@ from storage.db import Database
 from storage.models import (
     Feedback,
     HelpRequest,
-    MentorProfile,
     MentorTimeEntry,
     Person,
     Question,
@@ -26,9 +26,18 @@ from storage.models import (
     RequestOffer,
     RequestState,
 )
+from storage.outbox import Outgoing, enqueue
+from storage.request_offers import (
+    COORDINATOR_TIER,
+    OPEN_OFFER_STATES,
+    OfferRecord,
+    OfferStore,
+    add_widening_events,
+)
 
-# Offers a mentor can still act on.
-OPEN_OFFER_STATES = ("pending", "sent")
+__all__ = ["OPEN_OFFER_STATES", "OfferRecord", "RequestNotFound", "RequestRecord", "RequestRepository",
+           "StateConflict"]
+
 
 
 class RequestNotFound(LookupError):
@@ -58,18 +67,6 @@ class RequestRecord:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class OfferRecord:
-    request_id: int
-    mentor_id: int
-    mentor_aad_object_id: str
-    mentor_name: str
-    tier: int
-    state: str
-    conversation_id: str | None
-    activity_id: str | None
-
-
 def _record(row: HelpRequest) -> RequestRecord:
     return RequestRecord(
         id=row.id,
@@ -86,7 +83,7 @@ def _record(row: HelpRequest) -> RequestRecord:
     )
 
 
-class RequestRepository:
+class RequestRepository(OfferStore):
     def __init__(self, database: Database) -> None:
         self._database = database
 
@@ -99,8 +96,11 @@ class RequestRepository:
         unit_id: str | None,
         language: str,
         topic: str | None,
+        timer: datetime | None = None,
     ) -> tuple[RequestRecord, bool]:
-        """The request for this question; `created` is False when it already existed."""
+        """The request for this question; `created` is False when it already existed. `timer`:
+        a first escalation timer, so that a request whose first offer round never runs (its
+        process stopped) is still picked up."""
         now = self._database.now()
         try:
             async with self._database.transaction() as session:
@@ -113,6 +113,7 @@ class RequestRepository:
                     topic=topic,
                     state=RequestState.OPEN.value,
                     tier=0,
+                    next_escalation_at=timer,
                     created_at=now,
                     updated_at=now,
                 )
@@ -145,10 +146,17 @@ class RequestRepository:
         require_offer_to: int | None = None,
         require_assigned: int | None = None,
         event_data: dict | None = None,
+        messages: Sequence[Outgoing] = (),
+        offer_cards: dict | None = None,
+        offer_cards_except: int | None = None,
     ) -> RequestRecord:
         """Moves the request to `to_state` if it is in one of `from_states` (and the other
         conditions hold), with its event, in one conditional UPDATE: of two concurrent clicks
-        the database lets exactly one through. RequestNotFound or StateConflict otherwise."""
+        the database lets exactly one through. RequestNotFound or StateConflict otherwise.
+
+        In the same transaction: `messages` are stored for delivery, and with `offer_cards`
+        every offer card of the request (but that of `offer_cards_except`) is to be replaced
+        by that card."""
         now = self._database.now()
         conditions = [HelpRequest.id == request_id, HelpRequest.state.in_([s.value for s in from_states])]
         if require_offer_to is not None:
@@ -190,28 +198,54 @@ class RequestRepository:
                     .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == assign_mentor)
                     .values(state="won")
                 )
+            if offer_cards is not None:
+                messages = [*messages, *await _offer_card_updates(session, request_id, offer_cards,
+                                                                  offer_cards_except)]
+            await enqueue(session, messages, now)
             return _record(row)
 
-    async def widen(self, request_id: int, from_tier: int, next_escalation_at: datetime | None) -> bool:
-        """Moves an offered request to the next tier; False when another process already did."""
+    async def set_timer(self, request_id: int, due: datetime | None, *, messages: Sequence[Outgoing] = ()) -> None:
+        async with self._database.transaction() as session:
+            await session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
+                                  .values(next_escalation_at=due))
+            await enqueue(session, messages, self._database.now())
+
+    async def hurry(self, request_id: int) -> bool:
+        """An open request that was never offered (its round was cut off) is due at once."""
+        async with self._database.transaction() as session:
+            result = await session.execute(
+                update(HelpRequest).where(HelpRequest.id == request_id, HelpRequest.state == RequestState.OPEN.value,
+                                          HelpRequest.assigned_mentor_id.is_(None),
+                                          ~exists().where(RequestOffer.request_id == request_id))
+                .values(next_escalation_at=self._database.now()))
+        return result.rowcount == 1
+
+    async def expire(self, request_id: int, *, from_states: Iterable[RequestState], from_tier: int, to_tier: int,
+                     coordinator: tuple[int, Outgoing] | None, messages: Sequence[Outgoing] = ()) -> bool:
+        """Past the last tier: the request expires (and records the widening to `to_tier`), a
+        coordinator is offered it with `coordinator`'s alert, and `messages` go out; all in one
+        transaction. False when the request is no longer waiting in `from_tier`."""
         now = self._database.now()
+        values: dict = {"state": RequestState.EXPIRED.value, "tier": to_tier, "next_escalation_at": None,
+                        "updated_at": now, "version": HelpRequest.version + 1}
+        if to_tier > from_tier:
+            values["escalated"] = True
         async with self._database.transaction() as session:
             result = await session.execute(
                 update(HelpRequest)
                 .where(HelpRequest.id == request_id, HelpRequest.tier == from_tier,
-                       HelpRequest.state.in_([RequestState.OPEN.value, RequestState.OFFERED.value]))
-                .values(tier=from_tier + 1, next_escalation_at=next_escalation_at, updated_at=now,
-                        version=HelpRequest.version + 1, escalated=True)
-            )
+                       HelpRequest.state.in_([state.value for state in from_states]))
+                .values(**values))
             if result.rowcount != 1:
                 return False
-            session.add(RequestEvent(request_id=request_id, kind="escalated", at=now, data={"tier": from_tier + 1}))
-            return True
-
-    async def set_timer(self, request_id: int, due: datetime | None) -> None:
-        async with self._database.transaction() as session:
-            await session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
-                                  .values(next_escalation_at=due))
+            add_widening_events(session, request_id, from_tier, to_tier, now)
+            session.add(RequestEvent(request_id=request_id, kind="expire", at=now, data={}))
+            if coordinator is not None:
+                person_id, alert = coordinator
+                if await self._insert_offers(session, request_id, COORDINATOR_TIER, [person_id], now):
+                    messages = [alert, *messages]
+            await enqueue(session, messages, now)
+        return True
 
     async def time_the_untimed(self, now: datetime) -> int:
         """Open or offered requests with no timer get one due now; returns how many."""
@@ -268,89 +302,6 @@ class RequestRepository:
             )).all()
         return [_record(r) for r in accepted], [_record(r) for r in offered]
 
-    # -- offers --------------------------------------------------------------------------------
-    async def add_offers(self, request_id: int, tier: int, mentor_ids: list[int]) -> list[int]:
-        """Records offers; returns the mentors newly offered. A retry, or another process
-        offering the same mentor at the same moment, does not offer twice."""
-        if not mentor_ids:
-            return []
-        now = self._database.now()
-        # In id order: two rounds offering the same mentors then lock the rows in the same order,
-        # so one waits for the other instead of the two deadlocking.
-        rows = [{"request_id": request_id, "mentor_id": mentor_id, "tier": tier, "state": "pending",
-                 "offered_at": now} for mentor_id in sorted(set(mentor_ids))]
-        async with self._database.transaction() as session:
-            inserted = await session.execute(
-                self._database.insert(RequestOffer).values(rows).on_conflict_do_nothing()
-                .returning(RequestOffer.mentor_id))
-            new = set(inserted.scalars().all())
-            added = [mentor_id for mentor_id in dict.fromkeys(mentor_ids) if mentor_id in new]
-            if added:
-                await session.execute(
-                    update(HelpRequest)
-                    .where(HelpRequest.id == request_id, HelpRequest.state == RequestState.OPEN.value)
-                    .values(state=RequestState.OFFERED.value, updated_at=now)
-                )
-                session.add(RequestEvent(request_id=request_id, kind="offered", at=now,
-                                         data={"tier": tier, "mentors": added}))
-        return added
-
-    async def offer_delivered(self, request_id: int, mentor_id: int, conversation_id: str, activity_id: str) -> None:
-        async with self._database.transaction() as session:
-            await session.execute(
-                update(RequestOffer)
-                .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == mentor_id,
-                       RequestOffer.state == "pending")
-                .values(state="sent", conversation_id=conversation_id, activity_id=activity_id)
-            )
-
-    async def offer_failed(self, request_id: int, mentor_id: int, unreachable: bool) -> None:
-        async with self._database.transaction() as session:
-            await session.execute(
-                update(RequestOffer)
-                .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == mentor_id)
-                .values(state="failed")
-            )
-            if unreachable:
-                await session.execute(
-                    update(MentorProfile).where(MentorProfile.person_id == mentor_id)
-                    .values(reachable=False, last_send_refused_at=self._database.now())
-                )
-
-    async def decline(self, request_id: int, mentor_id: int) -> bool:
-        async with self._database.transaction() as session:
-            result = await session.execute(
-                update(RequestOffer)
-                .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == mentor_id,
-                       RequestOffer.state.in_(OPEN_OFFER_STATES))
-                .values(state="declined")
-            )
-            if result.rowcount != 1:
-                return False
-            session.add(RequestEvent(request_id=request_id, kind="declined", actor_person_id=mentor_id,
-                                     at=self._database.now()))
-            return True
-
-    async def open_offers_left(self, request_id: int) -> int:
-        async with self._database.transaction() as session:
-            return await session.scalar(
-                select(func.count()).select_from(RequestOffer)
-                .where(RequestOffer.request_id == request_id, RequestOffer.state.in_(OPEN_OFFER_STATES))
-            )
-
-    async def offers(self, request_id: int) -> list[OfferRecord]:
-        async with self._database.transaction() as session:
-            rows = (await session.execute(
-                select(RequestOffer, Person.aad_object_id, Person.name)
-                .join(Person, Person.id == RequestOffer.mentor_id)
-                .where(RequestOffer.request_id == request_id)
-                .order_by(RequestOffer.offered_at)
-            )).all()
-        return [
-            OfferRecord(o.request_id, o.mentor_id, aad, name, o.tier, o.state, o.conversation_id, o.activity_id)
-            for o, aad, name in rows
-        ]
-
     # -- after the help ------------------------------------------------------------------------
     async def record_time(self, mentor_id: int, request_id: int | None, unit_id: str | None, minutes: int,
                           note: str | None = None) -> bool:
@@ -379,3 +330,11 @@ class RequestRepository:
                 .where(RequestEvent.request_id == request_id).order_by(RequestEvent.id)
             )).all()
         return [(r.kind, r.actor_person_id, r.data) for r in rows]
+
+
+async def _offer_card_updates(session, request_id: int, card: dict, except_for: int | None) -> list[Outgoing]:
+    rows = (await session.execute(
+        select(RequestOffer.mentor_id, Person.aad_object_id).join(Person, Person.id == RequestOffer.mentor_id)
+        .where(RequestOffer.request_id == request_id, RequestOffer.state != "failed"))).all()
+    return [Outgoing(aad, "update", card=card, request_id=request_id, mentor_id=mentor_id)
+            for mentor_id, aad in rows if mentor_id != except_for]

@@ -109,7 +109,8 @@ async def test_an_escalation_timer_fires_once_with_two_processes_claiming(bot, c
         office.clock.advance(timedelta(minutes=11))
         fired = await asyncio.gather(*(r.escalate_due() for r in rounds for _ in range(3)))
     finally:
-        await other.close()
+        await other.close()  # what it had not sent yet it gives back to the outbox
+    await office.settle()
     assert sum(fired) == 1
     _, events = await office.request(request_id)
     assert events.count("escalated") == 1

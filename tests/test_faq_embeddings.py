@@ -102,7 +102,8 @@ async def test_an_edited_entry_is_embedded_for_the_very_next_question(database):
     library, _ = _library(database, engine)
     await _hybrid(library)
     engine.embedded.clear()
-    await faq.save_text("entry-7", "outlook", "fi", FaqText("Miten lomavastaaja laitetaan päälle?", (), "Näin."))
+    await faq.save_text("entry-7", "outlook", "fi", FaqText("Miten lomavastaaja laitetaan päälle?", (), "Näin."),
+                        actor="coordinator")
     result = await library.match("poissaoloviesti sähköpostiin")  # no word in common: needs embeddings
     assert engine.embedded == ["Miten lomavastaaja laitetaan päälle?", "poissaoloviesti sähköpostiin"]
     assert library.matching_state().mode == "hybrid"

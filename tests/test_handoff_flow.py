@@ -146,13 +146,16 @@ async def test_nobody_accepts_so_the_offer_widens_tier_by_tier_exactly_once(offi
     # A restart in the middle: a new app on the same database carries on.
     second = await start_bot(settings_for(database_url), office.clock)
     try:
-        other = second.server.app[FLOWS].offers
+        other, other_outbox = second.server.app[FLOWS].offers, second.server.app[FLOWS].deliveries
         office.clock.freeze(WEDNESDAY_MORNING + 2 * timeout)
         assert await other.escalate_due() == 1
+        # The offers go out through the outbox: either process may be sending them.
+        await asyncio.gather(other_outbox.settle(), office.settle())
         assert len(office.cards(OLLI)) == 1  # tier 2: the organisation-wide pool
         office.clock.freeze(WEDNESDAY_MORNING + 3 * timeout)
         assert await other.escalate_due() == 1
         assert await other.escalate_due() == 0
+        await asyncio.gather(other_outbox.settle(), office.settle())
     finally:
         await second.close()
     # After the last tier: the coordinator can take it, and the asker is told honestly.
@@ -433,6 +436,7 @@ async def test_a_question_from_a_channel_is_handed_on_with_details_sent_privatel
     activity["conversation"]["conversationType"] = "channel"
     reply = await (await office.bot.post(activity)).json()
     assert reply["value"] == FI("request.sent_privately")
+    await office.settle()
     assert "cancelRequest" in body_text(office.cards(MAIJA)[-1])  # the waiting card, in her own chat
     assert len(office.cards(PEKKA)) == 1
 

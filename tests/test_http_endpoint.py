@@ -22,11 +22,12 @@ from dialogs.clock import Clock
 from dialogs.rules.limits import MAX_QUESTION_CHARACTERS
 from dialogs.rules.org_file import parse_organization_file
 from dialogs.rules.signed_links import LIFETIME_SECONDS
-from storage.activity_claims import CLAIM_LEASE, ActivityClaims
+from storage.activity_claims import ActivityClaims
 from storage.conversation_repository import ConversationRepository
 from storage.db import Database, StorageUnavailable
 from storage.models import ConversationReference, ProcessedActivity, Question
 from storage.organization_repository import import_organization
+from storage.processes import ProcessRegistry
 from tests.conftest import BotClient, settings_for, start_bot
 from tests.support.activities import installation, members_added, message
 
@@ -308,14 +309,36 @@ async def test_a_database_failing_in_the_middle_of_a_turn_loses_no_question(bot,
     assert len(connector.cards_to(activity["conversation"]["id"])) == 1
 
 
-async def test_a_claim_left_by_a_dead_process_expires_and_the_redelivery_runs(database, clock):
-    claims = ActivityClaims(database)
+async def test_a_redelivery_waits_for_a_live_owner_and_takes_over_from_a_dead_one(database):
+    """Two processes on one database. The first claims a delivery and dies in its turn: the
+    redelivery reaching the second waits while the first looks alive, then runs the turn."""
+    first = ActivityClaims(database, ProcessRegistry(database))
+    assert await first.claim("conv|1")
+    # The first process still beats: its turn may be running, so the redelivery is a duplicate.
+    patient = ActivityClaims(database, ProcessRegistry(database, dead_after=60), wait=0.3)
+    assert not await patient.claim("conv|1")
+    # It beats no more: once its heartbeat is stale the redelivery takes the claim over.
+    second = ActivityClaims(database, ProcessRegistry(database, dead_after=0.5), wait=10)
+    assert await second.claim("conv|1")
+    await second.finish("conv|1")
+    assert not await ActivityClaims(database, ProcessRegistry(database), wait=10).claim("conv|1")
+    assert not await second.claim("conv|1")
+
+
+async def test_a_finished_turn_makes_its_redelivery_a_duplicate_at_once(database):
+    claims = ActivityClaims(database, ProcessRegistry(database))
     assert await claims.claim("conv|1")
-    clock.advance(CLAIM_LEASE - timedelta(seconds=1))
-    assert not await claims.claim("conv|1")  # its turn may still be running
-    clock.advance(timedelta(seconds=2))
-    assert await claims.claim("conv|1")  # the process that held it is gone: run it again
-    assert not await claims.claim("conv|1")
+    waiting = asyncio.create_task(claims.claim("conv|1"))  # the same process: waits for the turn
+    await claims.finish("conv|1")
+    assert await waiting is False
+    assert not await ActivityClaims(database, ProcessRegistry(database), wait=10).claim("conv|1")
+
+
+async def test_a_stopped_process_leaves_its_unfinished_claims_to_be_taken_at_once(database):
+    stopping = ProcessRegistry(database)
+    assert await ActivityClaims(database, stopping).claim("conv|1")
+    await stopping.stop()
+    assert await ActivityClaims(database, ProcessRegistry(database), wait=10).claim("conv|1")
 
 
 async def test_unexpected_error_apologises_with_a_reference_that_the_log_keeps(bot, connector, caplog, monkeypatch):

@@ -56,7 +56,8 @@ def test_every_column_that_points_at_a_person_is_covered_by_export_and_erasure()
     for table in Base.metadata.sorted_tables:
         for column in table.columns:
             targets = {fk.target_fullname for fk in column.foreign_keys}
-            if targets & personal_targets or "aad_object_id" in column.name or column.name == "actor":
+            named = "aad_object_id" in column.name or column.name in ("actor", "recipient", "mentor_id")
+            if targets & personal_targets or named:
                 found.add((table.name, column.name))
             if table.name == "people" and column.primary_key:
                 found.add((table.name, column.name))

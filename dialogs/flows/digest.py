@@ -1,12 +1,11 @@
 """The weekly digest: coordinators get last week's statistics, mentors their own week.
 
-Each recipient's digest is claimed in the database before it is sent, so that it goes out once
-per week however many processes run the loop and however often they restart.
+Each recipient's digest is claimed in the database together with its outbox message, so that it
+goes out once per week however many processes run the loop and however often they restart.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, time, timedelta
 
 from cards.i18n import Texts
@@ -14,21 +13,18 @@ from dialogs.clock import Clock
 from dialogs.flows.directory import Directory
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.reports import Reports
-from dialogs.ports import DeliveryFailed, Messenger
 from dialogs.rules.periods import HELSINKI, parse_period
 from storage.digest_repository import DigestRepository
-
-log = logging.getLogger(__name__)
+from storage.outbox import Outgoing
 
 
 class Digest:
     def __init__(self, digests: DigestRepository, directory: Directory, reports: Reports, mentor_tools: MentorTools,
-                 messenger: Messenger, clock: Clock, *, weekday: int = 0, at: time = time(8, 0)) -> None:
+                 clock: Clock, *, weekday: int = 0, at: time = time(8, 0)) -> None:
         self._digests = digests
         self._directory = directory
         self._reports = reports
         self._mentor_tools = mentor_tools
-        self._messenger = messenger
         self._clock = clock
         self._weekday = weekday  # 0 = Monday
         self._at = at
@@ -48,19 +44,15 @@ class Digest:
         sent = 0
         for aad_object_id, kind in await self._digests.recipients():
             member = await self._directory.member(aad_object_id)
-            if member.person_id is None or not await self._digests.claim(member.person_id, this_week.label, kind):
+            if member.person_id is None or await self._digests.sent(member.person_id, this_week.label):
                 continue
             texts = Texts(member.preferred_language(None))
             if kind == "coordinator":
                 reply = await self._reports.weekly_stats(member, last_week, texts)
             else:
                 reply = await self._mentor_tools.my_hours(member, texts, week=last_week)
-            try:
-                await self._messenger.send_card(aad_object_id, reply.card)
+            # The claim and the message are stored together; the outbox delivers and retries.
+            if await self._digests.claim(member.person_id, this_week.label, kind,
+                                         Outgoing(aad_object_id, "digest", card=reply.card)):
                 sent += 1
-            except DeliveryFailed as failure:
-                log.warning("digest not delivered", extra={"unreachable": failure.unreachable})
-                if not failure.unreachable:
-                    # A passing failure: give the claim back so that the next round tries again.
-                    await self._digests.release(member.person_id, this_week.label)
         return sent

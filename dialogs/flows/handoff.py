@@ -1,48 +1,51 @@
 """What both halves of a hand-off share (offer rounds and the clicks on request cards): the
 request as its cards show it, state changes by the rules, and messages to the people in it.
 
-State that spans two people lives in the database; this decides who is told what."""
+State that spans two people lives in the database; this decides who is told what. Messages go
+through the outbox (storage/outbox.py), mostly in the very transaction of the change."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
+from dataclasses import replace
 
 from cards import requests as request_cards
 from cards.i18n import Texts
 from dialogs.clock import Clock
-from dialogs.ports import Delivery, DeliveryFailed, Messenger
 from dialogs.redacted import readable
 from dialogs.rules.help_requests import TRANSITIONS, Action, InvalidTransition
 from dialogs.rules.units import unit_name
 from storage.directory_repository import DirectoryRepository
+from storage.outbox import OutboxRepository, Outgoing
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRecord, RequestRepository, StateConflict
-
-log = logging.getLogger(__name__)
 
 
 class Handoff:
     def __init__(self, requests: RequestRepository, directory: DirectoryRepository, questions: QuestionRepository,
-                 messenger: Messenger, clock: Clock) -> None:
+                 outbox: OutboxRepository, clock: Clock) -> None:
         self.requests = requests
         self.directory = directory
         self.questions = questions
-        self.messenger = messenger
+        self.outbox = outbox
         self.clock = clock
 
     async def apply(self, request_id: int, action: Action, *, actor_person_id: int | None,
                     assign_mentor: int | None = None, require_offer_to: int | None = None,
-                    require_assigned: int | None = None, event_data: dict | None = None) -> RequestRecord:
+                    require_assigned: int | None = None, event_data: dict | None = None,
+                    messages: list[Outgoing] | tuple = (), offer_cards: dict | None = None,
+                    offer_cards_except: int | None = None) -> RequestRecord:
         """The rule's transition, applied by the database; InvalidTransition when the request
-        is in a state it may not start from, RequestNotFound when there is no such request."""
+        is in a state it may not start from, RequestNotFound when there is no such request.
+        `messages`, and with `offer_cards` the replacement of every offer card (but that of
+        `offer_cards_except`), are stored in the same transaction."""
         rule = TRANSITIONS[action]
         try:
             return await self.requests.transition(
                 request_id, kind=action.value, from_states=rule.sources, to_state=rule.target,
                 actor_person_id=actor_person_id, assign_mentor=assign_mentor, unassign=rule.unassign,
                 stop_timer=rule.stop_timer, require_offer_to=require_offer_to, require_assigned=require_assigned,
-                event_data=event_data)
+                event_data=event_data, messages=messages, offer_cards=offer_cards,
+                offer_cards_except=offer_cards_except)
         except StateConflict as conflict:
             raise InvalidTransition(action, conflict.state) from None
 
@@ -70,28 +73,17 @@ class Handoff:
             topic=request.topic,
         )
 
-    async def notify(self, aad_object_id: str, *, card: dict | None = None, text: str | None = None) -> None:
-        """Best effort: a person who cannot be reached is logged, and the flow goes on."""
-        try:
-            if text is not None:
-                await self.messenger.send_text(aad_object_id, text)
-            if card is not None:
-                await self.messenger.send_card(aad_object_id, card)
-        except DeliveryFailed:
-            log.warning("could not notify a person")
+    async def view_taken_by(self, request: RequestRecord, mentor_name: str,
+                            mentor_aad_object_id: str) -> request_cards.RequestView:
+        """The request as its cards show it once the mentor has it: rendered before the change,
+        so that the cards go out in the change's own transaction."""
+        return replace(await self.view(request), mentor_name=mentor_name, mentor_aad_object_id=mentor_aad_object_id)
 
-    async def update_offer_cards(self, request: RequestRecord, card: dict, *, except_for: int | None = None) -> None:
-        """Replaces the offer card of every mentor it was delivered to (but `except_for`)."""
-        async def update(offer) -> None:
-            if offer.mentor_id == except_for or not offer.activity_id:
-                return
-            try:
-                await self.messenger.update_card(
-                    Delivery(offer.mentor_aad_object_id, offer.conversation_id, offer.activity_id), card)
-            except DeliveryFailed:
-                log.info("could not update an offer card", extra={"request": request.id})
-
-        await asyncio.gather(*(update(offer) for offer in await self.requests.offers(request.id)))
+    async def notify(self, aad_object_id: str, *, card: dict | None = None, text: str | None = None,
+                     request_id: int | None = None) -> None:
+        """A message to the person, stored in the outbox: delivered (and retried) in the
+        background, so that nobody waits on Teams and nothing is lost to a stop."""
+        await self.outbox.add([Outgoing(aad_object_id, "notice", text=text, card=card, request_id=request_id)])
 
     @staticmethod
     def texts_of(request: RequestRecord) -> Texts:

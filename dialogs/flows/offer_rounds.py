@@ -2,12 +2,13 @@
 nobody accepts in time, and finally telling a coordinator and the asker.
 
 Each escalation timer fires exactly once across processes: storage claims due rows with a lease.
+A round sends nothing itself: its offer cards and notices are stored in the outbox in the same
+transaction as the offers and the next timer, and delivered by dialogs/flows/deliveries.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -16,18 +17,16 @@ from cards.formatting import clock_time, day
 from cards.i18n import Texts
 from dialogs.flows.faq_library import FaqLibrary
 from dialogs.flows.handoff import Handoff
-from dialogs.ports import DeliveryFailed, Graph
-from dialogs.rules.help_requests import Action, InvalidTransition, State
+from dialogs.ports import Graph
+from dialogs.rules.help_requests import TRANSITIONS, Action, State
 from dialogs.rules.mentor_choice import WorkingHours, choose_mentors
 from dialogs.rules.periods import HELSINKI, week_start
 from dialogs.rules.units import ancestor, offer_tiers, unit_name
 from storage.mentor_repository import MentorCandidate, MentorRepository
+from storage.outbox import Outgoing
 from storage.request_repository import RequestRecord
 
-log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(seconds=60)
-# The tier a coordinator's alert is recorded in: past every tier of mentors.
-COORDINATOR_TIER = 99
 
 
 class OfferRounds:
@@ -44,9 +43,12 @@ class OfferRounds:
         self._manifest_id = manifest_id
         self._installs_tried: set[str] = set()
 
-    async def offer(self, request: RequestRecord) -> None:
-        """Offers in the request's current tier, widening at once past tiers nobody can take.
-        Outside working hours it waits for the next working-day start instead."""
+    async def offer(self, request: RequestRecord, *, widen: bool = False) -> None:
+        """Offers in the request's current tier (the next one when `widen`), widening at once past
+        tiers nobody can take; after the last tier it expires to a coordinator. The round commits
+        in one transaction with the offer cards in the outbox, so the click that started it
+        answers without waiting for Teams. Outside working hours it waits for the next
+        working-day start instead."""
         handoff = self._handoff
         now = handoff.clock.now()
         settings = await handoff.directory.settings()
@@ -56,31 +58,38 @@ class OfferRounds:
             return
         parents = await handoff.directory.unit_parents()
         tiers = offer_tiers(request.unit_id, parents)
-        tier = request.tier
+        tier = request.tier + (1 if widen else 0)
         # Loaded once for the round: only the exclusions change from one tier to the next.
         everyone = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
-        while True:
-            if tier >= len(tiers):
-                await self._expire(request, parents)
-                return
-            offered = {offer.mentor_id for offer in await handoff.requests.offers(request.id)}
-            exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
+        offered = {offer.mentor_id for offer in await handoff.requests.offers(request.id)}
+        exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
+        while tier < len(tiers):
             candidates = await self._with_presence(everyone, tiers[tier], exclude)
             chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
             if chosen:
-                # The timer first: a process stopped in the middle of the sends leaves a
-                # request that widens on time, not one that waits for ever.
-                await handoff.requests.set_timer(request.id, now + settings.offer_timeout)
-                if await self._send_offers(request, tier, chosen):
-                    if tier > 0:
-                        await self._tell_asker_widened(request, tier, tiers, parents)
-                    return
-                continue  # every send failed; those mentors are now excluded, so try the rest
-            if not await handoff.requests.widen(request.id, tier, now + CLAIM_LEASE):
-                return  # someone else moved the request on meanwhile
+                view = await handoff.view(request)
+                cards = {c.person_id: Outgoing(c.aad_object_id, "offer", request_id=request.id, mentor_id=c.person_id,
+                                               card=request_cards.offer_card(Texts(_first_language(c, request)), view))
+                         for c in chosen}
+                widened = [await self._widened_notice(request, tier, tiers, parents)] if tier > request.tier else []
+                await handoff.requests.add_offers(request.id, tier, [c.person_id for c in chosen],
+                                                  from_tier=request.tier, timer=now + settings.offer_timeout,
+                                                  offer_messages=cards, messages=widened)
+                return
             tier += 1
+        await self._expire(request, parents, tier)
+
+    async def offer_failed(self, request_id: int, mentor_id: int, unreachable: bool) -> None:
+        """An offer card could not be delivered: when it was the last open offer, the round goes
+        on without that mentor (the others in the tier, else the next tier)."""
+        requests = self._handoff.requests
+        await requests.offer_failed(request_id, mentor_id, unreachable)
+        request = await requests.get(request_id)
+        if request is not None and request.state == State.OFFERED.value and \
+                await requests.open_offers_left(request_id) == 0:
+            await self.offer(request)
 
     async def escalate_due(self) -> int:
         """Widens every request whose offer timed out, and offers the ones that waited for
@@ -95,12 +104,14 @@ class OfferRounds:
                 await requests.set_timer(request_id, hours.next_start(now))
                 continue
             request = await requests.get(request_id)
-            if request is not None and request.state == State.OPEN.value:
-                await self.offer(request)  # it waited for working hours, or every send failed
+            if request is None or request.tier != tier:
+                continue
+            if request.state == State.OPEN.value:
+                await self.offer(request)  # it waited for working hours, or its round was cut off
                 fired += 1
-            elif await requests.widen(request_id, tier, now + CLAIM_LEASE):
-                # The widening commits with a timer, so a stop before the sends strands nothing.
-                await self.offer(await requests.get(request_id))
+            elif request.state == State.OFFERED.value:
+                # The widening commits with its offers and their timer, so a stop strands nothing.
+                await self.offer(request, widen=True)
                 fired += 1
         return fired
 
@@ -109,13 +120,15 @@ class OfferRounds:
         return await self._handoff.requests.time_the_untimed(self._handoff.clock.now())
 
     async def _wait_for_working_hours(self, request: RequestRecord, start: datetime) -> None:
-        await self._handoff.requests.set_timer(request.id, start)
+        notice = None
         if request.tier == 0 and not await self._handoff.requests.offers(request.id):
             texts = Handoff.texts_of(request)
             local = start.astimezone(HELSINKI)
             when = texts("request.after_hours_when", day=texts(f"weekdays.{local.weekday()}"),
                          date=day(local.date(), texts.language), time=clock_time(local, texts.language))
-            await self._handoff.notify(request.asker_aad_object_id, text=texts("request.after_hours", when=when))
+            notice = Outgoing(request.asker_aad_object_id, request_id=request.id,
+                              text=texts("request.after_hours", when=when))
+        await self._handoff.requests.set_timer(request.id, start, messages=[notice] if notice else [])
 
     async def _with_presence(self, candidates: list[MentorCandidate], tier_units: frozenset[str] | None,
                              exclude: set[int]) -> list[MentorCandidate]:
@@ -142,63 +155,40 @@ class OfferRounds:
         if app_id:
             await self._graph.install_app_for(aad_object_id, app_id)
 
-    async def _send_offers(self, request: RequestRecord, tier: int, chosen: list[MentorCandidate]) -> int:
-        handoff = self._handoff
-        added = await handoff.requests.add_offers(request.id, tier, [c.person_id for c in chosen])
-        view = await handoff.view(request)
-        by_id = {c.person_id: c for c in chosen}
-
-        async def offer(mentor_id: int) -> bool:
-            mentor = by_id[mentor_id]
-            language = mentor.languages[0] if mentor.languages else request.language
-            try:
-                delivery = await handoff.messenger.send_card(mentor.aad_object_id,
-                                                             request_cards.offer_card(Texts(language), view))
-            except DeliveryFailed as failure:
-                log.warning("offer not delivered", extra={"request": request.id, "unreachable": failure.unreachable})
-                await handoff.requests.offer_failed(request.id, mentor_id, failure.unreachable)
-                return False
-            await handoff.requests.offer_delivered(request.id, mentor_id, delivery.conversation_id,
-                                                   delivery.activity_id)
-            return True
-
-        results = await asyncio.gather(*(offer(mentor_id) for mentor_id in added))
-        return sum(results)
-
-    async def _tell_asker_widened(self, request: RequestRecord, tier: int, tiers: list,
-                                  parents: dict[str, str | None]) -> None:
+    async def _widened_notice(self, request: RequestRecord, tier: int, tiers: list,
+                              parents: dict[str, str | None]) -> Outgoing:
         texts = Handoff.texts_of(request)
         whole_organisation = tiers[tier] is None
         name = None
         if not whole_organisation and request.unit_id:
             names = await self._handoff.directory.unit_names()
             name = unit_name(names, ancestor(request.unit_id, parents, tier), request.language)
-        await self._handoff.notify(request.asker_aad_object_id, text=request_cards.asker_widened_text(
-            texts, 2 if whole_organisation else 1, name))
+        return Outgoing(request.asker_aad_object_id, request_id=request.id,
+                        text=request_cards.asker_widened_text(texts, 2 if whole_organisation else 1, name))
 
-    async def _expire(self, request: RequestRecord, parents: dict[str, str | None]) -> None:
+    async def _expire(self, request: RequestRecord, parents: dict[str, str | None], to_tier: int) -> None:
+        """Nobody took it in any tier: a coordinator is alerted (and can take it), and the asker
+        is told honestly, in the transaction that expires it."""
         handoff = self._handoff
-        try:
-            expired = await handoff.apply(request.id, Action.EXPIRE, actor_person_id=None)
-        except InvalidTransition:
-            return
-        view = await handoff.view(expired)
-        coordinators = await self._mentors.coordinators_for(expired.unit_id, parents)
+        texts = Handoff.texts_of(request)
+        view = await handoff.view(request)
+        coordinator = None
+        coordinators = await self._mentors.coordinators_for(request.unit_id, parents)
         if coordinators:
             person_id, aad = coordinators[0]
-            await handoff.requests.add_offers(expired.id, COORDINATOR_TIER, [person_id])
-            try:
-                delivery = await handoff.messenger.send_card(aad, request_cards.coordinator_alert_card(
-                    Handoff.texts_of(expired), view))
-                await handoff.requests.offer_delivered(expired.id, person_id, delivery.conversation_id,
-                                                       delivery.activity_id)
-            except DeliveryFailed:
-                log.warning("coordinator alert not delivered", extra={"request": expired.id})
+            coordinator = (person_id, Outgoing(aad, "offer", request_id=request.id, mentor_id=person_id,
+                                               card=request_cards.coordinator_alert_card(texts, view)))
         suggestions = []
-        if expired.question_id is not None:
-            stored = await handoff.questions.get(expired.question_id)
-            titles = await self._library.titles(list(stored.shown_entry_ids), expired.language)
-            suggestions = [(entry_id, title, expired.question_id) for entry_id, title in titles]
-        await handoff.notify(expired.asker_aad_object_id,
-                             card=request_cards.asker_unanswered_card(Handoff.texts_of(expired), view, suggestions))
+        if request.question_id is not None:
+            stored = await handoff.questions.get(request.question_id)
+            titles = await self._library.titles(list(stored.shown_entry_ids), request.language)
+            suggestions = [(entry_id, title, request.question_id) for entry_id, title in titles]
+        told = Outgoing(request.asker_aad_object_id, request_id=request.id,
+                        card=request_cards.asker_unanswered_card(texts, view, suggestions))
+        await handoff.requests.expire(request.id, from_states=TRANSITIONS[Action.EXPIRE].sources,
+                                      from_tier=request.tier, to_tier=to_tier, coordinator=coordinator,
+                                      messages=[told])
 
+
+def _first_language(mentor: MentorCandidate, request: RequestRecord) -> str:
+    return mentor.languages[0] if mentor.languages else request.language

@@ -4,8 +4,6 @@ database and against who clicked; a stale or forged one is refused and changes n
 
 from __future__ import annotations
 
-import asyncio
-
 from cards import requests as request_cards
 from cards.faq_admin import faq_form_card
 from cards.i18n import Texts
@@ -26,6 +24,7 @@ from dialogs.rules.people import Member
 from dialogs.rules.privacy import MaskLabels, mask_personal_data
 from dialogs.rules.teams_links import group_chat_url, personal_chat_url
 from storage.mentor_repository import MentorRepository
+from storage.outbox import Outgoing
 from storage.request_repository import RequestNotFound, RequestRecord
 from storage.variant_repository import VariantRepository
 
@@ -52,9 +51,13 @@ class RequestActions:
         request, created = await handoff.requests.create(
             question_id=question.id, asker_person_id=member.person_id, asker_aad_object_id=member.aad_object_id,
             unit_id=member.unit_id, language=question.language,
-            topic=await self._library.topic_of(question.faq_entry_id, question.text))
+            topic=await self._library.topic_of(question.faq_entry_id, question.text),
+            timer=handoff.clock.now() + CLAIM_LEASE)
         if created:
             await self._rounds.offer(request)
+        elif request.state == State.OPEN.value:
+            # Asked again (a redelivered click): if the first round was cut off, it runs now.
+            await handoff.requests.hurry(request.id)
         card = request_cards.asker_waiting_card(Handoff.texts_of(request), await handoff.view(request))
         if shared_conversation:
             # A channel or group chat sees only that the question went on; the details go to the
@@ -73,13 +76,12 @@ class RequestActions:
         request = await self._askers_request(action, member, texts)
         if isinstance(request, Reply):
             return request
+        view = await self._handoff.view(request)
         try:
-            request = await self._handoff.apply(request.id, Action.CANCEL, actor_person_id=member.person_id)
+            await self._handoff.apply(request.id, Action.CANCEL, actor_person_id=member.person_id,
+                                      offer_cards=request_cards.cancelled_offer_card(Handoff.texts_of(request), view))
         except InvalidTransition as refusal:
             return Reply(text=texts(f"request_refusal.{refusal.reason}"))
-        view = await self._handoff.view(request)
-        await self._handoff.update_offer_cards(request, request_cards.cancelled_offer_card(
-            Handoff.texts_of(request), view))
         return Reply(card=request_cards.cancelled_card(texts, view))
 
     async def rate(self, action: CardAction, member: Member, texts: Texts) -> Reply:
@@ -127,24 +129,37 @@ class RequestActions:
         if member.person_id is None:
             return Reply(text=texts("request_refusal.not_offered_to_you"))
         handoff = self._handoff
+        before = await handoff.requests.get(request_id)
+        if before is None:
+            return refused(texts, "unknown_question")
+        # The cards are rendered first, so that they are stored with the acceptance itself: the
+        # other mentors' cards turn to "taken by X", and the asker is told who helps.
+        view = await handoff.view_taken_by(before, member.name, member.aad_object_id)
+        request_texts = Handoff.texts_of(before)
+        told = [] if self._group_chats_on else [Outgoing(
+            before.asker_aad_object_id, request_id=request_id,
+            card=request_cards.asker_assigned_card(request_texts, view, personal_chat_url(member.aad_object_id)))]
         try:
             request = await handoff.apply(request_id, Action.ACCEPT, actor_person_id=member.person_id,
-                                          assign_mentor=member.person_id, require_offer_to=member.person_id)
+                                          assign_mentor=member.person_id, require_offer_to=member.person_id,
+                                          messages=told, offer_cards=request_cards.taken_card(request_texts, view),
+                                          offer_cards_except=member.person_id)
         except RequestNotFound:
             return refused(texts, "unknown_question")
         except InvalidTransition as refusal:
             return await self._accept_refused(member, request_id, refusal, texts)
-        view = await handoff.view(request)
         choices = await self._library.closest(view.question, request.language)
         group_chat = await self._group_chat(request, member, view.question)
-        await asyncio.gather(
-            handoff.update_offer_cards(request, request_cards.taken_card(Handoff.texts_of(request), view),
-                                       except_for=member.person_id),
-            handoff.notify(request.asker_aad_object_id, card=request_cards.asker_assigned_card(
-                Handoff.texts_of(request), view, group_chat or personal_chat_url(view.mentor_aad_object_id))),
-        )
+        if self._group_chats_on:
+            await handoff.notify(request.asker_aad_object_id, request_id=request.id,
+                                 card=request_cards.asker_assigned_card(
+                                     request_texts, view, group_chat or personal_chat_url(member.aad_object_id)))
         return Reply(card=working_card(texts, view, group_chat or personal_chat_url(view.asker_aad_object_id),
                                        choices))
+
+    @property
+    def _group_chats_on(self) -> bool:
+        return self._graph is not None and self._group_chats
 
     async def _group_chat(self, request: RequestRecord, mentor: Member, question: str) -> str | None:
         """With GRAPH_GROUP_CHATS on, one Teams group chat for the asker and the mentor, named
@@ -178,9 +193,8 @@ class RequestActions:
             return Reply(text=texts("request_refusal.not_offered_to_you"))
         request = await requests.get(request_id)
         # Everyone in this tier said no: widen now rather than wait for the timer.
-        if (request.state == State.OFFERED.value and await requests.open_offers_left(request_id) == 0
-                and await requests.widen(request_id, request.tier, self._handoff.clock.now() + CLAIM_LEASE)):
-            await self._rounds.offer(await requests.get(request_id))
+        if request.state == State.OFFERED.value and await requests.open_offers_left(request_id) == 0:
+            await self._rounds.offer(request, widen=True)
         return Reply(text=texts("request.declined_thanks"))
 
     async def resolve(self, action: CardAction, member: Member, texts: Texts) -> Reply:
@@ -190,15 +204,21 @@ class RequestActions:
         minutes = action.integer("minutes_other") or action.integer("minutes")
         proposed = (action.text("faq_answer", max_length=MAX_FAQ_PROPOSAL_CHARACTERS)
                     if action.flag("propose_faq") else None)
-        if proposed is not None:
-            proposed = _masked(proposed, await self._handoff.requests.get(request_id))
         if not minutes_in_range(minutes):
             return Reply(text=texts("request_refusal.minutes", limit=MAX_MINUTES_PER_ENTRY))
+        before = await self._handoff.requests.get(request_id)
+        if before is None:
+            return refused(texts, "unknown_question")
+        if proposed is not None:
+            proposed = _masked(proposed, before)
         handoff = self._handoff
+        view = await handoff.view(before)
+        asked_for_feedback = Outgoing(before.asker_aad_object_id, request_id=request_id,
+                                      card=feedback_card(Handoff.texts_of(before), view))
         try:
             request = await handoff.apply(
                 request_id, Action.RESOLVE, actor_person_id=member.person_id, require_assigned=member.person_id,
-                event_data={"minutes": minutes, "faq_proposed": bool(proposed)})
+                event_data={"minutes": minutes, "faq_proposed": bool(proposed)}, messages=[asked_for_feedback])
         except RequestNotFound:
             return refused(texts, "unknown_question")
         except InvalidTransition as refusal:
@@ -214,9 +234,6 @@ class RequestActions:
             entry_id = await handoff.questions.propose_faq(request.question_id, proposed, member.person_id)
             if entry_id:
                 await self._send_faq_proposal(request, entry_id, proposed, member)
-        view = await handoff.view(request)
-        await handoff.notify(request.asker_aad_object_id,
-                             card=feedback_card(Handoff.texts_of(request), view))
         return Reply(card=request_cards.resolved_mentor_card(texts, view, minutes))
 
     async def _send_faq_proposal(self, request: RequestRecord, entry_id: str, answer: str, mentor: Member) -> None:

@@ -45,6 +45,7 @@ class Arrival:
     method: str  # send | reply | update
     conversation_id: str
     status: int
+    tenant_id: str | None = None  # the activity's conversation.tenantId
 
 
 @dataclass
@@ -91,6 +92,8 @@ class LoopbackConnector:
         self.delay = 0.0
         # Every request to the conversations API, in order of arrival, with its answer.
         self.arrivals: list[Arrival] = []
+        # Requests to the conversations API being held for `delay` right now.
+        self.held = 0
         self._server: TestServer | None = None
         self._arrived = asyncio.Condition()
 
@@ -169,10 +172,22 @@ class LoopbackConnector:
     async def _record(self, request: web.Request, method: str, reply_to: str | None) -> web.Response:
         arrived = time.monotonic()
         conversation = request.match_info["conversation"]
+        try:
+            tenant = ((await request.json()).get("conversation") or {}).get("tenantId")
+        except ValueError:
+            tenant = None
         if self.delay:
-            await asyncio.sleep(self.delay)
+            self.held += 1
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self.held -= 1
+            if request.transport is None or request.transport.is_closing():
+                # The bot gave up on the request (it stopped or died): nothing was delivered.
+                self.arrivals.append(Arrival(arrived, method, conversation, 499, tenant))
+                return web.Response(status=499)
         response = await self._answer(request, method, reply_to, conversation)
-        self.arrivals.append(Arrival(arrived, method, conversation, response.status))
+        self.arrivals.append(Arrival(arrived, method, conversation, response.status, tenant))
         return response
 
     async def _answer(self, request: web.Request, method: str, reply_to: str | None,

@@ -90,15 +90,23 @@ class Office:
         self.connector.sent.clear()
         return self
 
+    async def settle(self) -> None:
+        """Until the outbox has delivered everything due: what the people are sent next."""
+        await self.flows.deliveries.settle()
+
     async def say(self, person: str, text: str):
-        return await self.bot.post(message(text, service_url=self.connector.url, user=person,
-                                           name=PEOPLE.get(person, "Testi Henkilö")))
+        response = await self.bot.post(message(text, service_url=self.connector.url, user=person,
+                                               name=PEOPLE.get(person, "Testi Henkilö")))
+        await self.settle()
+        return response
 
     async def click(self, person: str, verb: str, data: dict) -> dict:
         response = await self.bot.post(card_click(verb, data, service_url=self.connector.url, user=person,
                                                   name=PEOPLE.get(person, "Testi Henkilö")))
         assert response.status == 200, await response.text()
-        return await response.json()
+        body = await response.json()
+        await self.settle()
+        return body
 
     def cards(self, person: str, method: str | None = None) -> list[dict]:
         return [card for m, card in self.connector.cards_to(chat(person)) if method is None or m == method]
@@ -119,7 +127,9 @@ class Office:
     async def escalate_at(self, moment) -> int:
         """The escalation loop's round at `moment`: the clock moves there and stays."""
         self.clock.freeze(moment)
-        return await self.flows.offers.escalate_due()
+        fired = await self.flows.offers.escalate_due()
+        await self.settle()
+        return fired
 
     async def count(self, model, **where) -> int:
         database = self.database()

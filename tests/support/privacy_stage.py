@@ -23,6 +23,7 @@ from storage.directory_repository import DirectoryRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
 from storage.models import Base, Person
+from storage.outbox import Outgoing
 from storage.stats_repository import StatsRepository
 from tests.support.office import CALENDAR_ENTRY, CALENDAR_PARAPHRASE, KAISA, MAIJA, ORG, PEKKA, PEOPLE, Office
 
@@ -90,7 +91,8 @@ async def live_a_month(office: Office) -> Stage:
 
     database = office.database()
     pekka = await person_id(database, PEKKA)
-    await DigestRepository(database).claim(pekka, "2026-W47", "mentor")
+    await DigestRepository(database).claim(pekka, "2026-W47", "mentor",
+                                           Outgoing(recipient=PEKKA, purpose="digest", text="Viikkokooste"))
     await database.dispose()
     # Kaisa edits an entry in chat and downloads this month's export.
     await office.click(KAISA, "saveFaq", {"faq_id": "printing-secure-print", "topic": "printing", "language": "fi",

@@ -1,4 +1,5 @@
-"""`python app.py serve` as a real subprocess on a free port, for tests of the process itself."""
+"""`python app.py serve` as a real subprocess on a free port, for tests of the process itself:
+its start, its shutdown (SIGTERM), its death (SIGKILL) and several of them side by side."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,27 +25,77 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextlib.asynccontextmanager
-async def served(database_url: str, log_level: str = "WARNING") -> AsyncIterator[tuple[int, subprocess.Popen]]:
-    """Yields (port, process) once /healthz answers 200; stops the process with SIGTERM."""
-    port = free_port()
-    environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": log_level}
-    process = subprocess.Popen([sys.executable, "app.py", "serve"], cwd=ROOT, env=environment,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+class Served:
+    """One `python app.py serve` process (with `--workers N`, its supervisor)."""
+
+    def __init__(self, database_url: str, *, log_level: str = "WARNING", port: int | None = None,
+                 args: tuple[str, ...] = (), **environ: str) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port), "LOG_LEVEL": log_level,
+                       **environ}
+        # Files, not pipes: a process that logs more than a pipe holds would block on its writes.
+        self._out = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
+        self._err = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen([sys.executable, "app.py", "serve", *args], cwd=ROOT, env=environment,
+                                        stdout=self._out, stderr=self._err, text=True)
+        self.stdout_text = self.stderr_text = ""
+
+    async def healthy(self, timeout: float = 30.0) -> Served:
         async with aiohttp.ClientSession() as http:
-            for _ in range(150):
+            for _ in range(int(timeout * 10)):
+                if self.process.poll() is not None:
+                    break
                 try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    async with http.get(f"{self.url}/healthz") as response:
                         if response.status == 200:
-                            break
+                            return self
                 except aiohttp.ClientConnectionError:
                     pass
                 await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the server did not become healthy")
-        yield port, process
+        await self.stop()
+        raise AssertionError(f"the server did not become healthy:\n{self.stderr_text[-3000:]}")
+
+    async def kill(self) -> None:
+        """kill -9: no shutdown of any kind."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        await self._collect()
+
+    def terminate(self) -> None:
+        """SIGTERM, as a redeploy sends it: the process may drain."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    async def stop(self, timeout: float = 60) -> int:
+        self.terminate()
+        await self._collect(timeout)
+        return self.process.returncode
+
+    async def wait(self, timeout: float = 60) -> int:
+        """Until the process has exited by itself (or after terminate)."""
+        await self._collect(timeout)
+        return self.process.returncode
+
+    async def _collect(self, timeout: float = 60) -> None:
+        # In a thread: the loopback servers the process may still be talking to run on this loop.
+        await asyncio.to_thread(self.process.wait, timeout)
+        for stream, name in ((self._out, "stdout_text"), (self._err, "stderr_text")):
+            stream.seek(0)
+            setattr(self, name, stream.read())
+        # Kept where the tests of the process contract read them.
+        self.process.stdout_text, self.process.stderr_text = self.stdout_text, self.stderr_text
+
+
+async def start_served(database_url: str, **options) -> Served:
+    return await Served(database_url, **options).healthy()
+
+
+@contextlib.asynccontextmanager
+async def served(database_url: str, log_level: str = "WARNING") -> AsyncIterator[tuple[int, subprocess.Popen]]:
+    """Yields (port, process) once /healthz answers 200; stops the process with SIGTERM."""
+    server = await start_served(database_url, log_level=log_level)
+    try:
+        yield server.port, server.process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        process.stdout_text, process.stderr_text = process.communicate(timeout=30)
+        await server.stop(timeout=30)
