@@ -19,6 +19,7 @@ import pytest
 from dialogs.embedding import MAX_WAITING, Embeddings, EmbeddingUnavailable
 from dialogs.flows.faq_library import INLINE_EMBEDDING, FaqLibrary
 from dialogs.rules.faq_policy import ANSWERED, NONE
+from storage.db import StorageUnavailable
 from storage.embedding_repository import EmbeddingRepository
 from storage.faq_repository import FaqRecord, FaqRepository, FaqText
 from tests.conftest import settings_for, start_bot
@@ -224,4 +225,30 @@ async def test_healthz_says_when_embeddings_are_turned_off(database_url, clock):
 async def test_an_empty_faq_answers_nothing(database):
     library, _ = _library(database, CountingEngine())
     assert (await library.match("miten jaan kalenterin")).outcome == NONE
+    await library.close()
+
+
+class OnceDownRepository(EmbeddingRepository):
+    """The database fails the first store of vectors, as in an outage, then recovers."""
+
+    failed = False
+
+    async def store(self, model_id, vectors):
+        if not self.failed:
+            self.failed = True
+            raise StorageUnavailable("OperationalError")
+        await super().store(model_id, vectors)
+
+
+async def test_an_outage_during_the_first_embedding_is_made_good_at_a_later_question(database):
+    await FaqRepository(database).import_entries(_faq(INLINE_EMBEDDING + 10))
+    repository = OnceDownRepository(database)
+    library = FaqLibrary(FaqRepository(database), repository, Embeddings(lambda: CountingEngine()))
+    await library.index()
+    await wait_until(lambda: repository.failed and library._embedding_task.done(), "the first round gives up")
+    assert library.matching_state().mode == "warming"
+    await library.match("miten kalenteri numero 3 toimii")  # a question comes in: the work goes on
+    await wait_until(lambda: library.matching_state().mode == "hybrid", "the FAQ is embedded after all")
+    assert len(await EmbeddingRepository(database).vectors(
+        "counting/1", [h for h in library._index.hashes], CountingEngine.dimension)) == INLINE_EMBEDDING + 10
     await library.close()

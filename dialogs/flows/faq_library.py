@@ -21,6 +21,7 @@ from dialogs.embedding import Embeddings, EmbeddingUnavailable
 from dialogs.rules.faq_matching import LexicalIndex
 from dialogs.rules.faq_policy import NONE, MatchResult, Policy, calibrated_policy, decide, lexically_decisive
 from dialogs.rules.semantic_index import SemanticIndex, semantic_documents
+from storage.db import StorageUnavailable
 from storage.embedding_repository import EmbeddingRepository, text_hash
 from storage.faq_repository import FaqLink, FaqRecord, FaqRepository
 
@@ -91,22 +92,22 @@ class FaqLibrary:
         self._index: _Index | None = None
         self._lock = asyncio.Lock()
         self._vectors: dict[str, np.ndarray] = embeddings.known if embeddings is not None else {}
+        self._unsaved: dict[str, np.ndarray] = {}  # made here, not yet in the database
         self._embedding_task: asyncio.Task | None = None
 
     async def index(self) -> _Index:
         revision = await self._faq.revision()
-        if self._index is not None and self._index.revision == revision:
-            return self._index
-        async with self._lock:
-            if self._index is None or self._index.revision != revision:
-                entries = await self._faq.published()
-                # Building the n-gram matrices takes CPU time: keep the event loop free.
-                index = await asyncio.to_thread(_Index, revision, entries)
-                model = await self._attach_vectors(index)
-                self._index = index
-                if model is not None and (self._embedding_task is None or self._embedding_task.done()):
-                    self._embedding_task = asyncio.create_task(self._complete_in_background(model))
-                log.info("faq index built", extra={"entries": len(entries), "semantic": index.semantic is not None})
+        if self._index is None or self._index.revision != revision:
+            async with self._lock:
+                if self._index is None or self._index.revision != revision:
+                    entries = await self._faq.published()
+                    # Building the n-gram matrices takes CPU time: keep the event loop free.
+                    index = await asyncio.to_thread(_Index, revision, entries)
+                    await self._attach_vectors(index)
+                    self._index = index
+                    log.info("faq index built", extra={"entries": len(entries),
+                                                       "semantic": index.semantic is not None})
+        self._keep_embedding()
         return self._index
 
     async def match(self, question: str, index: _Index | None = None) -> MatchResult:
@@ -140,24 +141,33 @@ class FaqLibrary:
             self._embedding_task.cancel()
             await asyncio.gather(self._embedding_task, return_exceptions=True)
 
-    async def _attach_vectors(self, index: _Index) -> tuple[str, int] | None:
+    async def _attach_vectors(self, index: _Index) -> None:
         """Gives the index its embedding vectors if they are known, stored, or few enough to
-        make now; otherwise returns the model to make them with in the background."""
+        make now; the rest are made in the background (_keep_embedding)."""
         if self._embeddings is None or self._embeddings.failure is not None or index.attach(self._vectors):
-            return None
+            return
         try:
             model = await self._embeddings.model()
         except EmbeddingUnavailable:
-            return None
+            return
         await self._load_stored(model, index)
         if index.attach(self._vectors):
-            return None
+            return
         unknown = self._unknown(index)
-        if len(unknown) > INLINE_EMBEDDING:
-            return model
-        await self._embed(model, unknown)
-        index.attach(self._vectors)
-        return None
+        if len(unknown) <= INLINE_EMBEDDING:
+            await self._embed(model, unknown)
+            index.attach(self._vectors)
+
+    def _keep_embedding(self) -> None:
+        """Makes sure an index still without its vectors is being given them: after a first
+        start, and again after a round that the database or the model cut short."""
+        index = self._index
+        if index is None or self._embeddings is None or self._embeddings.failure is not None:
+            return
+        if index.semantic is not None and not self._unsaved:
+            return
+        if self._embedding_task is None or self._embedding_task.done():
+            self._embedding_task = asyncio.create_task(self._complete_in_background())
 
     def _unknown(self, index: _Index) -> dict[str, str]:
         return {d: t for d, t in zip(index.hashes, index.documents, strict=True) if d not in self._vectors}
@@ -174,19 +184,35 @@ class FaqLibrary:
             return
         made = dict(zip(texts, vectors, strict=True))
         self._vectors.update(made)
-        await self._stored_vectors.store(model[0], made)
+        self._unsaved.update(made)
+        await self._save(model)
 
-    async def _complete_in_background(self, model: tuple[str, int]) -> None:
+    async def _save(self, model: tuple[str, int]) -> None:
+        """Stores the vectors made here; in an outage they wait in memory for the next round."""
+        if self._unsaved:
+            saving = dict(self._unsaved)
+            await self._stored_vectors.store(model[0], saving)
+            for digest in saving:
+                self._unsaved.pop(digest, None)
+
+    async def _complete_in_background(self) -> None:
         """Embeds what the newest index lacks, until it has everything (the FAQ may change
         meanwhile), or the model fails."""
         try:
-            while (index := self._index) is not None and index.semantic is None:
+            model = await self._embeddings.model()
+            await self._save(model)
+            await self._load_stored(model, self._index)  # another replica may have made them
+            while (index := self._index) is not None and not index.attach(self._vectors):
                 unknown = self._unknown(index)
                 log.info("embedding faq texts", extra={"texts": len(unknown)})
                 await self._embed(model, unknown)
-                if not index.attach(self._vectors) and self._embeddings.failure is not None:
+                if self._embeddings.failure is not None:
                     return
             log.info("faq embeddings ready")
+        except EmbeddingUnavailable:
+            return
+        except StorageUnavailable:
+            log.warning("faq embeddings not stored: database unavailable; tried again at the next question")
         except Exception:  # a failed warm-up leaves n-gram matching in place
             log.exception("embedding faq texts failed")
 
