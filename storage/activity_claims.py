@@ -21,6 +21,8 @@ import asyncio
 import contextlib
 import hashlib
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, insert, or_, select, update
@@ -32,6 +34,10 @@ from storage.processes import ProcessRegistry
 
 # How long a redelivery waits for the first delivery's turn in a live process to finish; longer
 # than a process takes to be seen dead, so a redelivery arriving just after a crash runs.
+# The stored key of the delivery whose turn is running (set by the handler for the turn): lets
+# what the turn records be found again by its redelivery (storage/question_repository.py).
+current_delivery: ContextVar[str | None] = ContextVar("current_delivery", default=None)
+
 CLAIM_WAIT_SECONDS = 8.0
 POLL_SECONDS = 0.2
 _RUN, _DUPLICATE, _WAIT = object(), object(), object()
@@ -197,6 +203,16 @@ class ActivityClaims:
         event = self._running.pop(key, None)
         if event is not None:
             event.set()
+
+
+@contextlib.contextmanager
+def delivery_scope(activity_key: str) -> Iterator[None]:
+    """The turn of this delivery runs inside: see `current_delivery`."""
+    token = current_delivery.set(_stored_key(activity_key))
+    try:
+        yield
+    finally:
+        current_delivery.reset(token)
 
 
 def _stored_key(activity_key: str) -> str:
