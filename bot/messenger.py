@@ -1,8 +1,9 @@
 """Proactive messages: send a card to a person's 1:1 chat with the bot, or update one sent
 earlier. Only this module and bot/adapter.py know how botbuilder does it.
 
-Every request to the Bot Connector, retries included, first waits for its turn in the outbound
-queue (bot/outbound_queue.py), which keeps Teams' per-conversation and per-tenant rates.
+Every request to the Bot Connector, retries included, first waits for its slot in the Teams
+budget (bot/teams_budget.py, taken in the connector driver), which keeps Teams' per-conversation
+and per-tenant rates across the deployment; a 429 holds the conversation there.
 Failures follow RetryPolicy: 412, 429, 502, 503 and 504 are retried with jittered backoff,
 honouring Retry-After (seconds or an HTTP date); 400, 401, 403, 404 and every other status are
 not. A 403 means the bot is blocked or uninstalled: DeliveryFailed(unreachable=True), and the
@@ -22,7 +23,7 @@ from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.adapter import BotEndpoint
-from bot.outbound_queue import OutboundQueue, OutboundQueueTimeout
+from bot.outbound_queue import OutboundQueueTimeout
 from bot.retry_after import retry_after_seconds
 from dialogs.ports import Delivery, DeliveryFailed
 from storage.conversation_repository import ConversationRepository
@@ -84,12 +85,10 @@ class TeamsMessenger:
         endpoint: BotEndpoint,
         conversations: ConversationRepository,
         *,
-        queue: OutboundQueue | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._conversations = conversations
-        self.queue = queue or OutboundQueue()
         self.retry = retry or RetryPolicy()
 
     async def send(self, aad_object_id: str, *, text: str | None = None, card: dict | None = None) -> Delivery:
@@ -137,16 +136,12 @@ class TeamsMessenger:
         return _Target(reference, conversation_id, tenant_id)
 
     async def _deliver(self, target: _Target, callback) -> None:
-        """One request per attempt, each after its turn in the outbound queue."""
+        """One request per attempt, each after its slot in the Teams budget (taken by the
+        connector driver, bot/teams_budget.py)."""
         policy = self.retry
-
-        async def in_turn(turn_context: TurnContext) -> None:
-            await self.queue.acquire(target.conversation_id, target.tenant_id)
-            await callback(turn_context)
-
         for attempt in range(1, policy.attempts + 1):
             try:
-                await self._continue(target.reference, in_turn)
+                await self._continue(target, callback)
                 return
             except OutboundQueueTimeout as timeout:
                 raise DeliveryFailed(str(timeout)) from None
@@ -162,8 +157,6 @@ class TeamsMessenger:
                 if delay is None:
                     raise DeliveryFailed(f"the Bot Connector answered {status} with Retry-After {retry_after}, "
                                          f"longer than {policy.max_retry_after:g} s", status=status) from None
-                if status == 429:
-                    self.queue.hold(target.conversation_id, target.tenant_id, delay)
                 log.info("Bot Connector call retried", extra={"status": status, "attempt": attempt,
                                                               "delay": round(delay, 3)})
             except (TimeoutError, ClientRequestError, OSError) as error:
@@ -174,7 +167,7 @@ class TeamsMessenger:
                                                               "delay": round(delay, 3)})
             await asyncio.sleep(delay)
 
-    async def _continue(self, reference: ConversationReference, callback) -> None:
+    async def _continue(self, target: _Target, callback) -> None:
         """Runs `callback` in the conversation; its failure is raised here, not sent to the
         adapter's turn-error handler, which would apologise to the very person unreachable."""
         failures: list[BaseException] = []
@@ -185,7 +178,7 @@ class TeamsMessenger:
             except Exception as error:  # noqa: BLE001 - re-raised below
                 failures.append(error)
 
-        await self._endpoint.continue_conversation(reference, guarded)
+        await self._endpoint.continue_conversation(target.reference, guarded, tenant_id=target.tenant_id)
         if failures:
             raise failures[0]
 

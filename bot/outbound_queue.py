@@ -26,8 +26,9 @@ conversations with callers waiting take turns (round robin), so one busy convers
 hold up another's message behind its backlog. Tenants have separate budgets and never wait for
 each other.
 
-The limits hold within one process. Plain asyncio; no background task: grants are made when a
-caller arrives and when a timer fires at the moment the next window opens.
+The limits hold within one process; bot/teams_budget.py splits Teams' limits between the live
+processes and changes them here with `set_rates`. Plain asyncio; no background task: grants
+are made when a caller arrives and when a timer fires at the moment the next window opens.
 """
 
 from __future__ import annotations
@@ -71,15 +72,20 @@ class OutboundQueueTimeout(Exception):
 class _Window:
     """The recent grants of one conversation or tenant, against one or more rates."""
 
-    __slots__ = ("_rates", "_margin", "_spacing", "_grants", "_held_until")
+    __slots__ = ("_rates", "_margin", "_pace", "_spacing", "_grants", "_held_until")
 
     def __init__(self, rates: tuple[Rate, ...], margin: float, pace: bool) -> None:
-        self._rates = rates
         self._margin = margin
-        # The fastest rate's even spacing: longer windows (e.g. 60 in 30 s) cap the total only.
-        self._spacing = min(rate.seconds / rate.count for rate in rates) if pace else 0.0
-        self._grants: deque[float] = deque(maxlen=max(rate.count for rate in rates))
+        self._pace = pace
+        self._grants: deque[float] = deque()
+        self.set_rates(rates)
         self._held_until = float("-inf")
+
+    def set_rates(self, rates: tuple[Rate, ...]) -> None:
+        self._rates = rates
+        # The fastest rate's even spacing: longer windows (e.g. 60 in 30 s) cap the total only.
+        self._spacing = min(rate.seconds / rate.count for rate in rates) if self._pace else 0.0
+        self._grants = deque(self._grants, maxlen=max(rate.count for rate in rates))
 
     def opens_at(self) -> float:
         """The earliest time at which one more grant keeps every rate."""
@@ -162,6 +168,17 @@ class OutboundQueue:
         tenant_key = tenant_id or ""
         self._conversation(tenant_key, conversation_id).hold(self._clock() + max(0.0, seconds))
         self._pump(tenant_key)
+
+    def set_rates(self, *, per_conversation: Iterable[Rate], per_tenant: Iterable[Rate]) -> None:
+        """New limits, for the windows already open too (this process's share of a budget
+        shared with others changed); callers waiting are granted by the new limits."""
+        self._per_conversation, self._per_tenant = tuple(per_conversation), tuple(per_tenant)
+        for window in self._conversations.values():
+            window.set_rates(self._per_conversation)
+        for key, tenant in list(self._tenants.items()):
+            tenant.window.set_rates(self._per_tenant)
+            tenant.timer_at = float("nan")  # reschedule: the next opening moved
+            self._pump(key)
 
     @property
     def waiting(self) -> int:
