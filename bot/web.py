@@ -93,6 +93,10 @@ async def _lifecycle(app: web.Application):
         await flows.processes.register()
         await _take_budget_share(flows, app[ENDPOINT].budget)
     except BaseException:
+        # Stopped (or failed) while starting: nothing of this process is left for others to wait on.
+        if FLOWS in app:
+            with contextlib.suppress(Exception):
+                await app[FLOWS].processes.stop()
         await app[HTTP].close()
         await database.dispose()
         raise
