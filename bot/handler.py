@@ -37,7 +37,8 @@ class DigimentorBot(ActivityHandler):
             log.info("duplicate delivery skipped", extra={"activity_type": activity.type})
             return
         try:
-            with delivery_scope(key) if key is not None else contextlib.nullcontext():
+            claims = self._flows.claims
+            with delivery_scope(claims.delivery(key)) if key is not None else contextlib.nullcontext():
                 await super().on_turn(turn_context)
         except BaseException:
             if key is not None:

@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from dataclasses import dataclass
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
@@ -36,6 +37,9 @@ ATTEMPTS = 4
 # Teams refuses a message over about 100 KB, counted in UTF-16, with 413 MessageSizeTooBig, and
 # advises keeping under 80 KB.
 MAX_BYTES = 80 * 1024
+# A person's stored conversation reference changes only on reinstall; a stale one fails with 403
+# and is read again.
+TARGET_CACHE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,24 @@ class RetryPolicy:
 
 
 def message_size(activity: Activity) -> int:
-    """The activity's JSON in UTF-16 bytes: how Teams measures a message against its limit."""
-    document = json.dumps(activity.serialize(), ensure_ascii=False, separators=(",", ":"))
-    return len(document.encode("utf-16-le"))
+    """The activity's JSON in UTF-16 bytes: how Teams measures a message against its limit.
+
+    The card contents are measured with the json module, the rest of the activity with msrest:
+    serialising a card with msrest costs as much as sending it."""
+    contents = [attachment.content for attachment in activity.attachments or ()]
+    try:
+        for attachment in activity.attachments or ():
+            attachment.content = None
+        document = json.dumps(activity.serialize(), ensure_ascii=False, separators=(",", ":"))
+    finally:
+        for attachment, content in zip(activity.attachments or (), contents, strict=True):
+            attachment.content = content
+    size = len(document.encode("utf-16-le"))
+    for content in contents:
+        if content is not None:  # msrest leaves out an empty content, key and all
+            member = ',"content":' + json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+            size += len(member.encode("utf-16-le"))
+    return size
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,7 @@ class _Target:
     reference: ConversationReference
     conversation_id: str
     tenant_id: str | None
+    aad_object_id: str = ""
 
 
 class TeamsMessenger:
@@ -90,6 +110,8 @@ class TeamsMessenger:
         self._endpoint = endpoint
         self._conversations = conversations
         self.retry = retry or RetryPolicy()
+        # People's conversation references, read once in a while rather than for every message.
+        self._targets: dict[str, tuple[float, _Target]] = {}
 
     async def send(self, aad_object_id: str, *, text: str | None = None, card: dict | None = None) -> Delivery:
         if card is None:
@@ -126,6 +148,17 @@ class TeamsMessenger:
         return Delivery(aad_object_id, target.conversation_id, sent[-1] if sent else "")
 
     async def _target(self, aad_object_id: str) -> _Target:
+        key = aad_object_id.lower()
+        cached = self._targets.get(key)
+        if cached is not None and time.monotonic() - cached[0] < TARGET_CACHE_SECONDS:
+            return cached[1]
+        target = await self._stored_target(aad_object_id)
+        if len(self._targets) > 10_000:
+            self._targets.clear()
+        self._targets[key] = (time.monotonic(), target)
+        return target
+
+    async def _stored_target(self, aad_object_id: str) -> _Target:
         stored = await self._conversations.personal(aad_object_id)
         if stored is None:
             raise DeliveryFailed("no conversation with this person", unreachable=True)
@@ -133,7 +166,7 @@ class TeamsMessenger:
         conversation = reference.conversation
         tenant_id = stored.tenant_id or (getattr(conversation, "tenant_id", None) if conversation else None)
         conversation_id = conversation.id if conversation and conversation.id else stored.conversation_id
-        return _Target(reference, conversation_id, tenant_id)
+        return _Target(reference, conversation_id, tenant_id, aad_object_id.lower())
 
     async def _deliver(self, target: _Target, callback) -> None:
         """One request per attempt, each after its slot in the Teams budget (taken by the
@@ -149,6 +182,7 @@ class TeamsMessenger:
                 response = error.response
                 status = response.status_code if response is not None else None
                 if status == 403:
+                    self._targets.pop(target.aad_object_id, None)  # a reinstall may bring a new reference
                     raise DeliveryFailed("the bot is blocked or uninstalled", unreachable=True, status=403) from None
                 if not policy.retries(status) or attempt == policy.attempts:
                     raise DeliveryFailed(_answered(status, attempt), status=status) from None

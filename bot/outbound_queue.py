@@ -10,7 +10,8 @@ of the configured length ever holds more grants than allowed (a token bucket wou
 a burst plus the refill, up to twice the rate in one second). Teams counts arrivals, not our
 grants, and the time from one to the other varies; two measures keep that variation from
 breaking a limit:
-- grants are paced: one per `seconds / count` of the fastest rate at most, so that a window's
+- grants are paced (for tenants, and for conversations unless `pace_conversations` is off): one
+  per `seconds / count` of the fastest rate at most, so that a window's
   worth of requests does not leave in one burst, queue up in this process and arrive spread
   unevenly;
 - every window is lengthened by a margin (100 ms by default), the variation it absorbs.
@@ -129,6 +130,7 @@ class OutboundQueue:
         per_tenant: Iterable[Rate] = TEAMS_PER_TENANT,
         margin: float = DEFAULT_MARGIN,
         pace: bool = True,
+        pace_conversations: bool | None = None,
         max_wait: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -138,6 +140,8 @@ class OutboundQueue:
             raise ValueError("both per-conversation and per-tenant rates are needed")
         self._margin = margin
         self._pace = pace
+        # Conversations are paced like tenants unless told otherwise.
+        self._pace_conversations = pace if pace_conversations is None else pace_conversations
         self.max_wait = max_wait
         self._clock = clock
         self._tenants: dict[str, _Tenant] = {}
@@ -196,7 +200,8 @@ class OutboundQueue:
         key = (tenant_key, conversation_id)
         window = self._conversations.get(key)
         if window is None:
-            window = self._conversations[key] = _Window(self._per_conversation, self._margin, self._pace)
+            window = self._conversations[key] = _Window(self._per_conversation, self._margin,
+                                                        self._pace_conversations)
         return window
 
     def _pump(self, tenant_key: str) -> None:

@@ -40,7 +40,10 @@ class TeamsBudget:
                  per_tenant: tuple[Rate, ...] = TEAMS_PER_TENANT) -> None:
         self._per_conversation = tuple(per_conversation)
         self._per_tenant = tuple(per_tenant)
-        self.queue = queue or OutboundQueue(per_conversation=self._per_conversation, per_tenant=self._per_tenant)
+        # A tenant's 50 a second are paced evenly; a conversation's few may go at once (a reply
+        # right after a notice need not wait a seventh of a second), its window still holds.
+        self.queue = queue or OutboundQueue(per_conversation=self._per_conversation, per_tenant=self._per_tenant,
+                                            pace_conversations=False)
         self.processes = 1
 
     def share(self, processes: int) -> None:

@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import Database
-from storage.models import OutboxMessage, RequestOffer
+from storage.models import OutboxMessage, RequestOffer, UtcDateTime
 from storage.processes import ProcessRegistry
 
 # A message being sent by a live process is left to it this long before another may take it.
@@ -74,6 +74,7 @@ class OutboxRepository:
         self._database = database
         self._processes = processes
         self._lease = lease
+        self._claim = None
 
     async def add(self, messages: Iterable[Outgoing | None]) -> int:
         """Stores messages in a transaction of their own."""
@@ -85,18 +86,26 @@ class OutboxRepository:
         if limit <= 0:
             return []
         me, now = await self._processes.id(), self._database.now()
-        due = select(OutboxMessage.id).where(self._claimable(now)).order_by(OutboxMessage.id).limit(limit)
+        if self._claim is None:
+            self._claim = self._claim_statement()
+        async with self._database.transaction() as session:
+            rows = (await session.execute(self._claim, {"now": now, "limit": limit, "me": me,
+                                                        "leased_until": now + self._lease})).all()
+        return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+    def _claim_statement(self):
+        # Built once: the statement is run on every commit that stores messages, and building
+        # it costs more than running it.
+        due = (select(OutboxMessage.id).where(self._claimable(bindparam("now", type_=UtcDateTime())))
+               .order_by(OutboxMessage.id).limit(bindparam("limit", type_=Integer())))
         if self._database.dialect == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        claim = (update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
-                 .values(state="sending", owner_process_id=me, leased_until=now + self._lease,
-                         attempts=OutboxMessage.attempts + 1)
-                 .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.purpose, OutboxMessage.text,
-                            OutboxMessage.card, OutboxMessage.request_id, OutboxMessage.mentor_id,
-                            OutboxMessage.attempts))
-        async with self._database.transaction() as session:
-            rows = (await session.execute(claim)).all()
-        return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+        return (update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+                .values(state="sending", owner_process_id=bindparam("me"), leased_until=bindparam("leased_until"),
+                        attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.purpose, OutboxMessage.text,
+                           OutboxMessage.card, OutboxMessage.request_id, OutboxMessage.mentor_id,
+                           OutboxMessage.attempts))
 
     async def due(self) -> int:
         """How many messages could be claimed now."""
@@ -112,11 +121,10 @@ class OutboxRepository:
                 state="sent", conversation_id=conversation_id, activity_id=activity_id,
                 finished_at=self._database.now(), leased_until=None))
             if message.purpose == "offer":
-                offer = (RequestOffer.request_id == message.request_id) & (RequestOffer.mentor_id == message.mentor_id)
-                await session.execute(update(RequestOffer).where(offer).values(
-                    conversation_id=conversation_id, activity_id=activity_id))
-                await session.execute(update(RequestOffer).where(offer, RequestOffer.state == "pending")
-                                      .values(state="sent"))
+                await session.execute(update(RequestOffer).where(
+                    RequestOffer.request_id == message.request_id, RequestOffer.mentor_id == message.mentor_id)
+                    .values(conversation_id=conversation_id, activity_id=activity_id,
+                            state=case((RequestOffer.state == "pending", "sent"), else_=RequestOffer.state)))
 
     async def finish(self, message: Claimed, state: str) -> None:
         """Skipped (no longer needed), failed for good, or unreachable."""

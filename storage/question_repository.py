@@ -76,9 +76,9 @@ class QuestionRepository:
         the question is counted, and handed on, once."""
         delivery = current_delivery.get()
         async with self._database.transaction() as session:
-            if delivery is not None:
+            if delivery is not None and delivery.taken_over:
                 earlier = await session.scalar(select(ProcessedActivity.question_id)
-                                               .where(ProcessedActivity.activity_key == delivery))
+                                               .where(ProcessedActivity.activity_key == delivery.key))
                 if earlier is not None:
                     return earlier
             row = Question(
@@ -98,7 +98,7 @@ class QuestionRepository:
             session.add(row)
             await session.flush()
             if delivery is not None:
-                await session.execute(update(ProcessedActivity).where(ProcessedActivity.activity_key == delivery)
+                await session.execute(update(ProcessedActivity).where(ProcessedActivity.activity_key == delivery.key)
                                       .values(question_id=row.id))
             return row.id
 
