@@ -6,9 +6,10 @@ Every such call passes through the HTTP driver under the connector clients
 (bot/connector_driver.py), which asks this budget for a slot first, so no path bypasses it.
 
 Across replicas the budget is shared by splitting it: each live process (storage/processes.py)
-takes an equal share of each limit, `floor(limit / processes)` (at least 1), recomputed on every
-heartbeat as processes come and go. A process that starts while others are alive waits one
-heartbeat before it serves, so that the others have lowered their shares by the time it sends;
+takes an equal share of each limit, `floor((limit - 1) / processes)` (at least 1; the whole limit
+when it is alone), recomputed on every heartbeat as processes come and go. A process that starts
+while others are alive waits one heartbeat before it serves, so that the others have lowered
+their shares by the time it sends;
 a process that dies leaves the others on the smaller share until it is seen dead (5 s), which
 only under-uses the budget. Splitting costs nothing per call (no database round trip) and
 holds under any load; its price is that a busy process cannot borrow an idle one's share.
@@ -31,7 +32,11 @@ _CONVERSATIONS = "/v3/conversations/"
 
 
 def _share(rates: tuple[Rate, ...], processes: int) -> tuple[Rate, ...]:
-    return tuple(Rate(max(1, rate.count // processes), rate.seconds) for rate in rates)
+    if processes == 1:
+        return rates
+    # One call of each window is held back: processes pace independently, and a call granted in
+    # one may leave late (its event loop was busy) while the next, in another, leaves at once.
+    return tuple(Rate(max(1, (rate.count - 1) // processes), rate.seconds) for rate in rates)
 
 
 class TeamsBudget:

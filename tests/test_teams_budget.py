@@ -48,7 +48,8 @@ async def test_each_of_several_processes_takes_an_equal_share():
     grants = await asyncio.gather(*(budget.acquire(f"http://x/v3/conversations/c{n % 2}/activities")
                                     for n in range(8)))
     assert len(grants) == 8
-    budget.share(3)  # a third process joined: 7 // 3 = 2 a conversation, 50 // 3 = 16 a tenant
+    assert budget.queue._per_conversation == (Rate(3, 1.0),) and budget.queue._per_tenant == (Rate(24, 1.0),)
+    budget.share(3)  # a third process joined: one of each window held back, the rest split in three
     assert budget.queue._per_conversation == (Rate(2, 1.0),) and budget.queue._per_tenant == (Rate(16, 1.0),)
     budget.share(1)
     assert budget.queue._per_conversation == (Rate(7, 1.0),) and budget.queue._per_tenant == (Rate(50, 1.0),)
