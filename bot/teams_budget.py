@@ -9,10 +9,10 @@ Across replicas the budget is shared by splitting it: each live process (storage
 takes an equal share of each limit, `floor((limit - 1) / processes)` (at least 1; the whole limit
 when it is alone), recomputed on every heartbeat as processes come and go. A process that starts
 while others are alive waits one heartbeat before it serves, so that the others have lowered
-their shares by the time it sends;
-a process that dies leaves the others on the smaller share until it is seen dead (5 s), which
-only under-uses the budget. Splitting costs nothing per call (no database round trip) and
-holds under any load; its price is that a busy process cannot borrow an idle one's share.
+their shares by the time it sends; a process that dies leaves the others on the smaller share
+until it is seen dead (5 s), which only under-uses the budget. Splitting costs nothing per call
+(no database round trip) and holds under any load; its price is that a busy process cannot
+borrow an idle one's share.
 With more processes than 7 the per-conversation share cannot shrink below 1 a second; the
 default of one process per core keeps well under that.
 """
