@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -115,12 +115,6 @@ class OutboxRepository:
                 .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.purpose, OutboxMessage.text,
                            OutboxMessage.card, OutboxMessage.request_id, OutboxMessage.mentor_id,
                            OutboxMessage.attempts))
-
-    async def due(self) -> int:
-        """How many messages could be claimed now."""
-        async with self._database.transaction() as session:
-            return await session.scalar(select(func.count()).select_from(OutboxMessage)
-                                        .where(self._claimable(self._database.now())))
 
     async def _reclaim_abandoned(self, now: datetime) -> int:
         """Messages being sent by a process that died, or for longer than the lease, wait again."""
