@@ -1,6 +1,8 @@
 """Digimentor: serve the bot, or run an admin command.
 
-    python app.py [serve]            serve POST /api/messages and GET /healthz on HOST:PORT
+    python app.py [serve] [--workers N]
+                                     serve POST /api/messages and GET /healthz on HOST:PORT
+                                     (N processes: default one per core on PostgreSQL, 1 on SQLite)
     python app.py migrate            bring the database schema up to date
     python app.py import-org FILE    import the organisation file (validated as a whole)
     python app.py import-faq FILE    import FAQ entries (validated as a whole)
@@ -48,13 +50,32 @@ DEMO_ORGANIZATION = SEED_DIR / "demo_organization.yaml"
 DEMO_FAQ = SEED_DIR / "faq.yaml"
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, workers: int | None = None, reuse_port: bool = False) -> int:
     # Imported here so that the admin commands start without loading the bot stack.
     from bot.web import create_app
+    from bot.workers import Supervisor, WorkersRefused, check_workers, default_workers
 
+    workers = default_workers(settings.database_url) if workers is None else workers
+    try:
+        check_workers(settings.database_url, workers)
+    except WorkersRefused as refusal:
+        print(refusal, file=sys.stderr)
+        return 2
+    address = f"http://{settings.host}:{settings.port}/api/messages"
+    if workers > 1:
+        if settings.migrate_on_start:
+            asyncio.run(_with_database(settings, _nothing))  # once, before the workers start
+        print(f"Digimentor listening on {address} with {workers} worker processes", flush=True)
+        return Supervisor(workers).run()
     app = create_app(settings)
-    print(f"Digimentor listening on http://{settings.host}:{settings.port}/api/messages", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10, access_log=None)
+    print(f"Digimentor listening on {address}", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=10, access_log=None,
+                reuse_port=reuse_port or None)
+    return 0
+
+
+async def _nothing(database: Database) -> int:
+    return 0
 
 
 async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[int]]) -> int:
@@ -195,7 +216,10 @@ async def _migrate(database: Database) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description="Digimentor Teams bot")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("serve", help="serve the bot (the default)")
+    serve_command = commands.add_parser("serve", help="serve the bot (the default)")
+    serve_command.add_argument("--workers", type=int, help="serving processes on the port (default: one per "
+                                                           "core on PostgreSQL, 1 on SQLite)")
+    serve_command.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)  # a worker's own
     commands.add_parser("migrate", help="bring the database schema up to date")
     for name, helptext in (
         ("import-org", "import the organisation file"),
@@ -250,8 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     if args.command in (None, "serve"):
-        serve(settings)
-        return 0
+        try:
+            return serve(settings, getattr(args, "workers", None), getattr(args, "reuse_port", False))
+        except StorageUnavailable:
+            print("the database is unreachable: check DATABASE_URL and that the server is running", file=sys.stderr)
+            return 3
     logging.getLogger().setLevel(logging.WARNING)
     jobs: dict[str, Callable[[Database], Awaitable[int]]] = {
         "migrate": _migrate,

@@ -40,6 +40,7 @@ from msrest.serialization import Model
 from bot.auth import ChannelTokenValidator, SigningKeyCache
 from bot.config import Settings
 from bot.connector_driver import AioHttpConnectorDriver, Transport
+from bot.teams_budget import TeamsBudget, current_tenant
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +122,10 @@ class ReusedConnectorFactory(ConnectorFactory):
     the life of the process."""
 
     def __init__(self, credentials_factory: _CredentialsFactory, app_id: str, *,
-                 retry_statuses: bool = True) -> None:
+                 retry_statuses: bool = True, budget: TeamsBudget | None = None) -> None:
         self._credentials_factory = credentials_factory
         self._app_id = app_id
+        self._budget = budget
         # The app turns the driver's own status retries off: bot.messenger retries through the
         # outbound queue, so that a retry also waits for its rate-limit slot.
         self._retry_statuses = retry_statuses
@@ -137,7 +139,7 @@ class ReusedConnectorFactory(ConnectorFactory):
             transport = await asyncio.to_thread(Transport.for_url, service_url)  # reads CA files
             client = self._clients.get(key)  # another turn may have made it meanwhile
             if client is None:
-                client = self._clients[key] = _connector_client(credentials, service_url, transport)
+                client = self._clients[key] = _connector_client(credentials, service_url, transport, self._budget)
                 if not self._retry_statuses:
                     policy = client.config.retry_policy.policy
                     policy.status_forcelist = frozenset()
@@ -150,10 +152,11 @@ class ReusedConnectorFactory(ConnectorFactory):
             await client.__aexit__(None, None, None)
 
 
-def _connector_client(credentials: AppCredentials, service_url: str, transport: Transport) -> ConnectorClient:
+def _connector_client(credentials: AppCredentials, service_url: str, transport: Transport,
+                      budget: TeamsBudget | None = None) -> ConnectorClient:
     # botframework's own AsyncBfPipeline: user agent, credentials (AsyncRequestsCredentialsPolicy
     # signing the driver's `session`), RawDeserializer, HTTP logger; only the driver is ours.
-    driver = AioHttpConnectorDriver(transport)
+    driver = AioHttpConnectorDriver(transport, budget)
     config = BotFrameworkConnectorConfiguration(
         credentials, service_url, pipeline_type=AsyncBfPipeline, driver=driver
     )
@@ -165,10 +168,12 @@ def _connector_client(credentials: AppCredentials, service_url: str, transport: 
 class DigimentorAuthentication(BotFrameworkAuthentication):
     """Supplies botbuilder with reused outbound clients; inbound auth is done by bot.auth."""
 
-    def __init__(self, settings: Settings, tokens: OutboundTokenCache | None) -> None:
+    def __init__(self, settings: Settings, tokens: OutboundTokenCache | None,
+                 budget: TeamsBudget | None = None) -> None:
         self._settings = settings
         self._credentials_factory = _CredentialsFactory(settings.app_id, tokens)
-        self.connectors = ReusedConnectorFactory(self._credentials_factory, settings.app_id, retry_statuses=False)
+        self.connectors = ReusedConnectorFactory(self._credentials_factory, settings.app_id, retry_statuses=False,
+                                                 budget=budget)
         self._user_token_client: UserTokenClient | None = None
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
@@ -219,7 +224,9 @@ class BotEndpoint:
     ) -> None:
         self._settings = settings
         self._tokens = OutboundTokenCache(settings, http) if settings.auth_enabled else None
-        self.authentication = DigimentorAuthentication(settings, self._tokens)
+        # Every Bot Connector call of this process waits for its slot here.
+        self.budget = TeamsBudget()
+        self.authentication = DigimentorAuthentication(settings, self._tokens, self.budget)
         self.adapter = CloudAdapter(self.authentication)
         self.adapter.on_turn_error = on_turn_error
         self._validator: ChannelTokenValidator | None = None
@@ -245,6 +252,7 @@ class BotEndpoint:
                 raise TenantRefused(tenant or "")
         await self.ensure_outbound_token()
         result = self.authentication.request_result(claims)
+        current_tenant.set(tenant_id_of(activity))  # the budget the turn's replies count against
         invoke_response: InvokeResponse | None = await self.adapter.process_activity(result, activity, logic)
         if invoke_response is None:
             return TurnOutcome(200)
@@ -254,9 +262,14 @@ class BotEndpoint:
         if self._tokens is not None:
             await self._tokens.ensure_fresh()
 
-    async def continue_conversation(self, reference, logic: Callable[[TurnContext], Awaitable]) -> None:
+    async def continue_conversation(self, reference, logic: Callable[[TurnContext], Awaitable], *,
+                                    tenant_id: str | None = None) -> None:
         await self.ensure_outbound_token()
-        await self.adapter.continue_conversation(reference, logic, self._settings.app_id)
+        token = current_tenant.set(tenant_id)
+        try:
+            await self.adapter.continue_conversation(reference, logic, self._settings.app_id)
+        finally:
+            current_tenant.reset(token)
 
     async def close(self) -> None:
         await self.authentication.connectors.close()

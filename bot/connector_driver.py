@@ -5,7 +5,9 @@ call, and no more calls in flight than that pool has threads (six on a 2-CPU hos
 slow Bot Connector call holds up the replies of other turns. This driver keeps what requests
 did with msrest's configuration (headers, timeouts, TLS, proxy, redirects and urllib3's retry
 decisions) and hands msrest the same response objects; tests/test_outbound_clients.py checks
-it against the stock client.
+it against the stock client. It is also where every Bot Connector call waits for its slot in
+the deployment's one Teams budget (bot/teams_budget.py): replies in a turn, proactive sends and
+card updates alike.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import SSLError as Urllib3SSLError
 from yarl import URL
+
+from bot.teams_budget import TeamsBudget
 
 
 class _SessionHeaders:
@@ -102,8 +106,10 @@ class AioHttpConnectorDriver(AsyncHTTPSender):
     Retry-After honoured. Transport failures surface as msrest.exceptions.ClientRequestError.
     """
 
-    def __init__(self, transport: "Transport") -> None:
+    def __init__(self, transport: "Transport", budget: TeamsBudget | None = None) -> None:
         self.session = _SessionHeaders()
+        # Every attempt waits for its slot in the deployment's Teams budget (bot/teams_budget.py).
+        self._budget = budget
         self.config: BotFrameworkConnectorConfiguration | None = None  # set once the configuration exists
         self._transport = transport
         # trust_env stays off: the proxy was resolved once for the service URL, and aiohttp
@@ -140,9 +146,13 @@ class AioHttpConnectorDriver(AsyncHTTPSender):
         url = _as_requests_sends_it(request.url)
         retry = config.retry_policy()
         while True:
+            if self._budget is not None:
+                await self._budget.acquire(request.url)
             try:
                 async with self._http.request(method, url, headers=headers, data=data, **options) as response:
                     body = await response.read()
+                    if response.status == 429 and self._budget is not None:
+                        self._budget.throttled(request.url, response.headers.get("Retry-After"))
             except (aiohttp.InvalidURL, aiohttp.TooManyRedirects):
                 raise_with_traceback(ClientRequestError, "Error occurred in request.")
             except (TimeoutError, aiohttp.ClientError) as error:

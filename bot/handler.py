@@ -14,6 +14,7 @@ from dialogs.replies import Reply
 from dialogs.router import Router
 from dialogs.rules.people import Member
 from dialogs.wiring import Flows
+from storage.activity_claims import delivery_scope
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ class DigimentorBot(ActivityHandler):
             log.info("duplicate delivery skipped", extra={"activity_type": activity.type})
             return
         try:
-            await super().on_turn(turn_context)
+            claims = self._flows.claims
+            with delivery_scope(claims.delivery(key)) if key is not None else contextlib.nullcontext():
+                await super().on_turn(turn_context)
         except BaseException:
             if key is not None:
                 # Best effort: with the database down this fails too, and the claims take the

@@ -1,8 +1,9 @@
 """Proactive messages: send a card to a person's 1:1 chat with the bot, or update one sent
 earlier. Only this module and bot/adapter.py know how botbuilder does it.
 
-Every request to the Bot Connector, retries included, first waits for its turn in the outbound
-queue (bot/outbound_queue.py), which keeps Teams' per-conversation and per-tenant rates.
+Every request to the Bot Connector, retries included, first waits for its slot in the Teams
+budget (bot/teams_budget.py, taken in the connector driver), which keeps Teams' per-conversation
+and per-tenant rates across the deployment; a 429 holds the conversation there.
 Failures follow RetryPolicy: 412, 429, 502, 503 and 504 are retried with jittered backoff,
 honouring Retry-After (seconds or an HTTP date); 400, 401, 403, 404 and every other status are
 not. A 403 means the bot is blocked or uninstalled: DeliveryFailed(unreachable=True), and the
@@ -15,6 +16,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from dataclasses import dataclass
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
@@ -22,7 +24,7 @@ from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.adapter import BotEndpoint
-from bot.outbound_queue import OutboundQueue, OutboundQueueTimeout
+from bot.outbound_queue import OutboundQueueTimeout
 from bot.retry_after import retry_after_seconds
 from dialogs.ports import Delivery, DeliveryFailed
 from storage.conversation_repository import ConversationRepository
@@ -35,6 +37,9 @@ ATTEMPTS = 4
 # Teams refuses a message over about 100 KB, counted in UTF-16, with 413 MessageSizeTooBig, and
 # advises keeping under 80 KB.
 MAX_BYTES = 80 * 1024
+# A person's stored conversation reference changes only on reinstall; a stale one fails with 403
+# and is read again.
+TARGET_CACHE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,24 @@ class RetryPolicy:
 
 
 def message_size(activity: Activity) -> int:
-    """The activity's JSON in UTF-16 bytes: how Teams measures a message against its limit."""
-    document = json.dumps(activity.serialize(), ensure_ascii=False, separators=(",", ":"))
-    return len(document.encode("utf-16-le"))
+    """The activity's JSON in UTF-16 bytes: how Teams measures a message against its limit.
+
+    The card contents are measured with the json module, the rest of the activity with msrest:
+    serialising a card with msrest costs as much as sending it."""
+    contents = [attachment.content for attachment in activity.attachments or ()]
+    try:
+        for attachment in activity.attachments or ():
+            attachment.content = None
+        document = json.dumps(activity.serialize(), ensure_ascii=False, separators=(",", ":"))
+    finally:
+        for attachment, content in zip(activity.attachments or (), contents, strict=True):
+            attachment.content = content
+    size = len(document.encode("utf-16-le"))
+    for content in contents:
+        if content is not None:  # msrest leaves out an empty content, key and all
+            member = ',"content":' + json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+            size += len(member.encode("utf-16-le"))
+    return size
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,7 @@ class _Target:
     reference: ConversationReference
     conversation_id: str
     tenant_id: str | None
+    aad_object_id: str = ""
 
 
 class TeamsMessenger:
@@ -84,13 +105,13 @@ class TeamsMessenger:
         endpoint: BotEndpoint,
         conversations: ConversationRepository,
         *,
-        queue: OutboundQueue | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._conversations = conversations
-        self.queue = queue or OutboundQueue()
         self.retry = retry or RetryPolicy()
+        # People's conversation references, read once in a while rather than for every message.
+        self._targets: dict[str, tuple[float, _Target]] = {}
 
     async def send(self, aad_object_id: str, *, text: str | None = None, card: dict | None = None) -> Delivery:
         if card is None:
@@ -127,6 +148,17 @@ class TeamsMessenger:
         return Delivery(aad_object_id, target.conversation_id, sent[-1] if sent else "")
 
     async def _target(self, aad_object_id: str) -> _Target:
+        key = aad_object_id.lower()
+        cached = self._targets.get(key)
+        if cached is not None and time.monotonic() - cached[0] < TARGET_CACHE_SECONDS:
+            return cached[1]
+        target = await self._stored_target(aad_object_id)
+        if len(self._targets) > 10_000:
+            self._targets.clear()
+        self._targets[key] = (time.monotonic(), target)
+        return target
+
+    async def _stored_target(self, aad_object_id: str) -> _Target:
         stored = await self._conversations.personal(aad_object_id)
         if stored is None:
             raise DeliveryFailed("no conversation with this person", unreachable=True)
@@ -134,19 +166,15 @@ class TeamsMessenger:
         conversation = reference.conversation
         tenant_id = stored.tenant_id or (getattr(conversation, "tenant_id", None) if conversation else None)
         conversation_id = conversation.id if conversation and conversation.id else stored.conversation_id
-        return _Target(reference, conversation_id, tenant_id)
+        return _Target(reference, conversation_id, tenant_id, aad_object_id.lower())
 
     async def _deliver(self, target: _Target, callback) -> None:
-        """One request per attempt, each after its turn in the outbound queue."""
+        """One request per attempt, each after its slot in the Teams budget (taken by the
+        connector driver, bot/teams_budget.py)."""
         policy = self.retry
-
-        async def in_turn(turn_context: TurnContext) -> None:
-            await self.queue.acquire(target.conversation_id, target.tenant_id)
-            await callback(turn_context)
-
         for attempt in range(1, policy.attempts + 1):
             try:
-                await self._continue(target.reference, in_turn)
+                await self._continue(target, callback)
                 return
             except OutboundQueueTimeout as timeout:
                 raise DeliveryFailed(str(timeout)) from None
@@ -154,6 +182,7 @@ class TeamsMessenger:
                 response = error.response
                 status = response.status_code if response is not None else None
                 if status == 403:
+                    self._targets.pop(target.aad_object_id, None)  # a reinstall may bring a new reference
                     raise DeliveryFailed("the bot is blocked or uninstalled", unreachable=True, status=403) from None
                 if not policy.retries(status) or attempt == policy.attempts:
                     raise DeliveryFailed(_answered(status, attempt), status=status) from None
@@ -162,8 +191,6 @@ class TeamsMessenger:
                 if delay is None:
                     raise DeliveryFailed(f"the Bot Connector answered {status} with Retry-After {retry_after}, "
                                          f"longer than {policy.max_retry_after:g} s", status=status) from None
-                if status == 429:
-                    self.queue.hold(target.conversation_id, target.tenant_id, delay)
                 log.info("Bot Connector call retried", extra={"status": status, "attempt": attempt,
                                                               "delay": round(delay, 3)})
             except (TimeoutError, ClientRequestError, OSError) as error:
@@ -174,7 +201,7 @@ class TeamsMessenger:
                                                               "delay": round(delay, 3)})
             await asyncio.sleep(delay)
 
-    async def _continue(self, reference: ConversationReference, callback) -> None:
+    async def _continue(self, target: _Target, callback) -> None:
         """Runs `callback` in the conversation; its failure is raised here, not sent to the
         adapter's turn-error handler, which would apologise to the very person unreachable."""
         failures: list[BaseException] = []
@@ -185,7 +212,7 @@ class TeamsMessenger:
             except Exception as error:  # noqa: BLE001 - re-raised below
                 failures.append(error)
 
-        await self._endpoint.continue_conversation(reference, guarded)
+        await self._endpoint.continue_conversation(target.reference, guarded, tenant_id=target.tenant_id)
         if failures:
             raise failures[0]
 

@@ -10,7 +10,8 @@ of the configured length ever holds more grants than allowed (a token bucket wou
 a burst plus the refill, up to twice the rate in one second). Teams counts arrivals, not our
 grants, and the time from one to the other varies; two measures keep that variation from
 breaking a limit:
-- grants are paced: one per `seconds / count` of the fastest rate at most, so that a window's
+- grants are paced (for tenants, and for conversations unless `pace_conversations` is off): one
+  per `seconds / count` of the fastest rate at most, so that a window's
   worth of requests does not leave in one burst, queue up in this process and arrive spread
   unevenly;
 - every window is lengthened by a margin (100 ms by default), the variation it absorbs.
@@ -26,8 +27,9 @@ conversations with callers waiting take turns (round robin), so one busy convers
 hold up another's message behind its backlog. Tenants have separate budgets and never wait for
 each other.
 
-The limits hold within one process. Plain asyncio; no background task: grants are made when a
-caller arrives and when a timer fires at the moment the next window opens.
+The limits hold within one process; bot/teams_budget.py splits Teams' limits between the live
+processes and changes them here with `set_rates`. Plain asyncio; no background task: grants
+are made when a caller arrives and when a timer fires at the moment the next window opens.
 """
 
 from __future__ import annotations
@@ -71,15 +73,20 @@ class OutboundQueueTimeout(Exception):
 class _Window:
     """The recent grants of one conversation or tenant, against one or more rates."""
 
-    __slots__ = ("_rates", "_margin", "_spacing", "_grants", "_held_until")
+    __slots__ = ("_rates", "_margin", "_pace", "_spacing", "_grants", "_held_until")
 
     def __init__(self, rates: tuple[Rate, ...], margin: float, pace: bool) -> None:
-        self._rates = rates
         self._margin = margin
-        # The fastest rate's even spacing: longer windows (e.g. 60 in 30 s) cap the total only.
-        self._spacing = min(rate.seconds / rate.count for rate in rates) if pace else 0.0
-        self._grants: deque[float] = deque(maxlen=max(rate.count for rate in rates))
+        self._pace = pace
+        self._grants: deque[float] = deque()
+        self.set_rates(rates)
         self._held_until = float("-inf")
+
+    def set_rates(self, rates: tuple[Rate, ...]) -> None:
+        self._rates = rates
+        # The fastest rate's even spacing: longer windows (e.g. 60 in 30 s) cap the total only.
+        self._spacing = min(rate.seconds / rate.count for rate in rates) if self._pace else 0.0
+        self._grants = deque(self._grants, maxlen=max(rate.count for rate in rates))
 
     def opens_at(self) -> float:
         """The earliest time at which one more grant keeps every rate."""
@@ -123,6 +130,7 @@ class OutboundQueue:
         per_tenant: Iterable[Rate] = TEAMS_PER_TENANT,
         margin: float = DEFAULT_MARGIN,
         pace: bool = True,
+        pace_conversations: bool | None = None,
         max_wait: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -132,6 +140,8 @@ class OutboundQueue:
             raise ValueError("both per-conversation and per-tenant rates are needed")
         self._margin = margin
         self._pace = pace
+        # Conversations are paced like tenants unless told otherwise.
+        self._pace_conversations = pace if pace_conversations is None else pace_conversations
         self.max_wait = max_wait
         self._clock = clock
         self._tenants: dict[str, _Tenant] = {}
@@ -163,6 +173,17 @@ class OutboundQueue:
         self._conversation(tenant_key, conversation_id).hold(self._clock() + max(0.0, seconds))
         self._pump(tenant_key)
 
+    def set_rates(self, *, per_conversation: Iterable[Rate], per_tenant: Iterable[Rate]) -> None:
+        """New limits, for the windows already open too (this process's share of a budget
+        shared with others changed); callers waiting are granted by the new limits."""
+        self._per_conversation, self._per_tenant = tuple(per_conversation), tuple(per_tenant)
+        for window in self._conversations.values():
+            window.set_rates(self._per_conversation)
+        for key, tenant in list(self._tenants.items()):
+            tenant.window.set_rates(self._per_tenant)
+            tenant.timer_at = float("nan")  # reschedule: the next opening moved
+            self._pump(key)
+
     @property
     def waiting(self) -> int:
         """Callers waiting for a slot right now."""
@@ -179,7 +200,8 @@ class OutboundQueue:
         key = (tenant_key, conversation_id)
         window = self._conversations.get(key)
         if window is None:
-            window = self._conversations[key] = _Window(self._per_conversation, self._margin, self._pace)
+            window = self._conversations[key] = _Window(self._per_conversation, self._margin,
+                                                        self._pace_conversations)
         return window
 
     def _pump(self, tenant_key: str) -> None:

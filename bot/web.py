@@ -7,6 +7,7 @@ with a reference id only for the unexpected.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -27,6 +28,7 @@ from bot.inbound_json import UnreadableBody, read_document
 from bot.logging_setup import new_reference
 from bot.messenger import TeamsMessenger
 from bot.msrest_speedups import apply_msrest_speedups
+from bot.teams_budget import TeamsBudget
 from bot.teams_context import read_incoming
 from bot.turn_errors import TurnFailed, on_turn_error
 from cards.i18n import Texts
@@ -97,13 +99,18 @@ async def _lifecycle(app: web.Application):
                                          app.get(EMBEDDINGS))
         app[BOT] = DigimentorBot(flows, Router(flows))
         await flows.processes.register()
+        await _take_budget_share(flows, app[ENDPOINT].budget)
     except BaseException:
+        # Stopped (or failed) while starting: nothing of this process is left for others to wait on.
+        if FLOWS in app:
+            with contextlib.suppress(Exception):
+                await app[FLOWS].processes.stop()
         await app[HTTP].close()
         await database.dispose()
         raise
     background = Background()
     processes = flows.processes
-    background.every(HEARTBEAT_SECONDS, _heartbeat(flows), "heartbeat")
+    background.every(HEARTBEAT_SECONDS, _heartbeat(flows, app[ENDPOINT].budget), "heartbeat")
     background.every(settings.escalation_poll_seconds, flows.offers.escalate_due, "escalation")
     background.every(3600, _forget_old_rows(flows), "cleanup")
     background.every(60, flows.digest.send_due, "weekly digest")
@@ -168,12 +175,22 @@ def _forget_old_rows(flows: Flows):
     return forget
 
 
-def _heartbeat(flows: Flows):
+def _heartbeat(flows: Flows, budget: TeamsBudget):
     async def beat() -> None:
-        await flows.processes.beat()
+        budget.share(await flows.processes.beat())
         await flows.claims.write_back()
 
     return beat
+
+
+async def _take_budget_share(flows: Flows, budget: TeamsBudget) -> None:
+    """A process joining live ones serves only once they have seen it and lowered their shares
+    of the Teams budget (bot/teams_budget.py)."""
+    processes = await flows.processes.alive_count()
+    if processes > 1:
+        budget.share(processes)
+        await asyncio.sleep(1.5 * HEARTBEAT_SECONDS)
+    budget.share(await flows.processes.alive_count())
 
 
 def _problem(status: int, message: str, **extra: object) -> web.Response:

@@ -30,15 +30,12 @@ class DeliveryFailed(Exception):
 
 
 class Messenger(Protocol):
-    """Messages to a person's 1:1 chat with the bot, outside any turn of theirs."""
+    """Messages to a person's 1:1 chat with the bot, outside any turn of theirs. Flows do not call
+    it: they store messages in the outbox, and dialogs/flows/deliveries.py sends them."""
 
     async def send(self, aad_object_id: str, *, text: str | None = None, card: dict | None = None) -> Delivery:
         """One message: the text, the card, or the text above the card."""
         ...
-
-    async def send_card(self, aad_object_id: str, card: dict) -> Delivery: ...
-
-    async def send_text(self, aad_object_id: str, text: str) -> Delivery: ...
 
     async def update_card(self, delivery: Delivery, card: dict) -> None: ...
 

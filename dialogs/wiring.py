@@ -100,7 +100,7 @@ class Flows:
         signer = LinkSigner(key_from(options.export_signing_key))
         processes = ProcessRegistry(database)
         outbox = OutboxRepository(database, processes)
-        handoff = Handoff(requests, directory_repository, questions, outbox, clock)
+        handoff = Handoff(requests, directory, questions, outbox, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
                              teams_app_id=options.teams_app_id, manifest_id=options.manifest_id)
         reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,

@@ -10,9 +10,10 @@ that runs its turn; the row counts for good only once the turn has finished. A r
   redelivery is a duplicate too;
 - of a turn whose process is dead (its heartbeat is stale, or it stopped) takes the claim over
   with a conditional update, and runs the turn again: exactly one of several redeliveries wins;
-- of a turn that failed gives no trouble: a failing turn deletes its claim. When the database
-  itself failed (so the delete failed too), this process keeps trying to delete it, and a
-  redelivery reaching this process takes the claim over at once.
+- of a turn that failed gives no trouble: a failing turn gives its claim back (no owner), and
+  the redelivery takes it over. When the database itself failed (so that failed too), this
+  process keeps trying to give it back, and a redelivery reaching this process takes the claim
+  over at once. The claim row stays: the question the first turn recorded is on it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ import asyncio
 import contextlib
 import hashlib
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, insert, or_, select, update
@@ -32,9 +36,24 @@ from storage.processes import ProcessRegistry
 
 # How long a redelivery waits for the first delivery's turn in a live process to finish; longer
 # than a process takes to be seen dead, so a redelivery arriving just after a crash runs.
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The delivery whose turn is running: its stored key, and whether this turn took the claim
+    over from an earlier turn (which may have recorded things the redelivery should find)."""
+
+    key: str
+    taken_over: bool
+
+
+# Set by the handler for the turn: lets what the turn records be found again by its redelivery
+# (storage/question_repository.py).
+current_delivery: ContextVar[Delivery | None] = ContextVar("current_delivery", default=None)
+
 CLAIM_WAIT_SECONDS = 8.0
 POLL_SECONDS = 0.2
-_RUN, _DUPLICATE, _WAIT = object(), object(), object()
+_RUN, _TAKEN, _DUPLICATE, _WAIT = object(), object(), object(), object()
 
 
 class ActivityClaims:
@@ -50,6 +69,8 @@ class ActivityClaims:
         # (the turn failed) or to mark finished (it answered); retried by `write_back`.
         self._to_release: set[str] = set()
         self._to_finish: set[str] = set()
+        # Running turns that took their claim over from an earlier turn.
+        self._taken_over: set[str] = set()
 
     async def claim(self, activity_key: str) -> bool:
         """True when this delivery's turn is to run here; False for a duplicate."""
@@ -69,8 +90,10 @@ class ActivityClaims:
                 except BaseException:
                     self._ended(key)
                     raise
-                if outcome is _RUN:
+                if outcome is not _DUPLICATE and outcome is not _WAIT:
                     self._to_release.discard(key)
+                    if outcome is _TAKEN:
+                        self._taken_over.add(key)
                     return True
                 self._ended(key)
                 if outcome is _DUPLICATE:
@@ -85,8 +108,9 @@ class ActivityClaims:
                 await asyncio.sleep(min(self._poll, remaining))
 
     async def _try(self, key: str, me: int) -> object:
-        """Claims the key for this process if its turn is to run: _RUN, _DUPLICATE, or _WAIT
-        while another live process runs it."""
+        """Claims the key for this process if its turn is to run: _RUN (a first delivery),
+        _TAKEN (taken over from an earlier turn), _DUPLICATE, or _WAIT while another live
+        process runs it."""
         while True:
             if await self._insert(key, me):
                 return _RUN
@@ -100,7 +124,7 @@ class ActivityClaims:
                 # Ours with no turn running it (it failed while the database was down), or
                 # its process is gone: take it over, unless another redelivery just did.
                 if await self._take_over(key, me, only_from=owner):
-                    return _RUN
+                    return _TAKEN
                 continue
             return _WAIT
 
@@ -114,11 +138,16 @@ class ActivityClaims:
         finally:
             self._ended(key)
 
+    def delivery(self, activity_key: str) -> Delivery:
+        """The running turn's delivery, for `delivery_scope`."""
+        key = _stored_key(activity_key)
+        return Delivery(key, key in self._taken_over)
+
     async def release(self, activity_key: str) -> None:
         """A turn that failed gives its claim back, so that Teams' retry is processed."""
         key = _stored_key(activity_key)
         try:
-            await self._delete(key)
+            await self._give_back(key)
         except StorageUnavailable:
             self._to_release.add(key)
             raise
@@ -132,7 +161,7 @@ class ActivityClaims:
             self._to_finish.discard(key)
         for key in list(self._to_release):
             if key not in self._running:
-                await self._delete(key)
+                await self._give_back(key)
             self._to_release.discard(key)
 
     async def forget_older_than(self, age: timedelta) -> int:
@@ -180,13 +209,13 @@ class ActivityClaims:
             await connection.execute(update(ProcessedActivity).where(ProcessedActivity.activity_key == key)
                                      .values(finished_at=self._database.now()))
 
-    async def _delete(self, key: str) -> None:
+    async def _give_back(self, key: str) -> None:
         # Only an unfinished claim this process still owns: another process may have taken it over.
         me = self._processes.registered_id
         async with self._database.connection() as connection:
-            await connection.execute(delete(ProcessedActivity).where(
+            await connection.execute(update(ProcessedActivity).where(
                 ProcessedActivity.activity_key == key, ProcessedActivity.finished_at.is_(None),
-                ProcessedActivity.owner_process_id == me))
+                ProcessedActivity.owner_process_id == me).values(owner_process_id=None))
 
     # -- this process's running turns ----------------------------------------------------------
     def _started(self, key: str) -> bool:
@@ -194,9 +223,20 @@ class ActivityClaims:
         return True
 
     def _ended(self, key: str) -> None:
+        self._taken_over.discard(key)
         event = self._running.pop(key, None)
         if event is not None:
             event.set()
+
+
+@contextlib.contextmanager
+def delivery_scope(delivery: Delivery) -> Iterator[None]:
+    """The turn of this delivery runs inside: see `current_delivery`."""
+    token = current_delivery.set(delivery)
+    try:
+        yield
+    finally:
+        current_delivery.reset(token)
 
 
 def _stored_key(activity_key: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,8 +67,10 @@ class MentorRepository:
                                                               MentorProfile.reachable.is_(False))
                                   .values(reachable=True))
 
-    async def mentor_candidates(self, week_start: datetime, default_allowance: int) -> list[MentorCandidate]:
-        """Every active mentor with the figures eligibility and fairness need, in one query."""
+    async def mentor_candidates(self, week_start: datetime, default_allowance: int,
+                                units: Collection[str] | None = None) -> list[MentorCandidate]:
+        """Every active mentor (of `units`, when given) with the figures eligibility and fairness
+        need, in one query."""
         week_minutes = (
             select(func.coalesce(func.sum(MentorTimeEntry.minutes), 0))
             .where(MentorTimeEntry.mentor_id == Person.id, MentorTimeEntry.logged_at >= week_start)
@@ -94,6 +97,8 @@ class MentorRepository:
             .join(PersonRole, and_(PersonRole.person_id == Person.id, PersonRole.role == "mentor"))
             .where(Person.active.is_(True))
         )
+        if units is not None:
+            query = query.where(Person.unit_id.in_(sorted(units)))
         async with self._database.transaction() as session:
             rows = (await session.execute(query)).all()
         return [

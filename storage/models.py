@@ -186,6 +186,9 @@ class ProcessedActivity(Base):
     # forgotten after a day, and a claim whose owner is gone is simply taken over).
     owner_process_id: Mapped[int | None] = mapped_column(Integer)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The question this delivery recorded: its redelivery (after a crash or a 503) finds it
+    # instead of recording the question, and handing it on, a second time.
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
 
 
 class BotProcess(Base):

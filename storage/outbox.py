@@ -4,7 +4,8 @@ runs in every process (dialogs/flows/deliveries.py).
 
 A message is claimed by one process at a time: `FOR UPDATE SKIP LOCKED` on PostgreSQL, one
 conditional UPDATE on SQLite (which has one writer at a time). The claim names the process; a
-message whose process died (storage/processes.py) or whose lease ran out is claimed again.
+message whose process died (storage/processes.py) or whose lease ran out is made pending again
+(each process looks every second) and claimed anew.
 Messages to one person go out in the order they were stored: a message is not claimed while an
 earlier one to the same person is still waiting or being sent.
 
@@ -15,20 +16,23 @@ would let a second process tell.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import Database
-from storage.models import OutboxMessage, RequestOffer
+from storage.models import OutboxMessage, RequestOffer, UtcDateTime
 from storage.processes import ProcessRegistry
 
 # A message being sent by a live process is left to it this long before another may take it.
 LEASE = timedelta(minutes=5)
+# How often a process looks for messages left "sending" by a dead process (elapsed time).
+RECLAIM_SECONDS = 1.0
 WAITING = ("pending", "sending")
 FINISHED = ("sent", "skipped", "failed", "unreachable")
 
@@ -74,6 +78,8 @@ class OutboxRepository:
         self._database = database
         self._processes = processes
         self._lease = lease
+        self._claim = None
+        self._next_reclaim = 0.0
 
     async def add(self, messages: Iterable[Outgoing | None]) -> int:
         """Stores messages in a transaction of their own."""
@@ -85,24 +91,40 @@ class OutboxRepository:
         if limit <= 0:
             return []
         me, now = await self._processes.id(), self._database.now()
-        due = select(OutboxMessage.id).where(self._claimable(now)).order_by(OutboxMessage.id).limit(limit)
-        if self._database.dialect == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        claim = (update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
-                 .values(state="sending", owner_process_id=me, leased_until=now + self._lease,
-                         attempts=OutboxMessage.attempts + 1)
-                 .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.purpose, OutboxMessage.text,
-                            OutboxMessage.card, OutboxMessage.request_id, OutboxMessage.mentor_id,
-                            OutboxMessage.attempts))
+        if self._claim is None:
+            self._claim = self._claim_statement()
+        if time.monotonic() >= self._next_reclaim:
+            self._next_reclaim = time.monotonic() + RECLAIM_SECONDS
+            await self._reclaim_abandoned(now)
         async with self._database.transaction() as session:
-            rows = (await session.execute(claim)).all()
+            rows = (await session.execute(self._claim, {"now": now, "limit": limit, "me": me,
+                                                        "leased_until": now + self._lease})).all()
         return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
 
-    async def due(self) -> int:
-        """How many messages could be claimed now."""
+    def _claim_statement(self):
+        # Built once: the statement is run on every commit that stores messages, and building
+        # it costs more than running it.
+        # Pending rows are few among the delivered ones: the (state, due_at) index finds them.
+        due = (select(OutboxMessage.id).where(self._claimable(bindparam("now", type_=UtcDateTime())))
+               .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(bindparam("limit", type_=Integer())))
+        if self._database.dialect == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        return (update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+                .values(state="sending", owner_process_id=bindparam("me"), leased_until=bindparam("leased_until"),
+                        attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.purpose, OutboxMessage.text,
+                           OutboxMessage.card, OutboxMessage.request_id, OutboxMessage.mentor_id,
+                           OutboxMessage.attempts))
+
+    async def _reclaim_abandoned(self, now: datetime) -> int:
+        """Messages being sent by a process that died, or for longer than the lease, wait again."""
+        row = OutboxMessage
         async with self._database.transaction() as session:
-            return await session.scalar(select(func.count()).select_from(OutboxMessage)
-                                        .where(self._claimable(self._database.now())))
+            result = await session.execute(
+                update(row).where(row.state == "sending",
+                                  or_(row.leased_until < now, ~self._processes.alive(row.owner_process_id)))
+                .values(state="pending", owner_process_id=None, leased_until=None))
+        return result.rowcount or 0
 
     async def sent(self, message: Claimed, conversation_id: str, activity_id: str) -> None:
         """Delivered. For an offer, the card's location goes on the offer too, so that any
@@ -112,11 +134,10 @@ class OutboxRepository:
                 state="sent", conversation_id=conversation_id, activity_id=activity_id,
                 finished_at=self._database.now(), leased_until=None))
             if message.purpose == "offer":
-                offer = (RequestOffer.request_id == message.request_id) & (RequestOffer.mentor_id == message.mentor_id)
-                await session.execute(update(RequestOffer).where(offer).values(
-                    conversation_id=conversation_id, activity_id=activity_id))
-                await session.execute(update(RequestOffer).where(offer, RequestOffer.state == "pending")
-                                      .values(state="sent"))
+                await session.execute(update(RequestOffer).where(
+                    RequestOffer.request_id == message.request_id, RequestOffer.mentor_id == message.mentor_id)
+                    .values(conversation_id=conversation_id, activity_id=activity_id,
+                            state=case((RequestOffer.state == "pending", "sent"), else_=RequestOffer.state)))
 
     async def finish(self, message: Claimed, state: str) -> None:
         """Skipped (no longer needed), failed for good, or unreachable."""
@@ -151,10 +172,8 @@ class OutboxRepository:
         return update(OutboxMessage).where(OutboxMessage.id == message.id, OutboxMessage.state == "sending",
                                            OutboxMessage.owner_process_id == self._processes.registered_id)
 
-    def _claimable(self, now: datetime):
+    def _claimable(self, now):
         row, earlier = OutboxMessage, aliased(OutboxMessage)
         waiting_before = exists().where(earlier.recipient == row.recipient, earlier.id < row.id,
                                         earlier.state.in_(WAITING))
-        abandoned = and_(row.state == "sending",
-                         or_(row.leased_until < now, ~self._processes.alive(row.owner_process_id)))
-        return and_(or_(and_(row.state == "pending", row.due_at <= now), abandoned), ~waiting_before)
+        return and_(row.state == "pending", row.due_at <= now, ~waiting_before)

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import and_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
+from storage.activity_claims import current_delivery
 from storage.db import Database
-from storage.models import REDACTED, FaqEntry, FaqFeedback, FaqTranslation, Question
+from storage.models import REDACTED, FaqEntry, FaqFeedback, FaqTranslation, ProcessedActivity, Question
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,16 @@ class QuestionRepository:
         masked_items: int,
         after_hours: bool = False,
     ) -> int:
+        """The new question's id. In a turn that redelivers an activity whose first turn already
+        recorded its question (and then died, or met a database outage), that question's id:
+        the question is counted, and handed on, once."""
+        delivery = current_delivery.get()
         async with self._database.transaction() as session:
+            if delivery is not None and delivery.taken_over:
+                earlier = await session.scalar(select(ProcessedActivity.question_id)
+                                               .where(ProcessedActivity.activity_key == delivery.key))
+                if earlier is not None:
+                    return earlier
             row = Question(
                 asker_aad_object_id=asker_aad_object_id,
                 asker_person_id=asker_person_id,
@@ -87,6 +97,9 @@ class QuestionRepository:
             )
             session.add(row)
             await session.flush()
+            if delivery is not None:
+                await session.execute(update(ProcessedActivity).where(ProcessedActivity.activity_key == delivery.key)
+                                      .values(question_id=row.id))
             return row.id
 
     async def get(self, question_id: int) -> StoredQuestion | None:

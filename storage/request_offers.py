@@ -8,7 +8,7 @@ any point leaves either all of it or none of it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +37,10 @@ class OfferRecord:
     activity_id: str | None
 
 
+class _MovedOn(Exception):
+    """The request left the tier the round was for: the round's writes are rolled back."""
+
+
 class OfferStore:
     _database: Database
 
@@ -47,27 +51,37 @@ class OfferStore:
         offering the same mentor at the same moment, does not offer twice.
 
         With `from_tier`, the request must still be waiting in that tier (None otherwise:
-        someone moved it on meanwhile), and moves to `tier` when that is further, with an
-        "escalated" event for each step. `timer` is its next escalation; `offer_messages`
-        the offer card of each mentor, stored for those newly offered, and `messages` other
-        messages that go out with them."""
+        someone moved it on meanwhile, and nothing is written), and moves to `tier` when that
+        is further, with an "escalated" event for each step. `timer` is its next escalation;
+        `offer_messages` the offer card of each mentor, stored for those newly offered, and
+        `messages` other messages that go out with them."""
         now = self._database.now()
-        async with self._database.transaction() as session:
-            if from_tier is not None and not await _still_waiting(session, request_id, from_tier, tier, now):
-                return None
-            added = await self._insert_offers(session, request_id, tier, mentor_ids, now) if mentor_ids else []
-            if added:
-                await session.execute(
-                    update(HelpRequest)
-                    .where(HelpRequest.id == request_id, HelpRequest.state == RequestState.OPEN.value)
-                    .values(state=RequestState.OFFERED.value, updated_at=now))
+        try:
+            async with self._database.transaction() as session:
+                added = await self._insert_offers(session, request_id, tier, mentor_ids, now) if mentor_ids else []
+                if not added:
+                    return added
+                values: dict = {"state": RequestState.OFFERED.value, "updated_at": now}
+                if timer is not None:
+                    values["next_escalation_at"] = timer
+                waiting = update(HelpRequest).where(HelpRequest.id == request_id)
+                if from_tier is None:
+                    waiting = waiting.where(HelpRequest.state == RequestState.OPEN.value)
+                else:
+                    waiting = waiting.where(HelpRequest.tier == from_tier, HelpRequest.state.in_(WAITING_STATES))
+                    if tier != from_tier:
+                        values.update(tier=tier, escalated=True, version=HelpRequest.version + 1)
+                moved = await session.execute(waiting.values(**values))
+                if from_tier is not None and moved.rowcount != 1:
+                    raise _MovedOn
+                if from_tier is not None:
+                    add_widening_events(session, request_id, from_tier, tier, now)
                 session.add(RequestEvent(request_id=request_id, kind="offered", at=now,
                                          data={"tier": tier, "mentors": added}))
-                if timer is not None:
-                    await session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
-                                          .values(next_escalation_at=timer))
                 offer_messages = offer_messages or {}
                 await enqueue(session, [*(offer_messages.get(m) for m in added), *messages], now)
+        except _MovedOn:
+            return None
         return added
 
     async def _insert_offers(self, session, request_id: int, tier: int, mentor_ids: list[int],
@@ -94,15 +108,20 @@ class OfferStore:
                     .values(reachable=False, last_send_refused_at=self._database.now())
                 )
 
-    async def offer_open(self, request_id: int, mentor_id: int) -> bool:
-        """The offer can still be accepted: worth sending its card."""
+    async def open_offers(self, offers: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which of these (request id, mentor id) offers can still be accepted: worth sending."""
+        offers = set(offers)
+        if not offers:
+            return set()
         async with self._database.transaction() as session:
-            return bool(await session.scalar(
-                select(func.count()).select_from(RequestOffer)
+            rows = (await session.execute(
+                select(RequestOffer.request_id, RequestOffer.mentor_id)
                 .join(HelpRequest, HelpRequest.id == RequestOffer.request_id)
-                .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == mentor_id,
+                .where(RequestOffer.request_id.in_({r for r, _ in offers}),
+                       RequestOffer.mentor_id.in_({m for _, m in offers}),
                        RequestOffer.state.in_(OPEN_OFFER_STATES),
-                       HelpRequest.state.in_([RequestState.OFFERED.value, RequestState.EXPIRED.value]))))
+                       HelpRequest.state.in_([RequestState.OFFERED.value, RequestState.EXPIRED.value])))).all()
+        return {(row.request_id, row.mentor_id) for row in rows} & offers
 
     async def offer_card(self, request_id: int, mentor_id: int) -> tuple[str, str] | None:
         """(conversation id, activity id) of the offer card delivered to the mentor, if any."""
@@ -145,20 +164,6 @@ class OfferStore:
             OfferRecord(o.request_id, o.mentor_id, aad, name, o.tier, o.state, o.conversation_id, o.activity_id)
             for o, aad, name in rows
         ]
-
-
-async def _still_waiting(session, request_id: int, from_tier: int, to_tier: int, now: datetime) -> bool:
-    """The request still waits in `from_tier`; moved to `to_tier` (with its events) if further."""
-    values: dict = {"updated_at": now}
-    if to_tier != from_tier:
-        values.update(tier=to_tier, escalated=True, version=HelpRequest.version + 1)
-    result = await session.execute(
-        update(HelpRequest).where(HelpRequest.id == request_id, HelpRequest.tier == from_tier,
-                                  HelpRequest.state.in_(WAITING_STATES)).values(**values))
-    if result.rowcount != 1:
-        return False
-    add_widening_events(session, request_id, from_tier, to_tier, now)
-    return True
 
 
 def add_widening_events(session, request_id: int, from_tier: int, to_tier: int, now: datetime) -> None:

@@ -11,15 +11,18 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import func, select
 
 from cards.i18n import Texts
 from dialogs.rules.faq_file import parse_faq_file
 from storage.db import Database
 from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import FaqRepository
+from storage.models import ProcessedActivity
+from storage.processes import ProcessRegistry
 from tests.support.activities import installation
 from tests.support.organizations import VALID
-from tests.support.served import served
+from tests.support.served import served, start_served
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -167,3 +170,51 @@ async def test_oversized_headers_get_400_and_one_log_line_without_a_traceback(da
     assert len(lines) == 3
     assert "Traceback" not in process.stderr_text and "aaaaaaaaaa" not in process.stderr_text
     assert all('"level": "WARNING"' in line for line in lines)
+
+
+def test_several_workers_on_sqlite_are_refused_with_the_reason(tmp_path):
+    result = run_cli("serve", "--workers", "2", database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
+    assert result.returncode == 2
+    assert "several processes need PostgreSQL" in result.stderr and "--workers 1" in result.stderr
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_serve_with_two_workers_answers_on_one_port_and_stops_them_all(database_url, connector):
+    server = await start_served(database_url, workers=2)
+    try:
+        # A new connection for every request: the kernel spreads connections between the workers.
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            sent = 0
+            while await _claim_owners(database_url) < 2:
+                assert sent < 400, "one of the workers never answered"
+                user = f"00000000-0000-0000-0000-{sent + 1:012d}"
+                async with http.post(f"{server.url}/api/messages",
+                                     json=installation(service_url=connector.url, user=user)) as response:
+                    assert response.status == 200
+                sent += 1
+        await connector.wait_for(sent)
+        assert await _alive_processes(database_url) == 2
+    finally:
+        code = await server.stop()
+        assert code == 0, server.stderr_text[-3000:]
+    assert await _alive_processes(database_url) == 0  # both drained and marked stopped
+    assert "with 2 worker processes" in server.stdout_text
+
+
+async def _claim_owners(database_url: str) -> int:
+    """How many processes have answered a delivery."""
+    database = Database(database_url)
+    try:
+        async with database.transaction() as session:
+            return await session.scalar(select(func.count(func.distinct(ProcessedActivity.owner_process_id))))
+    finally:
+        await database.dispose()
+
+
+async def _alive_processes(database_url: str) -> int:
+    database = Database(database_url)
+    try:
+        return await ProcessRegistry(database).alive_count()
+    finally:
+        await database.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import json
@@ -13,7 +12,6 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from bot.web import DATABASE, FLOWS
 from cards.formatting import month_name
@@ -30,6 +28,7 @@ from storage.organization_repository import import_organization
 from storage.processes import ProcessRegistry
 from tests.conftest import BotClient, settings_for, start_bot
 from tests.support.activities import installation, members_added, message
+from tests.support.outage import database_outage
 
 COORDINATOR = "00000000-0000-0000-0000-0000000000c1"
 EMPLOYEE = "00000000-0000-0000-0000-0000000000a1"
@@ -250,18 +249,6 @@ async def test_invokes_that_are_not_card_actions_get_an_empty_200(bot, connector
     response = await bot.post(activity)
     assert response.status == 200
     assert connector.sent == []
-
-
-@contextlib.contextmanager
-def database_outage(database: Database):
-    """Points the app's database handle at a server that refuses connections."""
-    engine, sessions = database.engine, database.sessions
-    dead = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none", connect_args={"timeout": 2})
-    database.engine, database.sessions = dead, async_sessionmaker(dead, expire_on_commit=False)
-    try:
-        yield
-    finally:
-        database.engine, database.sessions = engine, sessions
 
 
 async def test_database_down_gives_503_and_the_redelivery_is_answered_once(bot, connector, database_url):

@@ -349,8 +349,9 @@ async def test_a_flood_keeps_teams_limits_and_delivers_everything_exactly_once(b
 async def test_sends_and_updates_to_one_person_share_the_conversation_limit(bot, connector, database):
     conversations = ConversationRepository(database)
     await remember(conversations, connector.url, person(1))
-    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations,
-                               queue=OutboundQueue(per_conversation=[Rate(3, 0.5)]))
+    endpoint = bot.http.server.app[ENDPOINT]
+    endpoint.budget.queue = OutboundQueue(per_conversation=[Rate(3, 0.5)])
+    messenger = TeamsMessenger(endpoint, conversations)
     first = await messenger.send_card(person(1), {"type": "AdaptiveCard", "version": "1.5", "body": []})
     await asyncio.gather(*(messenger.update_card(first, {"type": "AdaptiveCard", "version": "1.5", "body": []})
                            for _ in range(3)), messenger.send_text(person(1), "hei"))
@@ -528,8 +529,8 @@ class CountingQueue(OutboundQueue):
 async def test_every_send_request_waits_its_turn(bot, connector, database):
     conversations = ConversationRepository(database)
     await remember(conversations, connector.url, person(1))
-    queue = CountingQueue()
-    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations, queue=queue, retry=FAST_RETRIES)
+    queue = bot.http.server.app[ENDPOINT].budget.queue = CountingQueue()
+    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations, retry=FAST_RETRIES)
     connector.scripted[chat(person(1))] = [503, 429, 412]
     await messenger.send_text(person(1), "hei")
     assert queue.acquired == len(connector.arrivals) == 4
@@ -538,8 +539,8 @@ async def test_every_send_request_waits_its_turn(bot, connector, database):
 async def test_every_update_request_waits_its_turn(bot, connector, database):
     conversations = ConversationRepository(database)
     await remember(conversations, connector.url, person(1))
-    queue = CountingQueue()
-    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations, queue=queue, retry=FAST_RETRIES)
+    queue = bot.http.server.app[ENDPOINT].budget.queue = CountingQueue()
+    messenger = TeamsMessenger(bot.http.server.app[ENDPOINT], conversations, retry=FAST_RETRIES)
     delivery = await messenger.send_text(person(1), "hei")
     connector.scripted[chat(person(1))] = [503, (429, {"Retry-After": "0"})]
     await messenger.update_card(delivery, {"type": "AdaptiveCard", "version": "1.5", "body": []})

@@ -10,11 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from storage.models import OutboxMessage
+from bot.web import DATABASE
+from storage.db import StorageUnavailable
+from storage.models import HelpRequest, OutboxMessage, Question
 from storage.outbox import OutboxRepository, Outgoing
 from storage.processes import ProcessRegistry
-from tests.support.activities import card_click
+from tests.support.activities import card_click, message
 from tests.support.office import MAIJA, PEKKA, PEOPLE, VILLE, Office, body_text, chat
+from tests.support.outage import database_outage
 
 
 @pytest.fixture
@@ -87,3 +90,28 @@ async def test_a_stopping_process_gives_back_what_it_could_not_send(database):
     [again] = await OutboxRepository(database, ProcessRegistry(database, dead_after=60)).claim(10)
     assert again.text == "hei"
 
+
+async def test_a_503_in_the_middle_of_a_hand_off_leaves_one_question_and_one_request(office, monkeypatch):
+    """The database fails after the question and its request were stored: 503. The Connector's
+    retry finishes that work instead of asking again: one question, one request, offered."""
+    database = office.bot.http.server.app[DATABASE]
+    outage = database_outage(database)
+
+    async def fails_in_the_round(*args, **kwargs):
+        outage.__enter__()
+        raise StorageUnavailable("the database went away")
+
+    monkeypatch.setattr(office.flows.offers, "offer", fails_in_the_round)
+    activity = message("mentori miten liitän tulostimen", service_url=office.connector.url, user=MAIJA,
+                       name=PEOPLE[MAIJA])
+    assert (await office.bot.post(activity)).status == 503
+    outage.__exit__(None, None, None)
+    monkeypatch.undo()
+
+    assert (await office.bot.post(activity)).status == 200
+    [(_, waiting)] = office.connector.cards_to(chat(MAIJA))
+    assert "cancelRequest" in body_text(waiting)
+    assert await office.count(Question) == 1 and await office.count(HelpRequest) == 1
+    # The round the outage cut off runs at the next escalation round.
+    assert await office.escalate_at(office.clock.now()) == 1
+    assert len(office.cards(PEKKA)) == 1 and len(office.cards(VILLE)) == 1

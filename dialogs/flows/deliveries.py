@@ -50,9 +50,9 @@ class Deliveries:
         self._in_flight = in_flight
         self._poll_seconds = poll_seconds
         self._sending: dict[asyncio.Task, Claimed] = {}
+        self._claiming = asyncio.Lock()
         self._wake = asyncio.Event()
         self._more = False  # the last claim was full: there may be more waiting
-        self._claiming = 0  # claims asked of the database and not yet answered
 
     def wake(self) -> None:
         """Something was stored: look now instead of at the next poll."""
@@ -82,20 +82,26 @@ class Deliveries:
 
     async def deliver_due(self) -> int:
         """Claims as many due messages as there is room for and starts sending them."""
+        async with self._claiming:  # what is claimed is being sent once this returns
+            return await self._claim_and_send()
+
+    async def _claim_and_send(self) -> int:
         room = self._in_flight - len(self._sending)
         if room <= 0:
             self._more = True
             return 0
-        self._claiming += 1
+        claimed = await self._outbox.claim(room)
+        self._more = len(claimed) == room
+        offers = [(m.request_id, m.mentor_id) for m in claimed if m.purpose == "offer"]
         try:
-            claimed = await self._outbox.claim(room)
-            self._more = len(claimed) == room
-            for message in claimed:
-                task = asyncio.create_task(self._deliver(message))
-                self._sending[task] = message
-                task.add_done_callback(self._sent)
-        finally:
-            self._claiming -= 1
+            still_open = await self._requests.open_offers(offers) if offers else set()
+        except StorageUnavailable:
+            still_open = set(offers)  # sent as they are: the database will not record it anyway
+        for message in claimed:
+            wanted = message.purpose != "offer" or (message.request_id, message.mentor_id) in still_open
+            task = asyncio.create_task(self._deliver(message, wanted))
+            self._sending[task] = message
+            task.add_done_callback(self._sent)
         return len(claimed)
 
     async def settle(self, timeout: float = 30.0) -> None:
@@ -106,9 +112,6 @@ class Deliveries:
             claimed = await self.deliver_due()
             if self._sending:
                 await asyncio.wait(list(self._sending), timeout=max(0.0, deadline - loop.time()))
-            elif self._claiming:
-                # The worker's own claim is still on its way: what it takes is not sent yet.
-                await asyncio.sleep(0.005)
             elif not claimed:
                 return
             if loop.time() > deadline:
@@ -135,10 +138,9 @@ class Deliveries:
         if self._more:
             self._wake.set()
 
-    async def _deliver(self, message: Claimed) -> None:
+    async def _deliver(self, message: Claimed, wanted: bool = True) -> None:
         try:
-            if message.purpose == "offer" and not await self._requests.offer_open(message.request_id,
-                                                                                  message.mentor_id):
+            if not wanted:
                 await self._outbox.finish(message, "skipped")  # taken, cancelled or declined meanwhile
                 return
             if message.purpose == "update":

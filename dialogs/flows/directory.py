@@ -13,7 +13,7 @@ from dialogs.rules.language import language_of
 from dialogs.rules.mentor_choice import WorkingHours
 from dialogs.rules.people import Member
 from dialogs.rules.units import subtree
-from storage.directory_repository import DirectoryRepository, OrganizationSettings
+from storage.directory_repository import DirectoryRepository, OrganizationSettings, PersonSummary
 
 # Every turn needs a lookup, while the directory changes only with an import, which every
 # replica then sees within this many seconds. Elapsed time, so the monotonic clock.
@@ -26,7 +26,9 @@ class Directory:
         self._directory = directory
         self._graph = graph
         self._cache: dict[str, tuple[float, Member | None]] = {}
-        self._settings: tuple[float, OrganizationSettings] | None = None
+        # The organisation's settings, unit tree and unit names, and people by id (the hand-off
+        # reads them for every request and card), cached like members.
+        self._shared: dict[object, tuple[float, object]] = {}
 
     async def member(self, aad_object_id: str, display_name: str = "") -> Member:
         key = (aad_object_id or "").lower()
@@ -49,7 +51,29 @@ class Directory:
     def forget(self) -> None:
         """After a change in chat (a mentor added or removed), look people up afresh."""
         self._cache.clear()
-        self._settings = None
+        self._shared.clear()
+
+    async def settings(self) -> OrganizationSettings:
+        return await self._cached("settings", self._directory.settings)
+
+    async def unit_parents(self) -> dict[str, str | None]:
+        return await self._cached("unit_parents", self._directory.unit_parents)
+
+    async def unit_names(self) -> dict[str, dict[str, str]]:
+        return await self._cached("unit_names", self._directory.unit_names)
+
+    async def person(self, person_id: int) -> PersonSummary | None:
+        return await self._cached(("person", person_id), lambda: self._directory.person(person_id))
+
+    async def _cached(self, key: object, load):
+        cached = self._shared.get(key)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        value = await load()
+        if len(self._shared) > _CACHE_LIMIT:
+            self._shared.clear()
+        self._shared[key] = (time.monotonic(), value)
+        return value
 
     async def _place_from_graph(self, key: str, display_name: str) -> Member | None:
         profile = await self._graph.user_profile(key)
@@ -66,9 +90,7 @@ class Directory:
 
     async def outside_working_hours(self, moment: datetime) -> bool:
         """Asked on every question: the settings are cached like people are."""
-        if self._settings is None or time.monotonic() - self._settings[0] >= CACHE_SECONDS:
-            self._settings = (time.monotonic(), await self._directory.settings())
-        settings = self._settings[1]
+        settings = await self.settings()
         return not WorkingHours.parse(settings.working_hours_start, settings.working_hours_end).contains(moment)
 
     async def visible_units(self, member: Member, parents: dict[str, str | None]) -> set[str] | None:

@@ -11,17 +11,17 @@ from dataclasses import replace
 from cards import requests as request_cards
 from cards.i18n import Texts
 from dialogs.clock import Clock
+from dialogs.flows.directory import Directory
 from dialogs.redacted import readable
 from dialogs.rules.help_requests import TRANSITIONS, Action, InvalidTransition
 from dialogs.rules.units import unit_name
-from storage.directory_repository import DirectoryRepository
 from storage.outbox import OutboxRepository, Outgoing
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRecord, RequestRepository, StateConflict
 
 
 class Handoff:
-    def __init__(self, requests: RequestRepository, directory: DirectoryRepository, questions: QuestionRepository,
+    def __init__(self, requests: RequestRepository, directory: Directory, questions: QuestionRepository,
                  outbox: OutboxRepository, clock: Clock) -> None:
         self.requests = requests
         self.directory = directory

@@ -43,7 +43,8 @@ class OfferRounds:
         self._manifest_id = manifest_id
         self._installs_tried: set[str] = set()
 
-    async def offer(self, request: RequestRecord, *, widen: bool = False) -> None:
+    async def offer(self, request: RequestRecord, *, widen: bool = False,
+                    view: request_cards.RequestView | None = None, fresh: bool = False) -> None:
         """Offers in the request's current tier (the next one when `widen`), widening at once past
         tiers nobody can take; after the last tier it expires to a coordinator. The round commits
         in one transaction with the offer cards in the outbox, so the click that started it
@@ -59,17 +60,19 @@ class OfferRounds:
         parents = await handoff.directory.unit_parents()
         tiers = offer_tiers(request.unit_id, parents)
         tier = request.tier + (1 if widen else 0)
-        # Loaded once for the round: only the exclusions change from one tier to the next.
-        everyone = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes)
-        offered = {offer.mentor_id for offer in await handoff.requests.offers(request.id)}
+        # A request just created has no offers yet; `view` is its cards' view, when known.
+        offered = set() if fresh else {offer.mentor_id for offer in await handoff.requests.offers(request.id)}
         exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
         while tier < len(tiers):
-            candidates = await self._with_presence(everyone, tiers[tier], exclude)
+            # The tier's own mentors: most rounds end in the asker's unit.
+            pool = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes,
+                                                         units=tiers[tier])
+            candidates = await self._with_presence(pool, tiers[tier], exclude)
             chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
             if chosen:
-                view = await handoff.view(request)
+                view = view or await handoff.view(request)
                 cards = {c.person_id: Outgoing(c.aad_object_id, "offer", request_id=request.id, mentor_id=c.person_id,
                                                card=request_cards.offer_card(Texts(_first_language(c, request)), view))
                          for c in chosen}

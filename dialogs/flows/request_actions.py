@@ -53,12 +53,13 @@ class RequestActions:
             unit_id=member.unit_id, language=question.language,
             topic=await self._library.topic_of(question.faq_entry_id, question.text),
             timer=handoff.clock.now() + CLAIM_LEASE)
+        view = await handoff.view(request)
         if created:
-            await self._rounds.offer(request)
+            await self._rounds.offer(request, view=view, fresh=True)
         elif request.state == State.OPEN.value:
             # Asked again (a redelivered click): if the first round was cut off, it runs now.
             await handoff.requests.hurry(request.id)
-        card = request_cards.asker_waiting_card(Handoff.texts_of(request), await handoff.view(request))
+        card = request_cards.asker_waiting_card(Handoff.texts_of(request), view)
         if shared_conversation:
             # A channel or group chat sees only that the question went on; the details go to the
             # asker's own chat with the bot.

@@ -45,7 +45,6 @@ class Arrival:
     method: str  # send | reply | update
     conversation_id: str
     status: int
-    tenant_id: str | None = None  # the activity's conversation.tenantId
 
 
 @dataclass
@@ -172,10 +171,6 @@ class LoopbackConnector:
     async def _record(self, request: web.Request, method: str, reply_to: str | None) -> web.Response:
         arrived = time.monotonic()
         conversation = request.match_info["conversation"]
-        try:
-            tenant = ((await request.json()).get("conversation") or {}).get("tenantId")
-        except ValueError:
-            tenant = None
         if self.delay:
             self.held += 1
             try:
@@ -184,10 +179,10 @@ class LoopbackConnector:
                 self.held -= 1
             if request.transport is None or request.transport.is_closing():
                 # The bot gave up on the request (it stopped or died): nothing was delivered.
-                self.arrivals.append(Arrival(arrived, method, conversation, 499, tenant))
+                self.arrivals.append(Arrival(arrived, method, conversation, 499))
                 return web.Response(status=499)
         response = await self._answer(request, method, reply_to, conversation)
-        self.arrivals.append(Arrival(arrived, method, conversation, response.status, tenant))
+        self.arrivals.append(Arrival(arrived, method, conversation, response.status))
         return response
 
     async def _answer(self, request: web.Request, method: str, reply_to: str | None,

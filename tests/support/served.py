@@ -29,7 +29,7 @@ class Served:
     """One `python app.py serve` process (with `--workers N`, its supervisor)."""
 
     def __init__(self, database_url: str, *, log_level: str = "WARNING", port: int | None = None,
-                 args: tuple[str, ...] = (), **environ: str) -> None:
+                 workers: int = 1, **environ: str) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {**os.environ, "DATABASE_URL": database_url, "PORT": str(self.port), "LOG_LEVEL": log_level,
@@ -37,7 +37,8 @@ class Served:
         # Files, not pipes: a process that logs more than a pipe holds would block on its writes.
         self._out = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
         self._err = tempfile.TemporaryFile("w+")  # noqa: SIM115 - lives as long as the process
-        self.process = subprocess.Popen([sys.executable, "app.py", "serve", *args], cwd=ROOT, env=environment,
+        self.process = subprocess.Popen([sys.executable, "app.py", "serve", "--workers", str(workers)], cwd=ROOT,
+                                        env=environment,
                                         stdout=self._out, stderr=self._err, text=True)
         self.stdout_text = self.stderr_text = ""
 
