@@ -131,7 +131,7 @@ class PersonRole(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     __table_args__ = (
-        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin')", name="known_role"),
+        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin', 'supervisor')", name="known_role"),
     )
 
 
