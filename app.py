@@ -6,6 +6,9 @@
     python app.py import-faq FILE    import FAQ entries (validated as a whole)
     python app.py export-faq FILE    write the published FAQ in the same format ("-" = stdout)
     python app.py demo [--if-empty]  load the demo organisation and FAQ
+    python app.py import-survey FILE      import a survey instrument (validated as a whole)
+    python app.py export-survey FILE [--instrument ID] [--version N]
+                                     write a survey instrument in the same format ("-" = stdout)
     python app.py package --app-id ID --out FILE.zip [--host HOST] [--graph-client-id ID]
                                      build the Teams app package to upload or sideload
     python app.py person export EMAIL          everything stored about a person, as JSON on stdout
@@ -30,6 +33,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
 from dialogs.clock import Clock
 from dialogs.flows.privacy import Privacy, audit_document, audit_line, to_json
+from dialogs.flows.survey_instruments import Instruments
 from dialogs.rules.faq_file import parse_faq_file, render_faq_file
 from dialogs.rules.org_file import parse_organization_file
 from dialogs.rules.yaml_files import FileInvalid
@@ -42,6 +46,7 @@ from storage.organization_repository import import_organization
 from storage.person_erasure import Erasure, PersonErasure
 from storage.person_export import PersonExport
 from storage.retention import Retention
+from storage.survey_instruments import SurveyInstrumentRepository
 
 SEED_DIR = Path(__file__).parent / "storage" / "seed"
 DEMO_ORGANIZATION = SEED_DIR / "demo_organization.yaml"
@@ -97,6 +102,27 @@ async def _export_faq(database: Database, path: str) -> int:
     return 0
 
 
+async def _import_survey(database: Database, path: str) -> int:
+    instrument, outcome = await Instruments(SurveyInstrumentRepository(database)).import_file(_read(path),
+                                                                                           Path(path).name)
+    print(f"survey instrument {instrument.id} version {instrument.version}: {outcome}")
+    return 0
+
+
+async def _export_survey(database: Database, path: str, instrument_id: str | None, version: int | None) -> int:
+    text = await Instruments(SurveyInstrumentRepository(database)).export(instrument_id, version)
+    if text is None:
+        wanted = f"{instrument_id or 'the default instrument'}" + (f" version {version}" if version else "")
+        print(f"export-survey: there is no survey instrument {wanted}; nothing was written", file=sys.stderr)
+        return 2
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"survey instrument exported to {path}")
+    return 0
+
+
 async def _demo(database: Database, only_if_empty: bool) -> int:
     if only_if_empty and await DirectoryRepository(database).count_people() > 0:
         print("demo: the database already has people; nothing loaded")
@@ -120,6 +146,8 @@ ERASURE_COUNTS = {
     "time_entry_notes": "time-entry notes",
     "mentions": "texts by others naming them",
     "conversation_references": "conversation references",
+    "survey_answers": "survey answers (the results of closed rounds stay)",
+    "survey_responses": "survey invitations and answering states",
     "offer_cards": "offer-card locations",
     "audit_entries_by_them": "audit entries by them (actor pseudonymised)",
     "roles": "roles",
@@ -201,8 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("import-org", "import the organisation file"),
         ("import-faq", "import FAQ entries"),
         ("export-faq", "export the published FAQ"),
+        ("import-survey", "import a survey instrument"),
     ):
         commands.add_parser(name, help=helptext).add_argument("file", help='a YAML file, or "-"')
+    export_survey = commands.add_parser("export-survey", help="export a survey instrument")
+    export_survey.add_argument("file", help='a YAML file, or "-"')
+    export_survey.add_argument("--instrument", help="the instrument id (default: the one a new round uses)")
+    export_survey.add_argument("--version", type=int, help="the version (default: the newest)")
     demo = commands.add_parser("demo", help="load the demo organisation and FAQ")
     demo.add_argument("--if-empty", action="store_true", help="only when the directory has nobody yet")
     person = commands.add_parser("person", help="personal data on request: export or erase one person")
@@ -259,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         "import-faq": lambda db: _import_faq(db, args.file),
         "export-faq": lambda db: _export_faq(db, args.file),
         "demo": lambda db: _demo(db, args.if_empty),
+        "import-survey": lambda db: _import_survey(db, args.file),
+        "export-survey": lambda db: _export_survey(db, args.file, args.instrument, args.version),
         "person": lambda db: (_person_export(db, args.email) if args.person_command == "export"
                               else _person_erase(db, args.email, args.yes)),
         "audit": lambda db: _audit(db, args.since, args.json),
