@@ -57,6 +57,17 @@ class SurveyInstrumentRepository:
                       version=version, outcome=outcome)
         return outcome
 
+    async def store_if_missing(self, instrument_id: str, version: int, definition: dict, *, actor: str) -> bool:
+        """Stores the version unless it is there (two rounds starting at once store it once)."""
+        async with self._database.transaction() as session:
+            added = await session.execute(self._database.insert(SurveyInstrument).values(
+                id=instrument_id, version=version, definition=definition, imported_at=self._database.now())
+                .on_conflict_do_nothing())
+            if added.rowcount:
+                add_entry(session, self._database, actor=actor, action="survey_imported", instrument=instrument_id,
+                          version=version, outcome="created")
+        return bool(added.rowcount)
+
     async def get(self, instrument_id: str, version: int | None = None) -> StoredInstrument | None:
         """That version, or the newest version of the instrument."""
         query = select(SurveyInstrument).where(SurveyInstrument.id == instrument_id)

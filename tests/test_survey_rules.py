@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from dialogs.commands import Command, parse_command
 from dialogs.rules.periods import HELSINKI
 from dialogs.rules.survey_privacy import groups_shown, homes_in_area, reporting_homes
 from dialogs.rules.survey_results import change, figure, lowest
@@ -172,3 +173,23 @@ def test_the_lowest_are_one_area_per_unit_of_everyones_areas():
                                                                           home="hr")]
     assert [(low.unit_id, low.area_id, low.mean) for low in lowest(per_home, ["ethics", "ict"])] == [
         ("ward-5", "ethics", 1.5), ("hr", "ethics", 3.0)]
+
+
+@pytest.mark.parametrize(("text", "expected", "roles"), [
+    ("survey", Command("survey", "", None), ("coordinator",)),
+    ("kartoitus", Command("survey", "", "fi"), ("coordinator",)),
+    ("kartläggning", Command("survey", "", "sv"), ("coordinator",)),
+    ("kartoitus tila", Command("survey", "tila", "fi"), ("coordinator", "supervisor")),
+    ("kartläggning status", Command("survey", "status", "sv"), ("coordinator", "supervisor")),
+    ("survey results 3 ward-3", Command("survey", "results 3 ward-3", None), ("coordinator", "supervisor")),
+    ("survey tulokset", Command("survey", "tulokset", "fi"), ("coordinator", "supervisor")),
+])
+def test_survey_commands_in_three_languages(text, expected, roles):
+    command = parse_command(text)
+    assert command == expected and command.required_roles == roles
+
+
+@pytest.mark.parametrize("text", ["survey of the results of teams usage", "kartoitus miten vastaan",
+                                  "survey results of the webropol form please"])
+def test_a_question_that_starts_with_a_survey_word_is_a_question(text):
+    assert parse_command(text) is None

@@ -32,10 +32,11 @@ class Instruments:
             self._versions[key] = instrument_from(stored.definition)
         return self._versions[key]
 
-    async def ensure_stored(self, instrument: Instrument) -> None:
+    async def ensure_stored(self, instrument: Instrument, actor: str) -> None:
         """Before a round uses it: the shipped instrument is stored on its first use."""
         if await self._repository.get(instrument.id, instrument.version) is None:
-            await self._repository.store(instrument.id, instrument.version, instrument.definition)
+            await self._repository.store_if_missing(instrument.id, instrument.version, instrument.definition,
+                                                    actor=actor)
 
     async def import_file(self, text: str, filename: str) -> tuple[Instrument, str]:
         """(the instrument, "created" | "updated" | "unchanged"); FileInvalid for a file refused
