@@ -150,6 +150,7 @@ def _flow_options(settings: Settings) -> FlowOptions:
         group_chats=settings.graph_group_chats,
         semantic_matching=settings.semantic_matching,
         retention_days=settings.retention_days,
+        survey_retention_days=settings.survey_retention_days,
     )
 
 

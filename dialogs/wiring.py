@@ -19,7 +19,7 @@ from dialogs.flows.handoff import Handoff
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
-from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, Privacy
+from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, DEFAULT_SURVEY_RETENTION_DAYS, Privacy
 from dialogs.flows.reports import Reports
 from dialogs.flows.request_actions import RequestActions
 from dialogs.flows.survey_answering import SurveyAnswering
@@ -70,6 +70,7 @@ class FlowOptions:
     # FAQ matching with sentence embeddings as well as n-grams (dialogs/embedding.py).
     semantic_matching: bool = True
     retention_days: int = DEFAULT_RETENTION_DAYS
+    survey_retention_days: int = DEFAULT_SURVEY_RETENTION_DAYS
 
 
 @dataclass
@@ -146,9 +147,10 @@ class Flows:
             exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository,
                             survey_tables=survey_results.export_tables),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
-                          weekday=options.digest_weekday, at=options.digest_time),
+                          weekday=options.digest_weekday, at=options.digest_time, survey=survey_results),
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
-                            retention_days=options.retention_days),
+                            retention_days=options.retention_days,
+                            survey_retention_days=options.survey_retention_days),
             survey_rounds=survey_rounds,
             survey_answering=SurveyAnswering(instruments, SurveyResponseRepository(database), library, asking,
                                              request_actions, clock),

@@ -250,8 +250,9 @@ class SurveyResults:
 
     # -- aiming support --------------------------------------------------------------------------
     async def digest_card(self, member: Member, texts: Texts) -> dict | None:
-        """For a coordinator's weekly digest: the lowest units and areas of the last closed round
-        in the units they coordinate, while it is under a year old."""
+        """For a coordinator's weekly digest: the units of the last closed round in the units
+        they coordinate whose lowest area is low (below the instrument's `low_below`), the lowest
+        three, while the round is under a year old."""
         parents = await self._directory_repository.unit_parents()
         scope = await self._round_flow.viewer_scope(member, parents)
         survey_round = await self._latest(scope)
@@ -259,7 +260,8 @@ class SurveyResults:
             return None
         instrument = await self._instruments.get(survey_round.instrument_id, survey_round.instrument_version)
         everyone = [a.id for a in instrument.areas if a.audience == EVERYONE]
-        lows = lowest(await self._results.by_area(survey_round.id, scope, by_home=True), everyone, DIGEST_LOWS)
+        lows = lowest(await self._results.by_area(survey_round.id, scope, by_home=True), everyone, DIGEST_LOWS,
+                      below=instrument.low_below)
         if not lows:
             return None
         names, language = await self._directory_repository.unit_names(), texts.language
@@ -270,7 +272,8 @@ class SurveyResults:
 
     async def mentor_note(self, member: Member, texts: Texts, since: datetime, until: datetime) -> dict | None:
         """For a mentor's weekly digest, once per round (the week after it closed): a team
-        session on the area their unit scored lowest in, when it is among the round's lowest."""
+        session on the area their unit scored lowest in, when it is among the round's three
+        lowest and low. The unit is the reported one their own unit is counted in."""
         if member.unit_id is None:
             return None
         for survey_round in await self._rounds.rounds(closed_only=True):
@@ -280,7 +283,7 @@ class SurveyResults:
             everyone = [a.id for a in instrument.areas if a.audience == EVERYONE]
             homes = await self._results.homes(survey_round.id, [member.unit_id])
             for low in lowest(await self._results.by_area(survey_round.id, None, by_home=True), everyone,
-                              DIGEST_LOWS):
+                              DIGEST_LOWS, below=instrument.low_below):
                 if homes.get((member.unit_id, low.area_id)) == low.unit_id:
                     names, language = await self._directory_repository.unit_names(), texts.language
                     return cards.mentor_note_card(

@@ -47,11 +47,6 @@ def by_key(counts: Iterable[Counts]) -> dict[str, Figure]:
     return {c.key: figure(c) for c in counts}
 
 
-def mean_of_scored(values: Iterable[int | float]) -> float | None:
-    values = list(values)
-    return sum(values) / len(values) if values else None
-
-
 @dataclass(frozen=True)
 class Low:
     unit_id: str
@@ -60,15 +55,16 @@ class Low:
     respondents: int
 
 
-def lowest(per_home: Sequence[Counts], areas: Sequence[str], limit: int = 3) -> list[Low]:
+def lowest(per_home: Sequence[Counts], areas: Sequence[str], limit: int = 3, below: float | None = None) -> list[Low]:
     """The reported units and areas that scored lowest, one area per unit (its lowest), from
-    the areas given (everyone's areas: a team session is for the whole unit)."""
+    the areas given (everyone's areas: a team session is for the whole unit); with `below`, only
+    those whose mean is under it (the instrument's "low")."""
     best: dict[str, Low] = {}
     for counts in per_home:
         if counts.key not in areas or counts.home is None:
             continue
         shown_figure = figure(counts)
-        if not shown_figure.scored:
+        if not shown_figure.scored or (below is not None and shown_figure.mean >= below):
             continue
         found = Low(counts.home, counts.key, shown_figure.mean, counts.respondents)
         current = best.get(counts.home)
