@@ -20,8 +20,13 @@ NAMES = {KAISA: "Kaisa Laine", HANNA: "Hanna Koordinaattori",
          **{p: f"Henkilöstö Ihminen {i}" for i, p in enumerate(HR, 1)}}
 
 
+def email_of(person: str) -> str:
+    return NAMES[person].lower().replace(" ", ".").replace("ö", "o").replace("ä", "a") + "@example.fi"
+
+
 def _person(person: str, unit: str, roles: str = "[employee]", extra: str = "") -> str:
-    return f"  - {{aad_object_id: {person}, name: {NAMES[person]}, unit: {unit}, roles: {roles}{extra}}}\n"
+    return (f"  - {{aad_object_id: {person}, name: {NAMES[person]}, email: {email_of(person)}, unit: {unit}, "
+            f"roles: {roles}{extra}}}\n")
 
 
 SURVEY_ORG = (
@@ -148,4 +153,5 @@ def inputs_of(card: dict) -> dict[str, str | None]:
 
 
 __all__ = ["HANNA", "HR", "HR_MENTOR", "KAISA", "LAST_DAY", "NAMES", "SUPERVISOR_3", "SUPERVISOR_5", "SURVEY_ORG",
-           "WARD_3", "WARD_5", "WARD_5_MENTOR", "SurveyOffice", "chat", "inputs_of", "progress_of", "said"]
+           "WARD_3", "WARD_5", "WARD_5_MENTOR", "SurveyOffice", "chat", "email_of", "inputs_of", "progress_of",
+           "said"]
