@@ -9,6 +9,7 @@
     python app.py import-survey FILE      import a survey instrument (validated as a whole)
     python app.py export-survey FILE [--instrument ID] [--version N]
                                      write a survey instrument in the same format ("-" = stdout)
+    python app.py import-survey-answers ROUND FILE   paper answers (CSV) into an open survey round
     python app.py package --app-id ID --out FILE.zip [--host HOST] [--graph-client-id ID]
                                      build the Teams app package to upload or sideload
     python app.py person export EMAIL          everything stored about a person, as JSON on stdout
@@ -34,6 +35,7 @@ from bot.logging_setup import configure_logging
 from dialogs.clock import Clock
 from dialogs.flows.privacy import Privacy, audit_document, audit_line, to_json
 from dialogs.flows.survey_instruments import Instruments
+from dialogs.flows.survey_paper import PaperAnswers
 from dialogs.rules.faq_file import parse_faq_file, render_faq_file
 from dialogs.rules.org_file import parse_organization_file
 from dialogs.rules.yaml_files import FileInvalid
@@ -47,6 +49,8 @@ from storage.person_erasure import Erasure, PersonErasure
 from storage.person_export import PersonExport
 from storage.retention import Retention
 from storage.survey_instruments import SurveyInstrumentRepository
+from storage.survey_responses import SurveyResponseRepository
+from storage.survey_rounds import SurveyRoundRepository
 
 SEED_DIR = Path(__file__).parent / "storage" / "seed"
 DEMO_ORGANIZATION = SEED_DIR / "demo_organization.yaml"
@@ -120,6 +124,14 @@ async def _export_survey(database: Database, path: str, instrument_id: str | Non
     else:
         Path(path).write_text(text, encoding="utf-8")
         print(f"survey instrument exported to {path}")
+    return 0
+
+
+async def _import_survey_answers(database: Database, round_id: int, path: str) -> int:
+    paper = PaperAnswers(Instruments(SurveyInstrumentRepository(database)), SurveyRoundRepository(database),
+                         SurveyResponseRepository(database), DirectoryRepository(database))
+    created, replaced = await paper.import_file(round_id, _read(path), Path(path).name)
+    print(f"paper answers entered into round {round_id}: {created} forms added, {replaced} replaced")
     return 0
 
 
@@ -232,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("import-survey", "import a survey instrument"),
     ):
         commands.add_parser(name, help=helptext).add_argument("file", help='a YAML file, or "-"')
+    paper = commands.add_parser("import-survey-answers", help="enter paper answers (CSV) into an open survey round")
+    paper.add_argument("round", type=int, help="the round's number")
+    paper.add_argument("file", help='a CSV file (form, unit, group, one column per item), or "-"')
     export_survey = commands.add_parser("export-survey", help="export a survey instrument")
     export_survey.add_argument("file", help='a YAML file, or "-"')
     export_survey.add_argument("--instrument", help="the instrument id (default: the one a new round uses)")
@@ -294,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": lambda db: _demo(db, args.if_empty),
         "import-survey": lambda db: _import_survey(db, args.file),
         "export-survey": lambda db: _export_survey(db, args.file, args.instrument, args.version),
+        "import-survey-answers": lambda db: _import_survey_answers(db, args.round, args.file),
         "person": lambda db: (_person_export(db, args.email) if args.person_command == "export"
                               else _person_erase(db, args.email, args.yes)),
         "audit": lambda db: _audit(db, args.since, args.json),

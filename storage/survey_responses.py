@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
 
+from storage.audit_repository import add_entry
 from storage.db import Database
 from storage.survey_models import SurveyAnswer, SurveyBooking, SurveyResponse, SurveyRound
 from storage.survey_rounds import RoundRecord, round_record
@@ -152,3 +153,36 @@ class SurveyResponseRepository:
         async with self._database.transaction() as session:
             return set((await session.scalars(select(SurveyBooking.area_id)
                                               .where(SurveyBooking.response_id == response_id))).all())
+
+    async def import_paper(self, round_id: int, forms: list[tuple[str, str, str, dict[str, tuple[str, int]]]],
+                           *, areas_of_group: dict[str, int], actor: str) -> tuple[int, int]:
+        """Paper forms (form number, unit, staff group, item -> (area, value)) as responses of
+        the round, in one transaction while it is open: (created, replaced). A form number
+        imported before has its answers replaced. Audited with counts only."""
+        now = self._database.now()
+        created = replaced = 0
+        async with self._database.transaction() as session:
+            await self._check_open(session, round_id, now)
+            for form, unit_id, group, answers in forms:
+                existing = await session.scalar(select(SurveyResponse.id).where(
+                    SurveyResponse.round_id == round_id, SurveyResponse.paper_form == form))
+                saved = sorted({area for area, _ in answers.values()})
+                values = {"unit_id": unit_id, "staff_group": group, "position": areas_of_group[group],
+                          "saved_areas": saved, "answered_at": now, "finished_at": now, "updated_at": now}
+                if existing is None:
+                    response_id = await session.scalar(insert(SurveyResponse).values(
+                        round_id=round_id, person_id=None, paper_form=form, revision=0, **values)
+                        .returning(SurveyResponse.id))
+                    created += 1
+                else:
+                    response_id = existing
+                    await session.execute(update(SurveyResponse).where(SurveyResponse.id == existing).values(
+                        revision=SurveyResponse.revision + 1, **values))
+                    await session.execute(delete(SurveyAnswer).where(SurveyAnswer.response_id == existing))
+                    replaced += 1
+                await session.execute(insert(SurveyAnswer), [
+                    {"response_id": response_id, "item_id": item, "area_id": area, "value": value, "saved_at": now}
+                    for item, (area, value) in answers.items()])
+            add_entry(session, self._database, actor=actor, action="survey_paper_answers", round=round_id,
+                      created=created, replaced=replaced)
+        return created, replaced
