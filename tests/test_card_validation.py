@@ -171,7 +171,7 @@ def render_all() -> Rendered:
 
     for language, texts in by_language.items():
         add(welcome.welcome_card, language, welcome.welcome_card(texts, texts.list("welcome.examples")))
-    for roles in ((), ("mentor",), ("mentor", "coordinator")):
+    for roles in ((), ("mentor",), ("mentor", "coordinator"), ("supervisor",), ("supervisor", "coordinator")):
         add(help_cards.help_card, f"fi/{'+'.join(roles) or 'employee'}", help_cards.help_card(fi, _roles(*roles)))
     for language in ("sv", "en"):
         add(help_cards.help_card, f"{language}/all roles",

@@ -258,3 +258,27 @@ async def test_invitations_stay_within_teams_rates_per_conversation_and_per_tena
     assert max(max_in_window(t, 1.0) for t in per_conversation.values()) <= 7
     # The limit is used, not undercut: 121 sends need at least two seconds and fit in a few.
     assert times and max(times) - min(times) >= 2.0 - 0.25
+
+
+async def test_help_shows_the_survey_commands_each_role_may_use(office):
+    await office.say(SUPERVISOR_5, "ohje")
+    supervisor = said(office.cards(SUPERVISOR_5)[-1])
+    assert FI("help.supervisor_commands.survey_results") in supervisor
+    assert FI("help.coordinator_commands.survey") not in supervisor
+    await office.say(KAISA, "ohje")
+    coordinator = said(office.cards(KAISA)[-1])
+    assert FI("help.coordinator_commands.survey") in coordinator and FI("help.supervisor_commands_title") \
+        not in coordinator
+    await office.say(WARD_5[3], "ohje")
+    assert FI("help.commands.survey") in said(office.cards(WARD_5[3])[-1])
+    assert FI("help.coordinator_commands.survey_status") not in said(office.cards(WARD_5[3])[-1])
+
+
+async def test_an_employee_typing_survey_finds_the_survey_they_were_invited_to(office):
+    await office.start_round(units="ward-5")
+    await office.say(WARD_5[3], "kartoitus")
+    assert office.texts(WARD_5[3])[-1] == FI("survey.yours_below")
+    card = office.cards(WARD_5[3])[-1]
+    assert FI("survey.open_line", name="Digiosaamisen kartoitus", saved=0, of=5, closes="9.12.2026") in said(card)
+    [button] = card["actions"]
+    assert button["verb"] == "openSurvey" and button["data"]["round_id"] == 1
