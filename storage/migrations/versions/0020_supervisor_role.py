@@ -2,7 +2,7 @@
 
 Revision ID: 0020
 Revises: 0015
-Create Date: 2026-12-10
+Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op

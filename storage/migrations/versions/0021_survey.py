@@ -3,7 +3,7 @@ answers, mentor bookings, and the results written when a round closes
 
 Revision ID: 0021
 Revises: 0020
-Create Date: 2026-12-10
+Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op
