@@ -84,6 +84,8 @@ async def test_results_are_shown_only_once_the_round_has_closed(office):
     assert office.texts(KAISA)[-1] == FI("survey_refusal.no_results")
     for text, answer in ((f"kartoitus tulokset {round_id} ward-9", FI("survey_refusal.unknown_unit", unit="ward-9")),
                          ("kartoitus tulokset 77", FI("survey_refusal.unknown_round", round=77)),
+                         ("kartoitus tulokset 99999999999", FI("survey_refusal.unknown_round", round=99999999999)),
+                         ("kartoitus tulokset ²", FI("survey_refusal.unknown_unit", unit="²")),
                          ("kartoitus tulokset 1 2", FI("survey_refusal.results_usage")),
                          ("kartoitus tulokset hr", FI("survey_refusal.unit_not_yours", unit="hr"))):
         await office.say(KAISA, text)

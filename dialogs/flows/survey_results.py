@@ -9,11 +9,13 @@ Only closed rounds have results, and every figure is a sum of reported figures o
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 
 from cards import survey_results as cards
 from cards.formatting import day
 from cards.i18n import Texts
+from dialogs.card_action import MAX_INTEGER
 from dialogs.clock import Clock
 from dialogs.flows.survey_instruments import Instruments
 from dialogs.flows.survey_rounds import SurveyRounds
@@ -32,6 +34,7 @@ from storage.survey_results import SurveyResultRepository
 from storage.survey_rounds import RoundRecord, SurveyRoundRepository
 
 MAX_UNITS_SHOWN = 10
+_ROUND = re.compile(r"[0-9]{1,12}")
 DIGEST_LOWS = 3
 # The digest keeps naming a round's lowest areas for this long after it closed.
 DIGEST_DAYS = 365
@@ -64,8 +67,9 @@ class SurveyResults:
     # -- survey results --------------------------------------------------------------------------
     async def results(self, member: Member, argument: str, texts: Texts) -> Reply:
         words = argument.split()
-        round_words = [w for w in words if w.isdigit()]
-        unit_words = [w for w in words if not w.isdigit()]
+        # str.isdigit would take "²" and "١٢"; ids are ASCII digits within the database's integers.
+        round_words = [w for w in words if _ROUND.fullmatch(w)]
+        unit_words = [w for w in words if not _ROUND.fullmatch(w)]
         if len(round_words) > 1 or len(unit_words) > 1:
             return Reply(text=texts("survey_refusal.results_usage"))
         parents = await self._directory_repository.unit_parents()
@@ -78,8 +82,8 @@ class SurveyResults:
                 return Reply(text=texts("survey_refusal.unit_not_yours", unit=unit))
             scope = subtree({unit}, parents)
         if round_words:
-            round_id = int(round_words[0][:10])
-            survey_round = await self._rounds.get(round_id)
+            round_id = int(round_words[0])
+            survey_round = await self._rounds.get(round_id) if round_id <= MAX_INTEGER else None
             if survey_round is None or (survey_round.pretest and survey_round.started_by != member.person_id
                                         and "admin" not in member.roles):
                 return Reply(text=texts("survey_refusal.unknown_round", round=round_id))
