@@ -8,6 +8,10 @@
     python app.py import-faq FILE    import FAQ entries (validated as a whole)
     python app.py export-faq FILE    write the published FAQ in the same format ("-" = stdout)
     python app.py demo [--if-empty]  load the demo organisation and FAQ
+    python app.py import-survey FILE      import a survey instrument (validated as a whole)
+    python app.py export-survey FILE [--instrument ID] [--version N]
+                                     write a survey instrument in the same format ("-" = stdout)
+    python app.py import-survey-answers ROUND FILE   paper answers (CSV) into an open survey round
     python app.py package --app-id ID --out FILE.zip [--host HOST] [--graph-client-id ID]
                                      build the Teams app package to upload or sideload
     python app.py person export EMAIL          everything stored about a person, as JSON on stdout
@@ -32,6 +36,8 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import configure_logging
 from dialogs.clock import Clock
 from dialogs.flows.privacy import Privacy, audit_document, audit_line, to_json
+from dialogs.flows.survey_instruments import Instruments
+from dialogs.flows.survey_paper import PaperAnswers
 from dialogs.rules.faq_file import parse_faq_file, render_faq_file
 from dialogs.rules.org_file import parse_organization_file
 from dialogs.rules.yaml_files import FileInvalid
@@ -44,6 +50,9 @@ from storage.organization_repository import import_organization
 from storage.person_erasure import Erasure, PersonErasure
 from storage.person_export import PersonExport
 from storage.retention import Retention
+from storage.survey_instruments import SurveyInstrumentRepository
+from storage.survey_responses import SurveyResponseRepository
+from storage.survey_rounds import SurveyRoundRepository
 
 SEED_DIR = Path(__file__).parent / "storage" / "seed"
 DEMO_ORGANIZATION = SEED_DIR / "demo_organization.yaml"
@@ -118,6 +127,35 @@ async def _export_faq(database: Database, path: str) -> int:
     return 0
 
 
+async def _import_survey(database: Database, path: str) -> int:
+    instrument, outcome = await Instruments(SurveyInstrumentRepository(database)).import_file(_read(path),
+                                                                                           Path(path).name)
+    print(f"survey instrument {instrument.id} version {instrument.version}: {outcome}")
+    return 0
+
+
+async def _export_survey(database: Database, path: str, instrument_id: str | None, version: int | None) -> int:
+    text = await Instruments(SurveyInstrumentRepository(database)).export(instrument_id, version)
+    if text is None:
+        wanted = f"{instrument_id or 'the default instrument'}" + (f" version {version}" if version else "")
+        print(f"export-survey: there is no survey instrument {wanted}; nothing was written", file=sys.stderr)
+        return 2
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"survey instrument exported to {path}")
+    return 0
+
+
+async def _import_survey_answers(database: Database, round_id: int, path: str) -> int:
+    paper = PaperAnswers(Instruments(SurveyInstrumentRepository(database)), SurveyRoundRepository(database),
+                         SurveyResponseRepository(database), DirectoryRepository(database))
+    created, replaced = await paper.import_file(round_id, _read(path), Path(path).name)
+    print(f"paper answers entered into round {round_id}: {created} forms added, {replaced} replaced")
+    return 0
+
+
 async def _demo(database: Database, only_if_empty: bool) -> int:
     if only_if_empty and await DirectoryRepository(database).count_people() > 0:
         print("demo: the database already has people; nothing loaded")
@@ -141,6 +179,8 @@ ERASURE_COUNTS = {
     "time_entry_notes": "time-entry notes",
     "mentions": "texts by others naming them",
     "conversation_references": "conversation references",
+    "survey_answers": "survey answers (the results of closed rounds stay)",
+    "survey_responses": "survey invitations and answering states",
     "offer_cards": "offer-card locations",
     "audit_entries_by_them": "audit entries by them (actor pseudonymised)",
     "roles": "roles",
@@ -225,8 +265,16 @@ def build_parser() -> argparse.ArgumentParser:
         ("import-org", "import the organisation file"),
         ("import-faq", "import FAQ entries"),
         ("export-faq", "export the published FAQ"),
+        ("import-survey", "import a survey instrument"),
     ):
         commands.add_parser(name, help=helptext).add_argument("file", help='a YAML file, or "-"')
+    paper = commands.add_parser("import-survey-answers", help="enter paper answers (CSV) into an open survey round")
+    paper.add_argument("round", type=int, help="the round's number")
+    paper.add_argument("file", help='a CSV file (form, unit, group, one column per item), or "-"')
+    export_survey = commands.add_parser("export-survey", help="export a survey instrument")
+    export_survey.add_argument("file", help='a YAML file, or "-"')
+    export_survey.add_argument("--instrument", help="the instrument id (default: the one a new round uses)")
+    export_survey.add_argument("--version", type=int, help="the version (default: the newest)")
     demo = commands.add_parser("demo", help="load the demo organisation and FAQ")
     demo.add_argument("--if-empty", action="store_true", help="only when the directory has nobody yet")
     person = commands.add_parser("person", help="personal data on request: export or erase one person")
@@ -286,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         "import-faq": lambda db: _import_faq(db, args.file),
         "export-faq": lambda db: _export_faq(db, args.file),
         "demo": lambda db: _demo(db, args.if_empty),
+        "import-survey": lambda db: _import_survey(db, args.file),
+        "export-survey": lambda db: _export_survey(db, args.file, args.instrument, args.version),
+        "import-survey-answers": lambda db: _import_survey_answers(db, args.round, args.file),
         "person": lambda db: (_person_export(db, args.email) if args.person_command == "export"
                               else _person_erase(db, args.email, args.yes)),
         "audit": lambda db: _audit(db, args.since, args.json),

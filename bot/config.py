@@ -59,6 +59,8 @@ class Settings:
     export_signing_key: str = field(default="", repr=False)
     # Texts people wrote (questions, comments, notes, pending FAQ variants) are redacted after this.
     retention_days: int = 365
+    # Survey answers are deleted this long after their round closed; its results stay.
+    survey_retention_days: int = 3 * 365
     # Tests of a whole served process only: the product clock starts at this moment.
     clock_start: datetime | None = None
 
@@ -168,6 +170,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             problems.append(f"RETENTION_DAYS: expected a number of days from 1 to {MAX_RETENTION_DAYS}, "
                             f"got {raw_retention!r}")
 
+    survey_retention_days = 3 * 365
+    raw_survey_retention = text("SURVEY_RETENTION_DAYS")
+    if raw_survey_retention:
+        if raw_survey_retention.isdigit() and 1 <= int(raw_survey_retention) <= MAX_RETENTION_DAYS:
+            survey_retention_days = int(raw_survey_retention)
+        else:
+            problems.append(f"SURVEY_RETENTION_DAYS: expected a number of days from 1 to {MAX_RETENTION_DAYS}, "
+                            f"got {raw_survey_retention!r}")
+
     graph = {"GRAPH_TENANT_ID": text("GRAPH_TENANT_ID"), "GRAPH_CLIENT_ID": text("GRAPH_CLIENT_ID"),
              "GRAPH_CLIENT_SECRET": env.get("GRAPH_CLIENT_SECRET", "")}
     if any(graph.values()):
@@ -235,5 +246,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         digest_time=digest_time,
         export_signing_key=env.get("EXPORT_SIGNING_KEY", "") or app_password,
         retention_days=retention_days,
+        survey_retention_days=survey_retention_days,
         clock_start=clock_start,
     )

@@ -114,6 +114,8 @@ async def _lifecycle(app: web.Application):
     background.every(settings.escalation_poll_seconds, flows.offers.escalate_due, "escalation")
     background.every(3600, _forget_old_rows(flows), "cleanup")
     background.every(60, flows.digest.send_due, "weekly digest")
+    # Survey rounds close at their date and send their reminders; at once too, after a pause.
+    background.every(60, flows.survey_rounds.sweep, "survey rounds", at_once=True)
     # At once as well: a request a crashed process left without a timer gets one at this start.
     background.every(300, flows.offers.sweep_stranded, "stranded-request sweep", at_once=True)
     background.run(flows.deliveries.run, "outbox")
@@ -155,6 +157,7 @@ def _flow_options(settings: Settings) -> FlowOptions:
         group_chats=settings.graph_group_chats,
         semantic_matching=settings.semantic_matching,
         retention_days=settings.retention_days,
+        survey_retention_days=settings.survey_retention_days,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -72,8 +72,10 @@ def _font(size: float) -> FontProperties:
 PLAIN = dict(color=TEXT, parse_math=False)
 
 
-def _draw_rows(figure: Figure, to_pixels: Affine2D, rows: Sequence[tuple[str, int, int]]) -> None:
-    largest = max([1, *(max(current, previous) for _, current, previous in rows)])
+def _draw_rows(figure: Figure, to_pixels: Affine2D, rows: Sequence[tuple[str, float | None, float | None]],
+               largest: float | None = None, shown: Callable[[float | None], str] = str) -> None:
+    """A missing value (None) gets no bar, and `shown(None)` as its text."""
+    largest = largest or max([1, *(max(current or 0, previous or 0) for _, current, previous in rows)])
     span = WIDTH - 2 * MARGIN - NUMBER_ROOM
     label_font, number_font = _font(9.5), _font(8.5)
     for index, (label, current, previous) in enumerate(rows):
@@ -82,11 +84,11 @@ def _draw_rows(figure: Figure, to_pixels: Affine2D, rows: Sequence[tuple[str, in
                     transform=to_pixels, **PLAIN)
         bar_top = top + LABEL_HEIGHT
         for value, style in ((current, CURRENT), (previous, PREVIOUS)):
-            length = span * max(value, 0) / largest
+            length = span * max(value or 0, 0) / largest
             if length:
                 figure.add_artist(Rectangle((MARGIN, bar_top), max(length, 1), BAR_HEIGHT,
                                             linewidth=0.5, transform=to_pixels, **style))
-            figure.text(MARGIN + length + 4, bar_top + BAR_HEIGHT / 2, str(value),
+            figure.text(MARGIN + length + 4, bar_top + BAR_HEIGHT / 2, shown(value),
                         fontproperties=number_font, va="center_baseline", transform=to_pixels,
                         **PLAIN)
             bar_top += BAR_HEIGHT + BAR_GAP
@@ -118,10 +120,21 @@ def bar_chart(rows: Sequence[tuple[str, int, int]], legend: tuple[str, str]) -> 
     Returns a data: URI of a PNG WIDTH logical pixels wide, stored at SCALE times that; a
     five-row chart stays under 12,000 characters.
     """
+    return _chart(rows, legend)
+
+
+def scale_chart(rows: Sequence[tuple[str, float | None, float | None]], legend: tuple[str, str], top: float,
+                shown: Callable[[float | None], str]) -> str:
+    """Like bar_chart, for values on a scale up to `top` (survey means): `shown` writes each
+    value the reader's way, and a value not shown (None) gets no bar and its text ("–")."""
+    return _chart(rows, legend, largest=top, shown=shown)
+
+
+def _chart(rows, legend: tuple[str, str], largest: float | None = None, shown: Callable = str) -> str:
     height = MARGIN + ROW_HEIGHT * len(rows) + LEGEND_HEIGHT
     # 100 dpi maps one logical pixel to 1/100 inch, so SCALE * 100 dpi stores SCALE pixels for it.
     figure = Figure(figsize=(WIDTH / 100, height / 100), dpi=100 * SCALE, facecolor="white")
     to_pixels = Affine2D().scale(SCALE, -SCALE).translate(0, height * SCALE)
-    _draw_rows(figure, to_pixels, rows)
+    _draw_rows(figure, to_pixels, rows, largest, shown)
     _draw_legend(figure, legend, height)
     return "data:image/png;base64," + base64.b64encode(_png(figure)).decode("ascii")

@@ -7,17 +7,22 @@ from collections.abc import Callable
 from cards.base import adaptive_card, bullet_list, heading, paragraph, subheading
 
 SECTIONS = (
-    (None, "help.commands_title", ("help", "mentor"), "help.commands"),
+    (None, "help.commands_title", ("help", "mentor", "survey"), "help.commands"),
     ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"),
      "help.mentor_commands"),
-    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq"),
+    ("coordinator", "help.coordinator_commands_title",
+     ("stats", "gaps", "export", "mentors", "faq", "survey", "survey_status", "survey_results"),
      "help.coordinator_commands"),
 )
+# Supervisors who coordinate see these among the coordinator's commands already.
+SUPERVISOR_SECTION = ("supervisor", "help.supervisor_commands_title", ("survey_status", "survey_results"),
+                      "help.supervisor_commands")
 
 
 def help_card(texts: Callable[..., str], has_role: Callable[[str], bool]) -> dict:
     body = [heading(texts("help.title")), paragraph(texts("help.ask"))]
-    for role, title_key, commands, prefix in SECTIONS:
+    sections = SECTIONS if has_role("coordinator") else (*SECTIONS, SUPERVISOR_SECTION)
+    for role, title_key, commands, prefix in sections:
         if role is not None and not has_role(role):
             continue
         body.append(subheading(texts(title_key)))

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "export": ("coordinator", ("export", "vienti", "exportera")),
     "mentors": ("coordinator", ("mentors", "mentorit", "mentorer")),
     "faq": ("coordinator", ("faq", "ukk", "vanliga frågor")),
+    # `survey` starts a round; `survey status` and `survey results` are for supervisors too.
+    "survey": ("coordinator", ("survey", "kartoitus", "kartläggning", "kartlaggning")),
 }
 
 # The language of each Finnish and Swedish alias, for answering in it; English names are the
@@ -31,10 +33,20 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
 ALIAS_LANGUAGES = {
     **dict.fromkeys(("ohje", "ohjeet", "apua", "apu", "mentori", "digimentori", "kysy mentorilta", "paikalla",
                      "tavoitettavissa", "poissa", "omat pyynnöt", "omat pyynnot", "kirjaa", "omat tunnit",
-                     "tilastot", "aukot", "vienti", "mentorit", "ukk"), "fi"),
+                     "tilastot", "aukot", "vienti", "mentorit", "ukk", "kartoitus"), "fi"),
     **dict.fromkeys(("hjälp", "hjalp", "fråga mentor", "tillgänglig", "borta", "mina ärenden", "mina arenden",
-                     "logga", "mina timmar", "statistik", "luckor", "exportera", "mentorer", "vanliga frågor"), "sv"),
+                     "logga", "mina timmar", "statistik", "luckor", "exportera", "mentorer", "vanliga frågor",
+                     "kartläggning", "kartlaggning"), "sv"),
 }
+
+# `survey <subcommand>`: the word after `survey` (any of its aliases), its meaning and language.
+SURVEY_SUBCOMMANDS = {
+    "status": ("status", None), "tila": ("status", "fi"), "tilanne": ("status", "fi"), "läge": ("status", "sv"),
+    "lage": ("status", "sv"),
+    "results": ("results", None), "tulokset": ("results", "fi"), "resultat": ("results", "sv"),
+}
+SUBCOMMAND_ROLES = {("survey", "status"): ("coordinator", "supervisor"),
+                    ("survey", "results"): ("coordinator", "supervisor")}
 
 # What may follow each command word for the message to be that command; a command missing
 # here takes nothing after it ("apua kalenterin kanssa" is a question, not "help").
@@ -43,6 +55,9 @@ _ARGUMENTS = {
     "log": re.compile(r"\d.*", re.DOTALL),  # minutes first: "log 30 team training"
     "away": re.compile(r"(?:(?:klo|kello|kl|till|until|at|to)\.?\s*)?\d{1,2}(?:[:.]\d{2})?(?:\s*(?:asti|saakka))?"),
     "faq": re.compile(r"[a-z0-9][a-z0-9._-]{0,99}"),  # an entry id
+    # `survey status`, or `survey results [round-id] [unit-id]` (checked by the flow, which
+    # answers an unknown round or unit by name rather than taking it for a question).
+    "survey": re.compile(r"(?i:(?:status|tila|tilanne|läge|lage)|(?:results|tulokset|resultat)(?:\s+\S{1,100}){0,2})"),
 }
 _REPORTS = {"stats", "export"}  # a period and/or a unit id
 _ALIASES = sorted(
@@ -62,6 +77,26 @@ class Command:
     def required_role(self) -> str | None:
         return COMMANDS[self.name][0]
 
+    @property
+    def subcommand(self) -> str | None:
+        """`status` or `results` for `survey status` / `survey results ...` (in any language)."""
+        words = self.argument.split()
+        found = SURVEY_SUBCOMMANDS.get(words[0].casefold()) if self.name == "survey" and words else None
+        return found[0] if found else None
+
+    @property
+    def subcommand_argument(self) -> str:
+        """What follows the subcommand: `3 ward-3` of `survey results 3 ward-3`."""
+        return " ".join(self.argument.split()[1:])
+
+    @property
+    def required_roles(self) -> tuple[str, ...]:
+        """Any one of these roles may run the command (none: anyone)."""
+        roles = SUBCOMMAND_ROLES.get((self.name, self.subcommand))
+        if roles:
+            return roles
+        return (self.required_role,) if self.required_role else ()
+
 
 def parse_command(text: str, unit_ids: Collection[str] = ()) -> Command | None:
     """The command `text` is, or None when it is a question. `unit_ids`: the units a report
@@ -75,8 +110,15 @@ def parse_command(text: str, unit_ids: Collection[str] = ()) -> Command | None:
         if lowered.startswith(alias + " "):
             argument = normalised[len(alias) + 1:].strip()
             if _accepts(name, argument, unit_ids):
-                return Command(name, argument, ALIAS_LANGUAGES.get(alias))
+                return Command(name, argument, ALIAS_LANGUAGES.get(alias) or _subcommand_language(name, argument))
     return None
+
+
+def _subcommand_language(name: str, argument: str) -> str | None:
+    """`survey tulokset`: the Finnish word after the English name is answered in Finnish."""
+    words = argument.split()
+    found = SURVEY_SUBCOMMANDS.get(words[0].casefold()) if name == "survey" and words else None
+    return found[1] if found else None
 
 
 def names_a_report(text: str) -> bool:

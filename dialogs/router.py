@@ -31,7 +31,14 @@ class Router:
     def __init__(self, flows: Flows) -> None:
         asking, requests, faq_admin = flows.asking, flows.requests, flows.faq_admin
         tools, reports, admin = flows.mentor_tools, flows.reports, flows.mentor_admin
+        rounds, answering, results = flows.survey_rounds, flows.survey_answering, flows.survey_results
         self._asking = asking
+        self._survey_commands: dict[str | None, CommandHandler] = {
+            None: lambda m, a, t, s: rounds.form(m, t),
+            "status": lambda m, a, t, s: rounds.status(m, t),
+            "results": lambda m, a, t, s: results.results(m, a, t),
+        }
+        self._answering = answering
         self._commands: dict[str, CommandHandler] = {
             "help": lambda m, a, t, s: self._help(m, t),
             "mentor": self._ask_mentor,
@@ -45,6 +52,7 @@ class Router:
             "export": lambda m, a, t, s: reports.export(m, a, t),
             "mentors": lambda m, a, t, s: admin.overview(m, t),
             "faq": lambda m, a, t, s: faq_admin.form(a.strip(), t),
+            "survey": self._survey,
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),
@@ -66,6 +74,12 @@ class Router:
             "setAllowance": Verb(admin.set_allowance, "coordinator"),
             "approveVariant": Verb(faq_admin.approve_variant, "coordinator"),
             "rejectVariant": Verb(faq_admin.reject_variant, "coordinator"),
+            "startSurvey": Verb(rounds.start, "coordinator"),
+            "closeSurvey": Verb(rounds.close, "coordinator"),
+            # Anyone: each answers only the clicker's own response to the round, if they have one.
+            "openSurvey": Verb(answering.open),
+            "answerSurvey": Verb(answering.answer),
+            "bookSurveyMentor": Verb(answering.book),
         }
         self._requests = requests
         self._tools = tools
@@ -98,9 +112,20 @@ class Router:
         return Reply(card=welcome_card(texts, texts.list("welcome.examples")))
 
     async def _command(self, command: Command, member: Member, texts: Texts, shared: bool) -> Reply:
-        if command.required_role and not member.has_role(command.required_role):
-            return _role_refusal(texts, command.required_role)
+        roles = command.required_roles
+        if roles and not any(member.has_role(role) for role in roles):
+            refusal = _role_refusal(texts, *roles)
+            if command.name == "survey" and command.subcommand is None:
+                # Not theirs to start, but an employee typing `survey` may well be looking for
+                # the survey they were invited to.
+                card = await self._answering.open_invitations(member, texts)
+                return Reply(text=texts("survey.yours_below"), card=card) if card else refusal
+            return refusal
         return await self._commands[command.name](member, command.argument, texts, shared)
+
+    async def _survey(self, member: Member, argument: str, texts: Texts, shared: bool) -> Reply:
+        command = Command("survey", argument)
+        return await self._survey_commands[command.subcommand](member, command.subcommand_argument, texts, shared)
 
     async def _help(self, member: Member, texts: Texts) -> Reply:
         return Reply(card=help_card(texts, member.has_role))
@@ -115,5 +140,7 @@ class Router:
         return reply.with_notice(masked_notice(language_texts, question.text))
 
 
-def _role_refusal(texts: Texts, role: str) -> Reply:
-    return Reply(text=texts("reply.refused_role", role=texts(f"roles.{role}")))
+def _role_refusal(texts: Texts, *roles: str) -> Reply:
+    named = texts("reply.role_or", first=texts(f"roles.{roles[0]}"), second=texts(f"roles.{roles[1]}")) \
+        if len(roles) > 1 else texts(f"roles.{roles[0]}")
+    return Reply(text=texts("reply.refused_role", role=named))

@@ -19,9 +19,13 @@ from dialogs.flows.handoff import Handoff
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
-from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, Privacy
+from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, DEFAULT_SURVEY_RETENTION_DAYS, Privacy
 from dialogs.flows.reports import Reports
 from dialogs.flows.request_actions import RequestActions
+from dialogs.flows.survey_answering import SurveyAnswering
+from dialogs.flows.survey_instruments import Instruments
+from dialogs.flows.survey_results import SurveyResults
+from dialogs.flows.survey_rounds import SurveyRounds
 from dialogs.ports import Graph, Messenger
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.signed_links import LinkSigner, key_from
@@ -43,6 +47,10 @@ from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
 from storage.retention import Retention
 from storage.stats_repository import StatsRepository
+from storage.survey_instruments import SurveyInstrumentRepository
+from storage.survey_responses import SurveyResponseRepository
+from storage.survey_results import SurveyResultRepository
+from storage.survey_rounds import SurveyRoundRepository
 from storage.variant_repository import VariantRepository
 
 
@@ -62,6 +70,7 @@ class FlowOptions:
     # FAQ matching with sentence embeddings as well as n-grams (dialogs/embedding.py).
     semantic_matching: bool = True
     retention_days: int = DEFAULT_RETENTION_DAYS
+    survey_retention_days: int = DEFAULT_SURVEY_RETENTION_DAYS
 
 
 @dataclass
@@ -83,6 +92,9 @@ class Flows:
     exports: Exports
     digest: Digest
     privacy: Privacy
+    survey_rounds: SurveyRounds
+    survey_answering: SurveyAnswering
+    survey_results: SurveyResults
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -109,6 +121,14 @@ class Flows:
         deliveries = Deliveries(outbox, messenger, requests, offers, clock)
         # A transaction that stored messages wakes this process's worker at once.
         database.outbox_listeners.append(deliveries.wake)
+        request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
+                                         group_chats=options.group_chats)
+        instruments, survey_rounds_repository = Instruments(SurveyInstrumentRepository(database)), \
+            SurveyRoundRepository(database)
+        survey_rounds = SurveyRounds(instruments, survey_rounds_repository, directory_repository, directory, clock)
+        survey_results = SurveyResults(instruments, survey_rounds_repository, SurveyResultRepository(database),
+                                       directory_repository, survey_rounds, signer, options.public_base_url, clock)
+        survey_rounds.results_after_close = survey_results.after_close
         return cls(
             clock=clock,
             directory=directory,
@@ -120,15 +140,20 @@ class Flows:
             asking=asking,
             faq_admin=FaqAdmin(library, faq, questions, variants, reports.gaps),
             offers=offers,
-            requests=RequestActions(handoff, offers, mentors, library, variants, graph=graph,
-                                    group_chats=options.group_chats),
+            requests=request_actions,
             mentor_tools=mentor_tools,
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
-            exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository),
+            exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository,
+                            survey_tables=survey_results.export_tables),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
-                          weekday=options.digest_weekday, at=options.digest_time),
+                          weekday=options.digest_weekday, at=options.digest_time, survey=survey_results),
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
-                            retention_days=options.retention_days),
+                            retention_days=options.retention_days,
+                            survey_retention_days=options.survey_retention_days),
+            survey_rounds=survey_rounds,
+            survey_answering=SurveyAnswering(instruments, SurveyResponseRepository(database), library, asking,
+                                             request_actions, clock),
+            survey_results=survey_results,
             unit_ids=directory_repository.unit_parents,
         )

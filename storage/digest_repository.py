@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,14 +36,14 @@ class DigestRepository:
         async with self._database.transaction() as session:
             return await session.get(DigestSent, (person_id, week)) is not None
 
-    async def claim(self, person_id: int, week: str, kind: str, message: Outgoing) -> bool:
-        """Claims the person's digest for the week and stores it in the outbox, together: it
-        goes out once, however many processes try, and is retried until it is delivered."""
+    async def claim(self, person_id: int, week: str, kind: str, messages: Sequence[Outgoing]) -> bool:
+        """Claims the person's digest for the week and stores its messages in the outbox,
+        together: it goes out once, however many processes try, and is retried until delivered."""
         try:
             async with self._database.transaction() as session:
                 session.add(DigestSent(person_id=person_id, week=week, kind=kind, sent_at=self._database.now()))
                 await session.flush()
-                await enqueue(session, [message], self._database.now())
+                await enqueue(session, messages, self._database.now())
         except IntegrityError:
             return False
         return True

@@ -3,7 +3,8 @@
 Removed: their name, e-mail, languages, roles and coordinator scopes; the texts they wrote
 (question texts and the FAQ variants and proposals made of them, rating comments, time-entry
 notes, the FAQ answers they proposed that still wait); their full name where others wrote it;
-their conversation references and the locations of offer cards sent to them. Their Entra object
+their conversation references and the locations of offer cards sent to them; their survey
+answers and where their answering stood (the results of closed rounds stay). Their Entra object
 id becomes "erased-<id>" everywhere, so that nothing links the rows to them again: a later
 import naming them makes a new person with no history. Kept: every row with its times, states,
 units, minutes and ratings, so that every count and statistic stays as it was.
@@ -37,6 +38,7 @@ from storage.models import (
     RequestState,
 )
 from storage.personal_data import PersonFound, people_with_email
+from storage.survey_models import SurveyAnswer, SurveyResponse
 
 OPEN_STATES = (RequestState.OPEN.value, RequestState.OFFERED.value, RequestState.ACCEPTED.value)
 ERASED_SOURCE = "erased"
@@ -126,6 +128,12 @@ class PersonErasure:
             or_(RequestOffer.conversation_id.is_not(None), RequestOffer.activity_id.is_not(None)))
             .values(conversation_id=None, activity_id=None))
         await run("audit_entries_by_them", update(AuditLog).where(AuditLog.actor == aad).values(actor=erased_as))
+        # Their survey answers go; the results of closed rounds were written when each closed and
+        # stay as they were. Answers and bookings go with the response (ON DELETE CASCADE, which
+        # the count below does not rely on).
+        responses = select(SurveyResponse.id).where(SurveyResponse.person_id == person_id).scalar_subquery()
+        await run("survey_answers", delete(SurveyAnswer).where(SurveyAnswer.response_id.in_(responses)))
+        await run("survey_responses", delete(SurveyResponse).where(SurveyResponse.person_id == person_id))
         await run("roles", delete(PersonRole).where(PersonRole.person_id == person_id))
         await run("coordinator_scopes", delete(CoordinatorScope).where(CoordinatorScope.person_id == person_id))
         # The allowance stays: the statistics compare the minutes with it.

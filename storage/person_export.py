@@ -25,6 +25,7 @@ from storage.models import (
     RequestOffer,
 )
 from storage.personal_data import PersonFound, people_with_email, plain
+from storage.survey_models import SurveyAnswer, SurveyBooking, SurveyResponse, SurveyRound
 
 
 class PersonExport:
@@ -95,6 +96,9 @@ async def _person(session, found: PersonFound) -> dict:
             OutboxMessage.recipient == aad, OutboxMessage.request_id.in_(
                 select(HelpRequest.id).where(HelpRequest.asker_person_id == person_id))))
             .order_by(OutboxMessage.created_at, OutboxMessage.id)),
+        "survey_answers": await _survey_answers(session, person_id),
+        "survey_rounds": await _rows(session, select(SurveyRound).where(or_(
+            SurveyRound.started_by == person_id, SurveyRound.closed_by == person_id)).order_by(SurveyRound.id)),
         "audit": await _rows(session, select(AuditLog).where(or_(AuditLog.actor == aad,
                                                                  AuditLog.person_id == person_id))
                              .order_by(AuditLog.at, AuditLog.id)),
@@ -119,3 +123,19 @@ async def _requests(session, condition) -> list[dict]:
         request["rating"] = {"rating": rating["rating"], "comment": rating["comment"],
                              "given_at": rating["given_at"]} if rating else None
     return requests
+
+
+async def _survey_answers(session, person_id: int) -> list[dict]:
+    """Each round they were invited to: where their answering stands, every answer they saved
+    and the mentors they booked from their profile."""
+    responses = await _rows(session, select(SurveyResponse).where(SurveyResponse.person_id == person_id)
+                            .order_by(SurveyResponse.round_id))
+    ids = [r["id"] for r in responses]
+    answers = await _rows(session, select(SurveyAnswer).where(SurveyAnswer.response_id.in_(ids))
+                          .order_by(SurveyAnswer.response_id, SurveyAnswer.area_id, SurveyAnswer.item_id))
+    bookings = await _rows(session, select(SurveyBooking).where(SurveyBooking.response_id.in_(ids))
+                           .order_by(SurveyBooking.response_id, SurveyBooking.area_id))
+    for response in responses:
+        response["answers"] = [a for a in answers if a["response_id"] == response["id"]]
+        response["bookings"] = [b for b in bookings if b["response_id"] == response["id"]]
+    return responses

@@ -2,7 +2,7 @@
 `person erase` work from, and finding a person by e-mail.
 
 `PERSON_COLUMNS` names every column that ties a row to a person, directly (a person id or an
-Entra object id) or through their question or help request; tests/test_personal_data.py fails
+Entra object id) or through their question, help request or survey response; tests/test_personal_data.py fails
 when a table gains such a column that is not listed here, so that a new table cannot be left
 out of an export or an erasure.
 """
@@ -47,6 +47,13 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("outbox_messages", "recipient"): "messages",
     ("outbox_messages", "mentor_id"): "messages",
     ("outbox_messages", "request_id"): "messages",
+    # Their survey answers and the state of their answering; the rounds they started or closed.
+    ("survey_responses", "person_id"): "survey_answers",
+    ("survey_answers", "response_id"): "survey_answers",
+    ("survey_bookings", "response_id"): "survey_answers",
+    ("survey_bookings", "question_id"): "survey_answers",
+    ("survey_rounds", "started_by"): "survey_rounds",
+    ("survey_rounds", "closed_by"): "survey_rounds",
     ("audit_log", "actor"): "audit",
     ("audit_log", "person_id"): "audit",
 }

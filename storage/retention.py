@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select, text, update
+from sqlalchemy import and_, delete, select, text, update
 
 from storage.audit_repository import add_entry
 from storage.db import Database
 from storage.models import REDACTED, FaqEntry, FaqTranslation, FaqVariant, Feedback, MentorTimeEntry, Question
+from storage.survey_models import SurveyAnswer, SurveyResponse, SurveyRound
 
 # An arbitrary constant, distinct from the migration lock (storage.migrate).
 _PG_RETENTION_LOCK = 805_2026
@@ -28,9 +29,14 @@ class Retention:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def redact_older_than(self, cutoff: datetime, *, days: int, actor: str) -> dict[str, int] | None:
-        """Counts of texts redacted now; None when another process is running it at this moment.
-        A run that redacted something is audited (counts only)."""
+    async def redact_older_than(self, cutoff: datetime, *, days: int, actor: str, survey_cutoff: datetime | None = None,
+                                survey_days: int | None = None) -> dict[str, int] | None:
+        """Counts of texts redacted (and survey answers deleted) now; None when another process is
+        running it at this moment. A run that changed something is audited (counts only).
+
+        Survey answers are deleted, not redacted, with their responses (where the respondent's
+        answering stood) and bookings, once their round closed before `survey_cutoff`: the
+        round's results were written when it closed and stay."""
         statements = {
             "question_texts": update(Question).where(Question.asked_at < cutoff, Question.text != REDACTED)
             .values(text=REDACTED),
@@ -54,7 +60,17 @@ class Retention:
                     text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _PG_RETENTION_LOCK}):
                 return None
             counts = {name: (await session.execute(statement)).rowcount for name, statement in statements.items()}
+            survey = {}
+            if survey_cutoff is not None:
+                old = select(SurveyResponse.id).where(SurveyResponse.round_id.in_(
+                    select(SurveyRound.id).where(SurveyRound.closed_at < survey_cutoff)))
+                survey = {"survey_answers": (await session.execute(
+                    delete(SurveyAnswer).where(SurveyAnswer.response_id.in_(old)))).rowcount}
+                survey["survey_responses"] = (await session.execute(
+                    delete(SurveyResponse).where(SurveyResponse.id.in_(old)))).rowcount
+                counts.update(survey)
             if any(counts.values()):
+                extra = {"survey_days": survey_days, "survey_cutoff": survey_cutoff.isoformat()} if survey else {}
                 add_entry(session, self._database, actor=actor, action="retention_run", days=days,
-                          cutoff=cutoff.isoformat(), **counts)
+                          cutoff=cutoff.isoformat(), **extra, **counts)
         return counts

@@ -19,12 +19,13 @@ import shutil
 import subprocess
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 import cards
-from cards import faq, faq_admin, reports, requests, welcome
+from cards import faq, faq_admin, reports, requests, survey, survey_admin, survey_results, welcome
 from cards import help as help_cards
 from cards.i18n import Texts
 from cards.requests import RequestView
@@ -170,7 +171,7 @@ def render_all() -> Rendered:
 
     for language, texts in by_language.items():
         add(welcome.welcome_card, language, welcome.welcome_card(texts, texts.list("welcome.examples")))
-    for roles in ((), ("mentor",), ("mentor", "coordinator")):
+    for roles in ((), ("mentor",), ("mentor", "coordinator"), ("supervisor",), ("supervisor", "coordinator")):
         add(help_cards.help_card, f"fi/{'+'.join(roles) or 'employee'}", help_cards.help_card(fi, _roles(*roles)))
     for language in ("sv", "en"):
         add(help_cards.help_card, f"{language}/all roles",
@@ -274,6 +275,99 @@ def render_all() -> Rendered:
     add(reports.export_card, "fi", reports.export_card(fi, period=OCTOBER, links=links, minutes=15))
     add(reports.export_card, "en", reports.export_card(en, period=parse_period("quarter", WEDNESDAY_MORNING),
                                                                   links=links, minutes=15))
+    out += render_survey(by_language)
+    return out
+
+
+SURVEY_NAMES = {"fi": "Digiosaamisen kartoitus", "sv": "Kartläggning av digital kompetens",
+                "en": "Digital competence survey"}
+
+
+def render_survey(by_language: dict[str, Texts]) -> Rendered:
+    """The survey's cards, from the shipped instrument: every area's card in every language."""
+    from dialogs.flows.survey_instruments import shipped_instrument
+
+    out: Rendered = []
+
+    def add(builder: Callable, variant: str, card: dict) -> None:
+        out.append((f"{builder.__module__}.{builder.__name__}", variant, card))
+
+    instrument, closes = shipped_instrument(), date(2026, 12, 9)
+    longest_faq = [(view.title, view.answer) for view in sorted(SEED, key=lambda v: -len(v.answer))[:3]]
+    for language, texts in by_language.items():
+        name = SURVEY_NAMES[language]
+        add(survey.invitation_card, language, survey.invitation_card(
+            texts, round_id=3, survey_name=name, intro=instrument.intro(language), areas=5, minutes=10,
+            closes_on=closes))
+        add(survey.invitation_card, f"{language}/supervisor, reminder 2", survey.invitation_card(
+            texts, round_id=3, survey_name=name, intro="", areas=5, minutes=10, closes_on=closes,
+            supervisor_areas=3, reminder=2))
+        labels = [(value, instrument.scale_label(value, language)) for value in (1, 2, 3, 4, 5, 0)]
+        areas = instrument.sequence(supervisor=True)
+        for number, area in enumerate(areas, start=1):
+            page = survey.AreaPage(round_id=3, survey_name=name, area_id=area.id, title=area.title[language],
+                                   number=number, of=len(areas), items=[(i.id, i.text[language]) for i in area.items],
+                                   labels=labels, values={area.items[0].id: 4, area.items[1].id: 0}, revision=7,
+                                   closes_on=closes)
+            add(survey.area_card, f"{language}/{area.id}", survey.area_card(
+                texts, page, problem=texts("survey_refusal.answer_all") if number == 2 else None))
+        add(survey.paused_card, language, survey.paused_card(texts, round_id=3, survey_name=name, saved=2, of=5,
+                                                             closes_on=closes))
+        every_area_low = survey.Profile(round_id=3, survey_name=name, closes_on=closes, first_area=areas[0].id,
+                                        areas=[survey.ProfileArea(a.id, a.title[language], 1.4, 6, 6, low=True,
+                                                                  faq=longest_faq, bookable=True,
+                                                                  booked=a.id == "ethics") for a in areas])
+        add(survey.profile_card, f"{language}/every area low, the longest FAQ answers", survey.profile_card(
+            texts, every_area_low))
+        add(survey.profile_card, f"{language}/closed, nothing low", survey.profile_card(texts, survey.Profile(
+            round_id=3, survey_name=name, open=False, areas=[survey.ProfileArea(
+                a.id, a.title[language], 4.2 if a.audience == "everyone" else None, 4, 4) for a in areas])))
+        add(survey.open_surveys_card, language, survey.open_surveys_card(texts, [(3, name, closes, 2, 5),
+                                                                                 (4, name, closes, 0, 8)]))
+        add(survey_admin.survey_form_card, language, survey_admin.survey_form_card(
+            texts, instruments=[("digital-competence:1", f"{name} (1)")], instrument="digital-competence:1",
+            units="sote", your_units=[("sote", "Sosiaali- ja terveyspalvelut")], closes="2026-12-09"))
+        add(survey_admin.round_started_card, language, survey_admin.round_started_card(
+            texts, round_id=3, survey_name=name, invited=1240, supervisors=61, units=["Sote", "Kotihoito"],
+            closes_on=closes, pretest=False))
+        statuses = [survey_admin.RoundStatus(round_id=3 + i, survey_name=name, pretest=i == 1, closes_on=closes,
+                                             reminders_sent=1, invited=1240, answered=512, finished=430, paper=12,
+                                             units=[(f"Yksikkö {n}", 40, n) for n in range(12)], more_units=288,
+                                             may_close=True) for i in range(5)]
+        add(survey_admin.status_card, f"{language}/5 rounds, 300 units each", survey_admin.status_card(
+            texts, statuses))
+        area_rows = [survey_results.AreaRow(a.title[language], 3.42 - 0.3 * i, 212, (0.05, 0.1, 0.15, 0.3, 0.3, 0.1),
+                                            change=0.21 - 0.1 * i, previous=3.2,
+                                            groups=[(texts("survey.group_staff"), 3.4),
+                                                    (texts("survey.group_supervisors"), 3.1)])
+                     if a.audience == "everyone" else survey_results.AreaRow(
+                         a.title[language], None, None, hidden=texts("survey.fewer_than_five"))
+                     for i, a in enumerate(areas)]
+        units = [survey_results.UnitRow(f"Kotihoito, alue {n}", 12 + n, areas[n % 5].title[language], 2.1 + n / 10,
+                                        change=-0.2) for n in range(10)]
+        add(survey_results.results_card, f"{language}/whole organisation", survey_results.results_card(
+            texts, survey_results.ResultsView(
+                round_id=4, survey_name=name, scope=texts("stats.whole_organisation"), closed_on=closes,
+                previous=(2, date(2026, 3, 31)), invited=1240, answered=812, paper=40, areas=area_rows, units=units,
+                more_units=290, export_url="https://bot.example.fi/exports/abc.def/digimentor-survey-4.xlsx")))
+        add(survey_results.results_card, f"{language}/one small unit, first round", survey_results.results_card(
+            texts, survey_results.ResultsView(
+                round_id=1, survey_name=name, scope="Osasto 3", closed_on=closes, previous=None, invited=4, answered=4,
+                paper=0, areas=[survey_results.AreaRow(a.title[language], None, None) for a in areas],
+                note=texts("survey.counted_in", unit="Osasto 3", home="Sote"), pretest=True)))
+        twelve = [dataclasses.replace(area_rows[i % 5], title=f"{i + 1}. " + "Pitkä osa-alueen nimi " * 5)
+                  for i in range(12)]
+        add(survey_results.results_card, f"{language}/twelve long areas", survey_results.results_card(
+            texts, survey_results.ResultsView(
+                round_id=4, survey_name=name, scope="Sote", closed_on=closes, previous=(2, closes), invited=1240,
+                answered=812, paper=40, areas=twelve, units=units, more_units=290,
+                export_url="https://bot.example.fi/exports/abc.def/digimentor-survey-4.xlsx")))
+        add(survey_results.survey_digest_card, language, survey_results.survey_digest_card(
+            texts, round_id=4, survey_name=name, closed_on=closes,
+            lows=[("Kotihoito", areas[3].title[language], 2.4, 31), ("Osasto 5", areas[4].title[language], 2.6, 12)]))
+        add(survey_results.mentor_note_card, language, survey_results.mentor_note_card(
+            texts, round_id=4, survey_name=name, unit="Kotihoito", area=areas[3].title[language], mean=2.4,
+            respondents=31))
     return out
 
 

@@ -158,3 +158,10 @@ def test_mentor_topics_may_be_finnish_words_and_an_impossible_one_says_why():
 def test_what_can_be_a_topic_id(topic, why):
     problem = topic_problem(topic)
     assert (problem is None) if why is None else (why in problem)
+
+
+def test_a_supervisor_is_a_role_of_the_file_and_needs_the_unit_they_lead():
+    plan = parse_organization_file(VALID.replace("roles: [employee]\n", "roles: [employee, supervisor]\n", 1))
+    assert plan.people[0].roles == ("employee", "supervisor")
+    text = VALID.replace("    unit: ward-3\n    roles: [employee]\n", "    roles: [supervisor]\n")
+    assert refusal(text) == ["org.yaml:17: people[0].roles: a supervisor needs a unit (the unit they lead)"]

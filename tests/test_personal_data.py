@@ -50,8 +50,8 @@ def export(stage: Stage, email: str) -> dict:
 
 def test_every_column_that_points_at_a_person_is_covered_by_export_and_erasure():
     """A new table (or column) holding a person id, an Entra object id, or a row of a person's
-    question or help request fails here until storage.personal_data covers it."""
-    personal_targets = {"people.id", "questions.id", "help_requests.id"}
+    question, help request or survey response fails here until storage.personal_data covers it."""
+    personal_targets = {"people.id", "questions.id", "help_requests.id", "survey_responses.id"}
     found = set()
     for table in Base.metadata.sorted_tables:
         for column in table.columns:

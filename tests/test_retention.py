@@ -39,7 +39,7 @@ from tests.support.privacy_stage import (
 from tests.support.time import WEDNESDAY_MORNING
 
 EXPECTED = {"question_texts": 3, "comments": 1, "pending_faq_variants": 1, "time_entry_notes": 1,
-            "proposal_questions": 1}
+            "proposal_questions": 1, "survey_answers": 0, "survey_responses": 0}
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from dialogs.clock import Clock
 from dialogs.flows.directory import Directory
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.reports import Reports
+from dialogs.flows.survey_results import SurveyResults
 from dialogs.rules.periods import HELSINKI, parse_period
 from storage.digest_repository import DigestRepository
 from storage.outbox import Outgoing
@@ -20,7 +21,7 @@ from storage.outbox import Outgoing
 
 class Digest:
     def __init__(self, digests: DigestRepository, directory: Directory, reports: Reports, mentor_tools: MentorTools,
-                 clock: Clock, *, weekday: int = 0, at: time = time(8, 0)) -> None:
+                 clock: Clock, *, weekday: int = 0, at: time = time(8, 0), survey: SurveyResults | None = None) -> None:
         self._digests = digests
         self._directory = directory
         self._reports = reports
@@ -28,6 +29,7 @@ class Digest:
         self._clock = clock
         self._weekday = weekday  # 0 = Monday
         self._at = at
+        self._survey = survey
 
     def due_since(self, now: datetime) -> datetime:
         """This week's digest moment, Europe/Helsinki."""
@@ -41,6 +43,7 @@ class Digest:
             return 0
         this_week = parse_period("week", now)
         last_week = this_week.previous()
+        due = self.due_since(now)
         sent = 0
         for aad_object_id, kind in await self._digests.recipients():
             member = await self._directory.member(aad_object_id)
@@ -51,8 +54,21 @@ class Digest:
                 reply = await self._reports.weekly_stats(member, last_week, texts)
             else:
                 reply = await self._mentor_tools.my_hours(member, texts, week=last_week)
-            # The claim and the message are stored together; the outbox delivers and retries.
-            if await self._digests.claim(member.person_id, this_week.label, kind,
-                                         Outgoing(aad_object_id, "digest", card=reply.card)):
+            messages = [Outgoing(aad_object_id, "digest", card=reply.card)]
+            aiming = await self._aiming(member, kind, texts, due)
+            if aiming is not None:
+                messages.append(Outgoing(aad_object_id, "digest", card=aiming))
+            # The claim and its messages are stored together; the outbox delivers and retries.
+            if await self._digests.claim(member.person_id, this_week.label, kind, messages):
                 sent += 1
         return sent
+
+    async def _aiming(self, member, kind: str, texts: Texts, due: datetime) -> dict | None:
+        """Where the last survey round says support is needed: its lowest units and areas for a
+        coordinator; for a mentor of such a unit, in the first digest after the round closed,
+        a note suggesting a team session on that area."""
+        if self._survey is None:
+            return None
+        if kind == "coordinator":
+            return await self._survey.digest_card(member, texts)
+        return await self._survey.mentor_note(member, texts, since=due - timedelta(days=7), until=due)

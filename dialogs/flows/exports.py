@@ -4,6 +4,7 @@ write the file in the coordinator's language."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from cards.export_files import CONTENT_TYPES, csv_bytes, workbook_bytes
@@ -16,15 +17,19 @@ from storage.audit_repository import AuditRepository
 from storage.directory_repository import DirectoryRepository
 from storage.export_repository import FEEDBACK_COLUMNS, REQUEST_COLUMNS, TIME_COLUMNS, ExportRepository
 
+# A survey round's sheets for a signed link: (round id, units or None, texts) -> tables or None.
+SurveyTables = Callable[[int, set[str] | None, Texts], Awaitable[list | None]]
+
 
 class Exports:
     def __init__(self, exports: ExportRepository, signer: LinkSigner, clock: Clock, audit: AuditRepository,
-                 directory: DirectoryRepository) -> None:
+                 directory: DirectoryRepository, survey_tables: SurveyTables | None = None) -> None:
         self._exports = exports
         self._signer = signer
         self._clock = clock
         self._audit = audit
         self._directory = directory
+        self._survey_tables = survey_tables
 
     async def file(self, token: str, kind: str) -> tuple[bytes, str] | None:
         """(content, content type), or None when the link is forged, altered or expired. Each
@@ -34,6 +39,8 @@ class Exports:
             return None
         texts = Texts(grant.language)
         units = set(grant.units) if grant.units is not None else None
+        if grant.round_id is not None:
+            return await self._survey_file(grant, units, kind, texts)
         tables = await self._exports.rows(units, datetime.fromisoformat(grant.start), datetime.fromisoformat(grant.end))
         tables = {name: [tuple(readable(value, texts) for value in row) for row in rows]
                   for name, rows in tables.items()}
@@ -52,6 +59,22 @@ class Exports:
                                  action="export", file=kind, start=grant.start, end=grant.end,
                                  units=list(grant.units) if grant.units is not None else "all",
                                  rows={name: len(rows) for name, rows in tables.items()})
+        return content, CONTENT_TYPES[kind]
+
+    async def _survey_file(self, grant, units: set[str] | None, kind: str, texts: Texts) -> tuple[bytes, str] | None:
+        """A closed survey round's results in the scope the link names; CSV: the units sheet."""
+        sheets = await self._survey_tables(grant.round_id, units, texts) if self._survey_tables else None
+        if sheets is None:
+            return None
+        if kind == "xlsx":
+            content = await asyncio.to_thread(workbook_bytes, texts, sheets)
+        else:
+            content = await asyncio.to_thread(csv_bytes, texts, sheets[1])
+        exporter = await self._directory.person(grant.person_id)
+        await self._audit.record(actor=exporter.aad_object_id if exporter else f"person {grant.person_id}",
+                                 action="export", file=kind, round=grant.round_id,
+                                 units=list(grant.units) if grant.units is not None else "all",
+                                 rows={name: len(rows) for name, _, rows in sheets})
         return content, CONTENT_TYPES[kind]
 
 

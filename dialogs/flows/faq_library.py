@@ -243,3 +243,9 @@ class FaqLibrary:
         index = await self.index()
         return [(entry_id, entry_view(index.entries[entry_id], language).title)
                 for entry_id in entry_ids if entry_id in index.entries]
+
+    async def on_topics(self, topics: list[str], language: str, limit: int = 3) -> list[EntryView]:
+        """Entries about these topics, the first topic's first: what a survey area points to."""
+        entries = (await self.index()).entries.values()
+        found = [entry for topic in topics for entry in sorted(entries, key=lambda e: e.id) if entry.topic == topic]
+        return [entry_view(entry, language) for entry in found[:limit]]

@@ -16,6 +16,7 @@ from storage.retention import Retention
 
 log = logging.getLogger(__name__)
 DEFAULT_RETENTION_DAYS = 365
+DEFAULT_SURVEY_RETENTION_DAYS = 3 * 365
 
 
 def _utc_text(moment: datetime) -> str:
@@ -47,13 +48,15 @@ def audit_document(entries: list[AuditEntry]) -> str:
 
 class Privacy:
     def __init__(self, export: PersonExport, erasure: PersonErasure, retention: Retention, audit: AuditRepository,
-                 clock: Clock, *, retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
+                 clock: Clock, *, retention_days: int = DEFAULT_RETENTION_DAYS,
+                 survey_retention_days: int = DEFAULT_SURVEY_RETENTION_DAYS) -> None:
         self._export = export
         self._erasure = erasure
         self._retention = retention
         self._audit = audit
         self._clock = clock
         self.retention_days = retention_days
+        self.survey_retention_days = survey_retention_days
 
     async def export(self, email: str, *, actor: str = CLI_ACTOR) -> dict | None:
         """Everything stored about the people with this e-mail; None when nobody has it. The
@@ -69,9 +72,13 @@ class Privacy:
         return await self._erasure.erase(email, actor=actor, apply=apply)
 
     async def apply_retention(self) -> dict[str, int] | None:
-        """The daily job: redacts what has passed the retention time, idempotently."""
-        cutoff = self._clock.now() - timedelta(days=self.retention_days)
-        counts = await self._retention.redact_older_than(cutoff, days=self.retention_days, actor=RETENTION_ACTOR)
+        """The daily job: redacts what has passed the retention time, and deletes the survey
+        answers of rounds closed longer ago than the survey retention time, idempotently."""
+        now = self._clock.now()
+        cutoff = now - timedelta(days=self.retention_days)
+        counts = await self._retention.redact_older_than(cutoff, days=self.retention_days, actor=RETENTION_ACTOR,
+                                                         survey_cutoff=now - timedelta(days=self.survey_retention_days),
+                                                         survey_days=self.survey_retention_days)
         if counts is None:
             log.info("retention skipped: another process is running it")
         else:

@@ -41,7 +41,10 @@ class RequestActions:
         self._group_chats = group_chats
 
     # -- the asker -----------------------------------------------------------------------------
-    async def ask(self, member: Member, question_id: int, texts: Texts, *, shared_conversation: bool = False) -> Reply:
+    async def ask(self, member: Member, question_id: int, texts: Texts, *, shared_conversation: bool = False,
+                  topic: str | None = None) -> Reply:
+        """`topic`: what the request is about when the asker said so (a survey area's "book a
+        mentor"); otherwise the topic of the FAQ entry they were shown, or of the closest one."""
         handoff = self._handoff
         question = await handoff.questions.get(question_id)
         if question is None:
@@ -51,7 +54,7 @@ class RequestActions:
         request, created = await handoff.requests.create(
             question_id=question.id, asker_person_id=member.person_id, asker_aad_object_id=member.aad_object_id,
             unit_id=member.unit_id, language=question.language,
-            topic=await self._library.topic_of(question.faq_entry_id, question.text),
+            topic=topic or await self._library.topic_of(question.faq_entry_id, question.text),
             timer=handoff.clock.now() + CLAIM_LEASE)
         view = await handoff.view(request)
         if created:

@@ -26,7 +26,7 @@ from storage.directory_repository import OrganizationSettings
 from storage.organization_repository import MentorPlan, OrganizationPlan, PersonPlan, UnitPlan
 
 Language = Literal[LANGUAGES]
-Role = Literal["employee", "mentor", "coordinator", "admin"]
+Role = Literal["employee", "mentor", "coordinator", "admin", "supervisor"]
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 AAD_OBJECT_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -186,6 +186,9 @@ def _consistency_problems(plan: OrganizationFile, document: LocatedDocument) -> 
             problems.append(document.error(where + ["mentor"], "given, but roles does not include mentor"))
         if person.coordinator_of and "coordinator" not in person.roles:
             problems.append(document.error(where + ["coordinator_of"], "given, but roles does not include coordinator"))
+        if "supervisor" in person.roles and person.unit is None:
+            # A supervisor sees their own unit's survey results: without a unit there is none.
+            problems.append(document.error(where + ["roles"], "a supervisor needs a unit (the unit they lead)"))
         if "coordinator" in person.roles and not person.coordinator_of:
             problems.append(document.error(where + ["roles"],
                                            "a coordinator needs coordinator_of (the units they coordinate)"))

@@ -22,6 +22,8 @@ class ExportGrant:
     end: str
     language: str
     expires: int
+    # A survey round's results instead of the period's data (dialogs/flows/survey_results.py).
+    round_id: int | None = None
 
 
 class LinkSigner:

@@ -92,7 +92,7 @@ async def live_a_month(office: Office) -> Stage:
     database = office.database()
     pekka = await person_id(database, PEKKA)
     await DigestRepository(database).claim(pekka, "2026-W47", "mentor",
-                                           Outgoing(recipient=PEKKA, purpose="digest", text="Viikkokooste"))
+                                           [Outgoing(recipient=PEKKA, purpose="digest", text="Viikkokooste")])
     await database.dispose()
     # Kaisa edits an entry in chat and downloads this month's export.
     await office.click(KAISA, "saveFaq", {"faq_id": "printing-secure-print", "topic": "printing", "language": "fi",
