@@ -22,6 +22,12 @@ class OrganizationSettings:
     working_hours_start: str = "08:00"
     working_hours_end: str = "16:00"
     department_rules: tuple[dict, ...] = ()
+    mentor_model: str = "named"
+    # {name, phone, url, hours}; name and hours are {language: text}. None: no helpdesk given.
+    helpdesk: dict | None = None
+    coverage_goal: int = 100  # percent of units with a named digimentor
+    minutes_per_faq_answer: float = 5.0
+    minutes_per_helpdesk_contact: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,11 @@ class DirectoryRepository:
             working_hours_start=row.working_hours_start,
             working_hours_end=row.working_hours_end,
             department_rules=tuple(row.department_rules or ()),
+            mentor_model=row.mentor_model,
+            helpdesk=row.helpdesk or None,
+            coverage_goal=row.coverage_goal,
+            minutes_per_faq_answer=row.minutes_per_faq_answer,
+            minutes_per_helpdesk_contact=row.minutes_per_helpdesk_contact,
         )
 
     async def unit_parents(self) -> dict[str, str | None]:

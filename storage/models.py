@@ -97,6 +97,17 @@ class Organization(Base):
     working_hours_end: Mapped[str] = mapped_column(String(5), default="16:00")
     # Rules that place people found through Microsoft Graph (dialogs.rules.department_mapping).
     department_rules: Mapped[list] = mapped_column(JSON, default=list)
+    # named | open | both: named digimentors, "anyone who knows helps", or both (the open
+    # helpers are another feature's; stored here so that the file round-trips).
+    mentor_model: Mapped[str] = mapped_column(String(10), default="named", server_default="named")
+    # The IT helpdesk's contact details ({name, phone, url, hours}), None when not given.
+    helpdesk: Mapped[dict | None] = mapped_column(JSON)
+    # The share of units (percent) that should have a named digimentor.
+    coverage_goal: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    # The impact report's assumptions: working time one FAQ answer and one helpdesk contact
+    # avoided are worth, printed on the card.
+    minutes_per_faq_answer: Mapped[float] = mapped_column(Float, default=5.0, server_default="5")
+    minutes_per_helpdesk_contact: Mapped[float] = mapped_column(Float, default=15.0, server_default="15")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -131,7 +142,7 @@ class PersonRole(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     __table_args__ = (
-        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin')", name="known_role"),
+        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin', 'helpdesk')", name="known_role"),
     )
 
 

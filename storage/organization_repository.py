@@ -61,6 +61,11 @@ class OrganizationPlan:
     department_rules: list[dict[str, str]]
     units: list[UnitPlan]
     people: list[PersonPlan]
+    mentor_model: str = "named"
+    helpdesk: dict | None = None
+    coverage_goal: int = 100
+    minutes_per_faq_answer: float = 5.0
+    minutes_per_helpdesk_contact: float = 15.0
 
 
 @dataclass
@@ -99,6 +104,11 @@ async def _apply_settings(session, plan: OrganizationPlan, summary: ImportSummar
         "working_hours_start": plan.working_hours_start,
         "working_hours_end": plan.working_hours_end,
         "department_rules": plan.department_rules,
+        "mentor_model": plan.mentor_model,
+        "helpdesk": plan.helpdesk,
+        "coverage_goal": plan.coverage_goal,
+        "minutes_per_faq_answer": float(plan.minutes_per_faq_answer),
+        "minutes_per_helpdesk_contact": float(plan.minutes_per_helpdesk_contact),
     }
     row = await session.get(Organization, 1)
     if row is None:
