@@ -107,6 +107,9 @@ async def _lifecycle(app: web.Application):
     background.every(settings.escalation_poll_seconds, flows.offers.escalate_due, "escalation")
     background.every(3600, _forget_old_rows(flows), "cleanup")
     background.every(60, flows.digest.send_due, "weekly digest")
+    # A unit's coordinators hear within a minute that it lost its last mentor, also after an
+    # import-org run from the command line.
+    background.every(60, flows.coverage.sweep, "coverage sweep", at_once=True)
     # At once as well: a request a crashed process left without a timer gets one at this start.
     background.every(300, flows.offers.sweep_stranded, "stranded-request sweep", at_once=True)
     background.run(flows.deliveries.run, "outbox")

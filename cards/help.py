@@ -10,7 +10,7 @@ SECTIONS = (
     (None, "help.commands_title", ("help", "mentor"), "help.commands"),
     ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"),
      "help.mentor_commands"),
-    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq"),
+    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq", "coverage"),
      "help.coordinator_commands"),
 )
 

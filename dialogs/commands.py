@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "export": ("coordinator", ("export", "vienti", "exportera")),
     "mentors": ("coordinator", ("mentors", "mentorit", "mentorer")),
     "faq": ("coordinator", ("faq", "ukk", "vanliga frågor")),
+    "coverage": ("coordinator", ("coverage", "kattavuus", "täckning", "tackning")),
 }
 
 # The language of each Finnish and Swedish alias, for answering in it; English names are the
@@ -31,9 +32,10 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
 ALIAS_LANGUAGES = {
     **dict.fromkeys(("ohje", "ohjeet", "apua", "apu", "mentori", "digimentori", "kysy mentorilta", "paikalla",
                      "tavoitettavissa", "poissa", "omat pyynnöt", "omat pyynnot", "kirjaa", "omat tunnit",
-                     "tilastot", "aukot", "vienti", "mentorit", "ukk"), "fi"),
+                     "tilastot", "aukot", "vienti", "mentorit", "ukk", "kattavuus"), "fi"),
     **dict.fromkeys(("hjälp", "hjalp", "fråga mentor", "tillgänglig", "borta", "mina ärenden", "mina arenden",
-                     "logga", "mina timmar", "statistik", "luckor", "exportera", "mentorer", "vanliga frågor"), "sv"),
+                     "logga", "mina timmar", "statistik", "luckor", "exportera", "mentorer", "vanliga frågor",
+                     "täckning", "tackning"), "sv"),
 }
 
 # What may follow each command word for the message to be that command; a command missing

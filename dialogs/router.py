@@ -45,6 +45,7 @@ class Router:
             "export": lambda m, a, t, s: reports.export(m, a, t),
             "mentors": lambda m, a, t, s: admin.overview(m, t),
             "faq": lambda m, a, t, s: faq_admin.form(a.strip(), t),
+            "coverage": lambda m, a, t, s: flows.coverage.report(m, t),
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),

@@ -9,6 +9,7 @@ from datetime import time
 from dialogs.clock import Clock
 from dialogs.embedding import Embeddings, shared_embeddings
 from dialogs.flows.asking import Asking
+from dialogs.flows.coverage import Coverage
 from dialogs.flows.deliveries import Deliveries
 from dialogs.flows.digest import Digest
 from dialogs.flows.directory import Directory
@@ -28,6 +29,7 @@ from dialogs.rules.signed_links import LinkSigner, key_from
 from storage.activity_claims import ActivityClaims
 from storage.audit_repository import AuditRepository
 from storage.conversation_repository import ConversationRepository
+from storage.coverage_repository import CoverageRepository
 from storage.db import Database
 from storage.digest_repository import DigestRepository
 from storage.directory_repository import DirectoryRepository
@@ -83,6 +85,7 @@ class Flows:
     exports: Exports
     digest: Digest
     privacy: Privacy
+    coverage: Coverage
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -103,8 +106,9 @@ class Flows:
         handoff = Handoff(requests, directory_repository, questions, outbox, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
                              teams_app_id=options.teams_app_id, manifest_id=options.manifest_id)
+        coverage = Coverage(CoverageRepository(database), directory_repository, directory, clock)
         reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,
-                          options.public_base_url, clock)
+                          options.public_base_url, clock, coverage=coverage)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
         deliveries = Deliveries(outbox, messenger, requests, offers, clock)
         # A transaction that stored messages wakes this process's worker at once.
@@ -124,11 +128,12 @@ class Flows:
                                     group_chats=options.group_chats),
             mentor_tools=mentor_tools,
             reports=reports,
-            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
+            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock, after_change=coverage.alert_due),
             exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
                           weekday=options.digest_weekday, at=options.digest_time),
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
                             retention_days=options.retention_days),
+            coverage=coverage,
             unit_ids=directory_repository.unit_parents,
         )

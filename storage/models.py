@@ -120,6 +120,34 @@ class Unit(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class UnitCoverage(Base):
+    """Whether a unit has an active named digimentor now, and since when. Kept in step with the
+    directory in the transaction of every change that can take a unit's last mentor
+    (storage/coverage_repository.py); the conditional update on it decides the one loss."""
+
+    __tablename__ = "unit_coverage"
+
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), primary_key=True)
+    # None: no active mentor now.
+    covered_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CoverageChange(Base):
+    """A unit gaining its first or losing its last active mentor: the coverage history the
+    impact report reads, and, for a loss, the alert to its coordinators, sent once."""
+
+    __tablename__ = "coverage_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    covered: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # A loss waits for its alert while this is None; a gain, or a unit closed, is born done.
+    alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    __table_args__ = (Index("ix_coverage_changes_unit_at", "unit_id", "at"),)
+
+
 class Person(Base):
     __tablename__ = "people"
 

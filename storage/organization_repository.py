@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from storage.audit_repository import CLI_ACTOR, add_entry
+from storage.coverage_repository import sync_coverage
 from storage.db import Database
 from storage.models import (
     CoordinatorScope,
@@ -73,6 +74,8 @@ class ImportSummary:
     created: dict[str, int] = field(default_factory=lambda: {"units": 0, "people": 0})
     updated: dict[str, int] = field(default_factory=lambda: {"units": 0, "people": 0, "organization": 0})
     deactivated: dict[str, int] = field(default_factory=lambda: {"units": 0, "people": 0})
+    # Units left without an active digimentor by this import: their coordinators are alerted.
+    lost_mentor: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -90,6 +93,8 @@ async def import_organization(database: Database, plan: OrganizationPlan, *, act
         await _apply_settings(session, plan, summary, now)
         await _apply_units(session, plan, summary)
         await _apply_people(session, plan, summary, now, audit)
+        await session.flush()
+        summary.lost_mentor = tuple(sorted((await sync_coverage(session, database))[1]))
         if summary.changed:
             audit("import_org", created=summary.created, updated=summary.updated, deactivated=summary.deactivated)
     return summary

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from storage.audit_repository import add_entry
+from storage.coverage_repository import sync_coverage
 from storage.db import Database
 from storage.models import (
     REDACTED,
@@ -134,6 +135,8 @@ class PersonErasure:
         await run("people", update(Person).where(Person.id == person_id, Person.source != ERASED_SOURCE).values(
             name=REDACTED, email=None, aad_object_id=erased_as, languages=[], active=False, source=ERASED_SOURCE,
             updated_at=self._database.now()))
+        # An erased mentor leaves their unit: if they were its last, the loss is recorded now.
+        await sync_coverage(session, self._database)
         return counts
 
 

@@ -43,8 +43,10 @@ class Selection(NamedTuple):
 class Reports:
     def __init__(self, stats: StatsRepository, directory_repository: DirectoryRepository, directory: Directory,
                  questions: QuestionRepository, variants: VariantRepository, library: FaqLibrary, signer: LinkSigner,
-                 base_url: str, clock: Clock) -> None:
+                 base_url: str, clock: Clock, *, coverage=None) -> None:
         self._stats = stats
+        # dialogs.flows.coverage.Coverage: the digest carries the share of units covered.
+        self._coverage = coverage
         self._variants = variants
         self._library = library
         self._directory_repository = directory_repository
@@ -83,9 +85,12 @@ class Reports:
         """The digest card: last week's figures for everything the coordinator coordinates."""
         parents = await self._directory_repository.unit_parents()
         units = await self._directory.visible_units(member, parents)
-        return await self._stats_card(Selection(week, units, None, parents), texts)
+        coverage = None
+        if self._coverage is not None:
+            coverage = self._coverage.summary_text(await self._coverage.summary(units), texts)
+        return await self._stats_card(Selection(week, units, None, parents), texts, coverage=coverage)
 
-    async def _stats_card(self, selection: Selection, texts: Texts) -> Reply:
+    async def _stats_card(self, selection: Selection, texts: Texts, *, coverage: str | None = None) -> Reply:
         period, units, unit_word, parents = selection
         settings = await self._directory_repository.settings()
         common = dict(offer_timeout=settings.offer_timeout, default_allowance=settings.mentor_weekly_minutes)
@@ -105,7 +110,7 @@ class Reports:
                 {unit_word} if unit_word else topmost(units, parents))))
         # The chart is drawn in a worker thread: a few tens of milliseconds of CPU each.
         card = await asyncio.to_thread(stats_card, texts, scope=scope, period=period, previous_period=previous,
-                                       figures=shown, delta=delta)
+                                       figures=shown, delta=delta, coverage=coverage)
         return Reply(card=card)
 
     async def export(self, member: Member, argument: str, texts: Texts) -> Reply:

@@ -1,0 +1,54 @@
+"""The cards of the mentor network (coverage, announcements, the IT helpdesk, impact), rendered
+with realistic data for tests/test_card_validation.py, which parses every card the bot can send."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from cards import coverage, reports
+from cards.i18n import Texts
+from dialogs.rules.periods import parse_period
+from dialogs.rules.stats import changes
+from storage.stats_repository import Figures
+from tests.support.time import WEDNESDAY_MORNING
+
+Add = Callable[[Callable, str, dict], None]
+UNITS = ["Osasto 3", "Kotihoito, Pohjoinen alue", "Sosiaali- ja terveyspalvelut", "Ensiapu ja päivystys",
+         "Hammashoitola, Keskusta", "Lastenneuvola"]
+
+
+def _coverage_lines(count: int) -> list[coverage.UnitLine]:
+    lines = []
+    for index in range(count):
+        names = ("Pekka Korhonen", "Ville Heikkinen", "Aino Mäkinen", "Sari Lehto")[:index % 5]
+        since = WEDNESDAY_MORNING - timedelta(days=3 + 11 * index) if names else None
+        lines.append(coverage.UnitLine(f"{UNITS[index % len(UNITS)]} {index + 1}", names, index % 3 != 1, since,
+                                       (index + 1, ("days", "weeks", "months")[index % 3]) if names else None))
+    return lines
+
+
+def render_network_cards(add: Add) -> None:
+    fi, sv, en = Texts("fi"), Texts("sv"), Texts("en")
+    for texts in (fi, sv, en):
+        summary = coverage.summary_text(texts, 7, 9, 7 / 9, 100, 2)
+        add(coverage.coverage_card, f"{texts.language}/9 units",
+            coverage.coverage_card(texts, scope=UNITS[2], summary=summary, lines=_coverage_lines(9)))
+    # The most the card lists (dialogs.flows.coverage.MAX_LISTED), and the note of the rest.
+    add(coverage.coverage_card, "fi/40 of 200 units", coverage.coverage_card(
+        fi, scope=fi("stats.whole_organisation"), summary=coverage.summary_text(fi, 150, 200, 0.75, 100, 50),
+        lines=_coverage_lines(40), not_shown=160))
+    add(coverage.coverage_card, "fi/none", coverage.coverage_card(fi, scope=UNITS[0], summary="", lines=[]))
+    candidates = [("00000000-0000-0000-0000-0000000000b2", "Ville Heikkinen", WEDNESDAY_MORNING - timedelta(days=2)),
+                  ("00000000-0000-0000-0000-0000000000b1", "Pekka Korhonen", WEDNESDAY_MORNING - timedelta(days=9)),
+                  ("00000000-0000-0000-0000-0000000000a1", "Maija Virtanen", WEDNESDAY_MORNING - timedelta(days=40))]
+    for texts in (fi, sv, en):
+        add(coverage.coverage_alert_card, f"{texts.language}/3 candidates",
+            coverage.coverage_alert_card(texts, unit=UNITS[1], since=WEDNESDAY_MORNING, candidates=candidates))
+    add(coverage.coverage_alert_card, "fi/no candidates",
+        coverage.coverage_alert_card(fi, unit=UNITS[0], since=WEDNESDAY_MORNING, candidates=[]))
+    week = parse_period("week", WEDNESDAY_MORNING).previous()
+    figures = Figures(questions=42, answered_by_faq=30, handed_to_mentors=12, resolved=10)
+    add(reports.stats_card, "fi/weekly digest with coverage", reports.stats_card(
+        fi, scope=UNITS[2], period=week, previous_period=week.previous(), figures=figures,
+        delta=changes(figures, Figures()), coverage=coverage.summary_text(fi, 7, 9, 7 / 9, 100, 2)))
