@@ -12,6 +12,7 @@ SECTIONS = (
      "help.mentor_commands"),
     ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq", "coverage"),
      "help.coordinator_commands"),
+    ("helpdesk", "help.helpdesk_commands_title", ("refer",), "help.helpdesk_commands"),
 )
 
 

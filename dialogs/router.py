@@ -70,6 +70,7 @@ class Router:
         }
         self._requests = requests
         self._tools = tools
+        self._helpdesk = flows.helpdesk
         self._unit_ids = flows.unit_ids
 
     async def text(self, member: Member, text: str, texts: Texts, *, shared_conversation: bool = False) -> Reply:
@@ -110,6 +111,11 @@ class Router:
         """`mentor <question>`: skip the FAQ and ask a person."""
         if not text:
             return Reply(text=texts("request.mentor_usage"))
+        if member.has_role("helpdesk"):
+            # `mentor @person <question>`: a helpdesk agent hands a know-how question on.
+            referred = await self._helpdesk.refer(member, text, texts)
+            if referred is not None:
+                return referred
         question_id, question = await self._asking.record_direct(member, text, texts)
         language_texts = Texts(question.language)
         reply = await self._requests.ask(member, question_id, language_texts, shared_conversation=shared)

@@ -17,6 +17,7 @@ from dialogs.flows.exports import Exports
 from dialogs.flows.faq_admin import FaqAdmin
 from dialogs.flows.faq_library import FaqLibrary
 from dialogs.flows.handoff import Handoff
+from dialogs.flows.helpdesk import HelpdeskReferrals
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
@@ -86,6 +87,7 @@ class Flows:
     digest: Digest
     privacy: Privacy
     coverage: Coverage
+    helpdesk: HelpdeskReferrals
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -111,6 +113,8 @@ class Flows:
                           options.public_base_url, clock, coverage=coverage)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
         deliveries = Deliveries(outbox, messenger, requests, offers, clock)
+        request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
+                                         group_chats=options.group_chats)
         # A transaction that stored messages wakes this process's worker at once.
         database.outbox_listeners.append(deliveries.wake)
         return cls(
@@ -124,8 +128,7 @@ class Flows:
             asking=asking,
             faq_admin=FaqAdmin(library, faq, questions, variants, reports.gaps),
             offers=offers,
-            requests=RequestActions(handoff, offers, mentors, library, variants, graph=graph,
-                                    group_chats=options.group_chats),
+            requests=request_actions,
             mentor_tools=mentor_tools,
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock, after_change=coverage.alert_due),
@@ -135,5 +138,6 @@ class Flows:
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
                             retention_days=options.retention_days),
             coverage=coverage,
+            helpdesk=HelpdeskReferrals(asking, request_actions, directory, directory_repository),
             unit_ids=directory_repository.unit_parents,
         )

@@ -249,6 +249,9 @@ class FaqEntry(Base):
     # published entries answer questions; proposed ones wait for a coordinator.
     status: Mapped[str] = mapped_column(String(20), default="published")
     links: Mapped[list] = mapped_column(JSON, default=list)
+    # The IT helpdesk's entry (a fault, not know-how): its answer card offers the helpdesk's
+    # contact instead of a digimentor.
+    helpdesk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     proposed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # Raised by every write: the FAQ's revision, which tells replicas to rebuild their index.
@@ -321,6 +324,11 @@ class Question(Base):
     masked_items: Mapped[int] = mapped_column(Integer, default=0)
     # Asked outside working hours: tells coordinators whether evening shifts need cover.
     after_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Shown the IT helpdesk's card instead of a digimentor offer, and why: locked_account,
+    # broken_device, error_code, or entry (a helpdesk FAQ entry answered it). None otherwise.
+    helpdesk: Mapped[str | None] = mapped_column(String(20))
+    # A helpdesk agent who handed this question to the digimentors for the asker.
+    filed_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
@@ -412,6 +420,8 @@ class Feedback(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), unique=True)
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
+    # "Would you otherwise have contacted the IT helpdesk?" (optional on the feedback card).
+    helpdesk_avoided: Mapped[bool | None] = mapped_column(Boolean)
     given_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)

@@ -76,6 +76,9 @@ async def _person(session, found: PersonFound) -> dict:
         "faq_feedback": faq_feedback,
         "faq_variants_from_questions": variants,
         "faq_variants_decided": decided,
+        # Someone else's questions, handed on by them as a helpdesk agent: the asker's words stay out.
+        "questions_handed_on": await _rows(session, select(Question).where(Question.filed_by_person_id == person_id)
+                                           .order_by(Question.asked_at, Question.id), without=("text",)),
         "faq_proposals": proposals,
         "help_requests_as_asker": as_asker,
         "help_requests_as_mentor": as_mentor,

@@ -25,6 +25,8 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("conversation_references", "aad_object_id"): "conversation_references",
     ("questions", "asker_person_id"): "questions",
     ("questions", "asker_aad_object_id"): "questions",
+    # A helpdesk agent handed these questions to the digimentors for someone else.
+    ("questions", "filed_by_person_id"): "questions_handed_on",
     ("faq_feedback", "question_id"): "faq_feedback",
     ("faq_variants", "question_id"): "faq_variants_from_questions",
     ("faq_variants", "decided_by"): "faq_variants_decided",

@@ -69,6 +69,8 @@ class QuestionRepository:
         shown_entry_ids: list[str],
         masked_items: int,
         after_hours: bool = False,
+        helpdesk: str | None = None,
+        filed_by_person_id: int | None = None,
     ) -> int:
         async with self._database.transaction() as session:
             row = Question(
@@ -83,6 +85,8 @@ class QuestionRepository:
                 shown_entry_ids=shown_entry_ids,
                 masked_items=masked_items,
                 after_hours=after_hours,
+                helpdesk=helpdesk,
+                filed_by_person_id=filed_by_person_id,
                 asked_at=self._database.now(),
             )
             session.add(row)

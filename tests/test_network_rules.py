@@ -8,6 +8,15 @@ from datetime import timedelta
 import pytest
 
 from dialogs.rules.coverage import CoverageSummary, duration, on_duty_this_week, summarise
+from dialogs.rules.helpdesk import (
+    ANSWER_WITH_HELPDESK,
+    HELPDESK,
+    Referral,
+    fault_kind,
+    parse_referral,
+    route,
+    split_named,
+)
 from storage.coverage_repository import UnitCoverageRecord, UnitMentor
 from tests.support.time import WEDNESDAY_MORNING
 
@@ -42,3 +51,60 @@ def test_the_share_and_the_goal():
     # 67 % of 3 units is 2.01 units: a third one is needed.
     assert CoverageSummary(2, 3, 67).short_of_goal == 1
     assert CoverageSummary(0, 0, 100).share is None and CoverageSummary(0, 0, 100).meets_goal
+
+
+# -- the IT helpdesk ------------------------------------------------------------------------------
+
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("tunnukseni on lukittu", "locked_account"),
+    ("Tunnus lukkiutui liian monesta väärästä yrityksestä", "locked_account"),
+    ("kontot är låst", "locked_account"),
+    ("I'm locked out of my account", "locked_account"),
+    ("työpuhelimen näyttö hajosi", "broken_device"),
+    ("läppäri ei käynnisty", "broken_device"),
+    ("jobbtelefonen laddar inte", "broken_device"),
+    ("my laptop won't turn on", "broken_device"),
+    ("Outlook antaa virhekoodin 0x800CCC0E", "error_code"),
+    ("kirjautuessa tulee AADSTS50076", "error_code"),
+    ("Teams näyttää virheen caa20003", "error_code"),
+    ("error 500 when I open the intranet", "error_code"),
+    # Know-how: the words are there, but not a fault.
+    ("miten lukitsen näytön kun lähden tauolle", None),
+    ("how do I lock my screen", None),
+    ("miten vaihdan salasanan", None),
+    ("miten jaan näytön teamsissa", None),
+    ("tulostin ei tulosta kaksipuoleisesti", None),
+    ("", None),
+])
+def test_what_reads_as_a_fault(question, kind):
+    assert fault_kind(question) == kind
+
+
+@pytest.mark.parametrize(("answered", "entry", "suggested", "fault", "known", "shown", "reason"), [
+    (True, False, False, "error_code", True, None, None),  # a confident answer wins
+    (True, True, False, None, True, ANSWER_WITH_HELPDESK, "entry"),
+    (True, True, False, None, False, None, None),  # no contact to give
+    (False, False, False, "locked_account", True, HELPDESK, "locked_account"),
+    (False, False, True, None, True, HELPDESK, "entry"),
+    (False, False, False, "locked_account", False, None, None),
+    (False, False, False, None, True, None, None),
+])
+def test_routing_beside_the_faq_matching(answered, entry, suggested, fault, known, shown, reason):
+    routing = route(answered=answered, answered_by_helpdesk_entry=entry, suggested_helpdesk_entry=suggested,
+                    fault=fault, helpdesk_known=known)
+    assert (routing.shown, routing.reason) == (shown, reason)
+
+
+def test_a_referral_names_someone_by_e_mail_or_by_name():
+    assert parse_referral("@Maija.Virtanen@example.fi: miten jaan kalenterin") == Referral(
+        "maija.virtanen@example.fi", None, "miten jaan kalenterin", True)
+    assert parse_referral("maija@example.fi miten") == Referral("maija@example.fi", None, "miten", True)
+    assert parse_referral("@Maija Virtanen miten") == Referral(None, "Maija Virtanen miten", None, True)
+    assert parse_referral("Maija Virtanen miten") == Referral(None, "Maija Virtanen miten", None, False)
+    assert parse_referral("  ") is None
+    names = ["Maija", "Maija Virtanen", "Pekka Korhonen"]
+    assert split_named("maija virtanen, miten jaan", names) == ("maija virtanen", "miten jaan")
+    assert split_named("Maija Virtanen", names) == ("maija virtanen", "")
+    assert split_named("Maijaliisa kysyy", names) is None  # a name must end where a word ends

@@ -64,11 +64,14 @@ class Directory:
         entry = await self._directory.entry(key)
         return Member.from_entry(entry) if entry else None
 
-    async def outside_working_hours(self, moment: datetime) -> bool:
-        """Asked on every question: the settings are cached like people are."""
+    async def settings(self) -> OrganizationSettings:
+        """Read on every question (working hours, the helpdesk): cached like people are."""
         if self._settings is None or time.monotonic() - self._settings[0] >= CACHE_SECONDS:
             self._settings = (time.monotonic(), await self._directory.settings())
-        settings = self._settings[1]
+        return self._settings[1]
+
+    async def outside_working_hours(self, moment: datetime) -> bool:
+        settings = await self.settings()
         return not WorkingHours.parse(settings.working_hours_start, settings.working_hours_end).contains(moment)
 
     async def visible_units(self, member: Member, parents: dict[str, str | None]) -> set[str] | None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from cards import coverage, reports
+from cards import coverage, faq, helpdesk, reports
 from cards.i18n import Texts
+from dialogs.flows.faq_library import EntryView
 from dialogs.rules.periods import parse_period
 from dialogs.rules.stats import changes
+from storage.faq_repository import FaqLink
 from storage.stats_repository import Figures
 from tests.support.time import WEDNESDAY_MORNING
 
@@ -52,3 +54,23 @@ def render_network_cards(add: Add) -> None:
     add(reports.stats_card, "fi/weekly digest with coverage", reports.stats_card(
         fi, scope=UNITS[2], period=week, previous_period=week.previous(), figures=figures,
         delta=changes(figures, Figures()), coverage=coverage.summary_text(fi, 7, 9, 7 / 9, 100, 2)))
+
+    contact = {"name": {"fi": "Hyvinvointialueen IT-tuki", "sv": "Välfärdsområdets IT-support",
+                        "en": "The county's IT helpdesk"},
+               "phone": "+358 9 123 4567", "url": "https://tuki.example.fi/palvelupyynto",
+               "hours": {"fi": "ma–pe 7.30–16.00", "sv": "mån–fre 7.30–16.00", "en": "Mon–Fri 7.30–16.00"}}
+    phone_only = {"name": {"fi": "IT-tuki"}, "phone": "09 123 4567", "url": None, "hours": None}
+    entry = EntryView("password-reset", "fi", "Unohdin salasanani tai se vanheni. Miten vaihdan sen itse?",
+                      "1. Valitse **Unohdin salasanani**.\n2. Vahvista henkilöllisyytesi.\n3. Kirjoita uusi salasana.",
+                      (FaqLink("Salasanan vaihto", "https://salasana.example.fi"),
+                       FaqLink("Ohjevideo", "https://video.example.fi"), FaqLink("Intra", "https://intra.example.fi")),
+                      helpdesk=True)
+    for texts in (fi, sv, en):
+        for reason in ("locked_account", "broken_device", "error_code", "entry"):
+            add(helpdesk.helpdesk_card, f"{texts.language}/{reason}",
+                helpdesk.helpdesk_card(texts, contact, reason, 314, [entry] if reason == "entry" else []))
+    add(helpdesk.helpdesk_card, "fi/phone only, three suggestions",
+        helpdesk.helpdesk_card(fi, phone_only, "locked_account", 314, [entry, entry, entry]))
+    add(faq.answer_card, "fi/helpdesk entry with three links", faq.answer_card(fi, entry, 314, helpdesk=contact))
+    add(faq.feedback_thanks_card, "fi/helpdesk entry", faq.feedback_thanks_card(fi, entry, 314, True,
+                                                                                 helpdesk=contact))
