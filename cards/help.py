@@ -10,8 +10,8 @@ SECTIONS = (
     (None, "help.commands_title", ("help", "mentor"), "help.commands"),
     ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"),
      "help.mentor_commands"),
-    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq", "coverage"),
-     "help.coordinator_commands"),
+    ("coordinator", "help.coordinator_commands_title",
+     ("stats", "gaps", "export", "mentors", "faq", "coverage", "announce"), "help.coordinator_commands"),
     ("helpdesk", "help.helpdesk_commands_title", ("refer",), "help.helpdesk_commands"),
 )
 

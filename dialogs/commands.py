@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "mentors": ("coordinator", ("mentors", "mentorit", "mentorer")),
     "faq": ("coordinator", ("faq", "ukk", "vanliga frågor")),
     "coverage": ("coordinator", ("coverage", "kattavuus", "täckning", "tackning")),
+    "announce": ("coordinator", ("announce", "tiedote", "tiedota", "meddelande")),
 }
 
 # The language of each Finnish and Swedish alias, for answering in it; English names are the
@@ -32,10 +33,10 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
 ALIAS_LANGUAGES = {
     **dict.fromkeys(("ohje", "ohjeet", "apua", "apu", "mentori", "digimentori", "kysy mentorilta", "paikalla",
                      "tavoitettavissa", "poissa", "omat pyynnöt", "omat pyynnot", "kirjaa", "omat tunnit",
-                     "tilastot", "aukot", "vienti", "mentorit", "ukk", "kattavuus"), "fi"),
+                     "tilastot", "aukot", "vienti", "mentorit", "ukk", "kattavuus", "tiedote", "tiedota"), "fi"),
     **dict.fromkeys(("hjälp", "hjalp", "fråga mentor", "tillgänglig", "borta", "mina ärenden", "mina arenden",
                      "logga", "mina timmar", "statistik", "luckor", "exportera", "mentorer", "vanliga frågor",
-                     "täckning", "tackning"), "sv"),
+                     "täckning", "tackning", "meddelande"), "sv"),
 }
 
 # What may follow each command word for the message to be that command; a command missing

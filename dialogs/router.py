@@ -46,6 +46,7 @@ class Router:
             "mentors": lambda m, a, t, s: admin.overview(m, t),
             "faq": lambda m, a, t, s: faq_admin.form(a.strip(), t),
             "coverage": lambda m, a, t, s: flows.coverage.report(m, t),
+            "announce": lambda m, a, t, s: flows.announcements.form(m, t),
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),
@@ -67,6 +68,10 @@ class Router:
             "setAllowance": Verb(admin.set_allowance, "coordinator"),
             "approveVariant": Verb(faq_admin.approve_variant, "coordinator"),
             "rejectVariant": Verb(faq_admin.reject_variant, "coordinator"),
+            "sendAnnouncement": Verb(flows.announcements.send, "coordinator"),
+            "showAnnouncement": Verb(flows.announcements.status, "coordinator"),
+            # Checked against the deliveries: only a mentor it went to may acknowledge it.
+            "acknowledgeAnnouncement": Verb(flows.announcements.acknowledge),
         }
         self._requests = requests
         self._tools = tools

@@ -8,6 +8,7 @@ from datetime import time
 
 from dialogs.clock import Clock
 from dialogs.embedding import Embeddings, shared_embeddings
+from dialogs.flows.announcements import Announcements
 from dialogs.flows.asking import Asking
 from dialogs.flows.coverage import Coverage
 from dialogs.flows.deliveries import Deliveries
@@ -28,6 +29,7 @@ from dialogs.ports import Graph, Messenger
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.signed_links import LinkSigner, key_from
 from storage.activity_claims import ActivityClaims
+from storage.announcement_repository import AnnouncementRepository
 from storage.audit_repository import AuditRepository
 from storage.conversation_repository import ConversationRepository
 from storage.coverage_repository import CoverageRepository
@@ -88,6 +90,7 @@ class Flows:
     privacy: Privacy
     coverage: Coverage
     helpdesk: HelpdeskReferrals
+    announcements: Announcements
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -101,7 +104,10 @@ class Flows:
         if options.semantic_matching:
             embeddings = embeddings or shared_embeddings()
         library = FaqLibrary(faq, EmbeddingRepository(database), embeddings if options.semantic_matching else None)
-        asking = Asking(library, questions, variants, LanguageDetector(), directory, clock)
+        announcements = Announcements(AnnouncementRepository(database), directory_repository, directory, library,
+                                      clock)
+        asking = Asking(library, questions, variants, LanguageDetector(), directory, clock,
+                        rollout_for=announcements.rollout_for)
         signer = LinkSigner(key_from(options.export_signing_key))
         processes = ProcessRegistry(database)
         outbox = OutboxRepository(database, processes)
@@ -112,7 +118,7 @@ class Flows:
         reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,
                           options.public_base_url, clock, coverage=coverage)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
-        deliveries = Deliveries(outbox, messenger, requests, offers, clock)
+        deliveries = Deliveries(outbox, messenger, requests, offers, clock, announcement_card=announcements.card_for)
         request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
                                          group_chats=options.group_chats)
         # A transaction that stored messages wakes this process's worker at once.
@@ -139,5 +145,6 @@ class Flows:
                             retention_days=options.retention_days),
             coverage=coverage,
             helpdesk=HelpdeskReferrals(asking, request_actions, directory, directory_repository),
+            announcements=announcements,
             unit_ids=directory_repository.unit_parents,
         )

@@ -6,13 +6,14 @@ Python process, decides races. Times are stored in UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -329,7 +330,15 @@ class Question(Base):
     helpdesk: Mapped[str | None] = mapped_column(String(20))
     # A helpdesk agent who handed this question to the digimentors for the asker.
     filed_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # Asked in a target unit during a rollout's window: tagged with its announcement.
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="SET NULL"))
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+    __table_args__ = (
+        Index("ix_questions_announcement_id_asked_at", "announcement_id", "asked_at",
+              sqlite_where=sql_text("announcement_id IS NOT NULL"),
+              postgresql_where=sql_text("announcement_id IS NOT NULL")),
+    )
 
 
 class FaqFeedback(Base):
@@ -476,10 +485,76 @@ class OutboxMessage(Base):
     leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     conversation_id: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(200))
+    # An announcement's delivery to one person: the card is made when it is sent, and the
+    # delivery is marked in the same transaction as this message.
+    announcement_delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("announcement_deliveries.id", ondelete="CASCADE", name="fk_outbox_messages_announcement_delivery"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
     __table_args__ = (
         Index("ix_outbox_messages_state_due_at", "state", "due_at"),
         Index("ix_outbox_messages_recipient_state", "recipient", "state"),
+    )
+
+
+class Announcement(Base):
+    """A rollout a coordinator announces: the target units' mentors get it at once, everyone in
+    them on the start date (announcement_deliveries, one row per person)."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    links: Mapped[list] = mapped_column(JSON, default=list)  # [{title, url}], at most three
+    faq_entry_ids: Mapped[list] = mapped_column(JSON, default=list)  # attached FAQ entries
+    units: Mapped[list] = mapped_column(JSON, default=list)  # the units chosen (announcement_units: all below)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    # The rollout window questions are tagged in: the start date to the end date (or four weeks).
+    window_starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    window_ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Staff get it at the start of working hours on the start date; set once it was fanned out.
+    staff_due_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    staff_released_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The form's id (or the content's digest): a second click on the same form is the same one.
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AnnouncementUnit(Base):
+    """Every unit an announcement reaches: those chosen and all below them."""
+
+    __tablename__ = "announcement_units"
+
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE", name="fk_announcement_units_announcement"),
+        primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+
+
+class AnnouncementDelivery(Base):
+    """An announcement to one person, at most once (the unique pair): a mentor's at once, with
+    Acknowledge, or a staff member's on the start date. Kept for the counts per unit."""
+
+    __tablename__ = "announcement_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE", name="fk_announcement_deliveries_announcement"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    unit_id: Mapped[str | None] = mapped_column(String(100))  # the person's unit when it was sent
+    audience: Mapped[str] = mapped_column(String(10))  # mentor | staff
+    language: Mapped[str] = mapped_column(String(2))
+    # pending | sent | unreachable | failed | skipped
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "person_id", name="uq_announcement_deliveries_person"),
+        Index("ix_announcement_deliveries_announcement_unit", "announcement_id", "unit_id"),
     )

@@ -20,6 +20,7 @@ from storage.coverage_repository import sync_coverage
 from storage.db import Database
 from storage.models import (
     REDACTED,
+    AnnouncementDelivery,
     AuditLog,
     ConversationReference,
     CoordinatorScope,
@@ -122,6 +123,10 @@ class PersonErasure:
         await run("messages", delete(OutboxMessage).where(or_(
             OutboxMessage.recipient == aad, OutboxMessage.request_id.in_(request_ids),
             OutboxMessage.finished_at.is_not(None))))
+        # Their waiting announcements were among the messages: they will never be delivered.
+        await session.execute(update(AnnouncementDelivery).where(AnnouncementDelivery.person_id == person_id,
+                                                                 AnnouncementDelivery.state == "pending")
+                              .values(state="skipped"))
         await run("offer_cards", update(RequestOffer).where(
             RequestOffer.mentor_id == person_id,
             or_(RequestOffer.conversation_id.is_not(None), RequestOffer.activity_id.is_not(None)))

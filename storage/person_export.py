@@ -7,6 +7,8 @@ from sqlalchemy import func, or_, select
 
 from storage.db import Database
 from storage.models import (
+    Announcement,
+    AnnouncementDelivery,
     AuditLog,
     ConversationReference,
     DigestSent,
@@ -98,6 +100,11 @@ async def _person(session, found: PersonFound) -> dict:
             OutboxMessage.recipient == aad, OutboxMessage.request_id.in_(
                 select(HelpRequest.id).where(HelpRequest.asker_person_id == person_id))))
             .order_by(OutboxMessage.created_at, OutboxMessage.id)),
+        "announcements_made": await _rows(session, select(Announcement).where(Announcement.created_by == person_id)
+                                          .order_by(Announcement.id)),
+        "announcements_received": await _rows(
+            session, select(AnnouncementDelivery).where(AnnouncementDelivery.person_id == person_id)
+            .order_by(AnnouncementDelivery.id)),
         "audit": await _rows(session, select(AuditLog).where(or_(AuditLog.actor == aad,
                                                                  AuditLog.person_id == person_id))
                              .order_by(AuditLog.at, AuditLog.id)),

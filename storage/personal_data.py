@@ -47,6 +47,9 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("outbox_messages", "recipient"): "messages",
     ("outbox_messages", "mentor_id"): "messages",
     ("outbox_messages", "request_id"): "messages",
+    # Rollout announcements they made, and those sent to them (with their acknowledgement).
+    ("announcements", "created_by"): "announcements_made",
+    ("announcement_deliveries", "person_id"): "announcements_received",
     ("audit_log", "actor"): "audit",
     ("audit_log", "person_id"): "audit",
 }

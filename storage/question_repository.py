@@ -71,6 +71,7 @@ class QuestionRepository:
         after_hours: bool = False,
         helpdesk: str | None = None,
         filed_by_person_id: int | None = None,
+        announcement_id: int | None = None,
     ) -> int:
         async with self._database.transaction() as session:
             row = Question(
@@ -87,6 +88,7 @@ class QuestionRepository:
                 after_hours=after_hours,
                 helpdesk=helpdesk,
                 filed_by_person_id=filed_by_person_id,
+                announcement_id=announcement_id,
                 asked_at=self._database.now(),
             )
             session.add(row)

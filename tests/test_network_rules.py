@@ -3,10 +3,11 @@ announcement form and the impact figures."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from dialogs.rules.announcements import Draft, dedupe_key, read_form, staff_due_at, window
 from dialogs.rules.coverage import CoverageSummary, duration, on_duty_this_week, summarise
 from dialogs.rules.helpdesk import (
     ANSWER_WITH_HELPDESK,
@@ -108,3 +109,50 @@ def test_a_referral_names_someone_by_e_mail_or_by_name():
     assert split_named("maija virtanen, miten jaan", names) == ("maija virtanen", "miten jaan")
     assert split_named("Maija Virtanen", names) == ("maija virtanen", "")
     assert split_named("Maijaliisa kysyy", names) is None  # a name must end where a word ends
+
+
+# -- the announcement form ----------------------------------------------------------------------
+
+
+TODAY = date(2026, 11, 25)
+GOOD = {"title": " Uusi  ajanvaraus ", "text": "Rivi 1\nRivi 2", "units": "ward-3, ward-5", "starts": "2026-11-26",
+        "links": "Ohjevideo – https://intra.example.fi/video\n\nhttps://intra.example.fi/ohje",
+        "faq_entries": "password-reset", "form_id": "abc"}
+
+
+def form(**change):
+    return read_form({**GOOD, **change}, today=TODAY, units_allowed={"ward-3", "ward-5", "sote"},
+                     units_known={"ward-3", "ward-5", "sote", "hr"}, faq_known={"password-reset"})
+
+
+def test_a_good_form_reads_whole():
+    draft = form()
+    assert draft == Draft("Uusi ajanvaraus", "Rivi 1\nRivi 2",
+                          (("Ohjevideo", "https://intra.example.fi/video"),
+                           ("intra.example.fi", "https://intra.example.fi/ohje")),
+                          ("password-reset",), ("ward-3", "ward-5"), date(2026, 11, 26), None, "abc")
+    assert form(ends="2026-12-18").ends_on == date(2026, 12, 18)
+    assert form(starts="2026-11-25").starts_on == TODAY  # today is fine
+
+
+def test_every_problem_of_a_bad_form_is_listed_at_once():
+    problems = [key for key, _ in form(title="", units="hr,nowhere", starts="huomenna", links="www.example.fi")]
+    assert problems == ["title_missing", "unit_not_yours", "unit_unknown", "starts_bad", "link_bad"]
+
+
+def test_the_moments_an_announcement_lives_by():
+    # Working hours begin at 08:00 in Helsinki (06:00 UTC in winter).
+    assert staff_due_at(date(2026, 11, 26), "08:00") == datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+    assert window(date(2026, 11, 26), date(2026, 12, 18)) == (datetime(2026, 11, 25, 22, 0, tzinfo=UTC),
+                                                             datetime(2026, 12, 18, 22, 0, tzinfo=UTC))
+    assert window(date(2026, 11, 26), None)[1] == datetime(2026, 12, 23, 22, 0, tzinfo=UTC)  # four weeks
+
+
+def test_the_same_form_sent_twice_is_one_announcement():
+    draft = form()
+    assert dedupe_key("kaisa", draft) == dedupe_key("kaisa", form(text="muutettu"))  # the form's own id
+    assert dedupe_key("kaisa", draft) != dedupe_key("kaisa", form(form_id="other"))
+    assert dedupe_key("kaisa", draft) != dedupe_key("pekka", draft)
+    without = form(form_id="")
+    assert dedupe_key("kaisa", without) == dedupe_key("kaisa", form(form_id=""))
+    assert dedupe_key("kaisa", without) != dedupe_key("kaisa", form(form_id="", text="muutettu"))

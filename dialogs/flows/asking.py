@@ -3,6 +3,7 @@ card; then the asker's clicks on that card (a suggestion opened, "did this help?
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from cards.faq import answer_card, feedback_thanks_card, no_answer_card, suggestions_card
@@ -30,8 +31,11 @@ class GuardedQuestion:
 
 class Asking:
     def __init__(self, library: FaqLibrary, questions: QuestionRepository, variants: VariantRepository,
-                 detector: LanguageDetector, directory: Directory, clock: Clock) -> None:
+                 detector: LanguageDetector, directory: Directory, clock: Clock, *,
+                 rollout_for: Callable[[str | None], Awaitable[int | None]] | None = None) -> None:
         self._library = library
+        # The rollout a question asked in a unit now belongs to (dialogs/flows/announcements.py).
+        self._rollout_for = rollout_for
         self._directory = directory
         self._clock = clock
         self._variants = variants
@@ -74,6 +78,7 @@ class Asking:
             masked_items=question.text.masked_count,
             after_hours=await self._directory.outside_working_hours(self._clock.now()),
             helpdesk=routing.reason,
+            announcement_id=await self._rollout(member),
         )
         answer_texts = Texts(question.language)
         if routing.shown == HELPDESK:
@@ -99,8 +104,12 @@ class Asking:
             shown_entry_ids=[], masked_items=question.text.masked_count,
             after_hours=await self._directory.outside_working_hours(self._clock.now()),
             filed_by_person_id=filed_by,
+            announcement_id=await self._rollout(member),
         )
         return question_id, question
+
+    async def _rollout(self, member: Member) -> int | None:
+        return await self._rollout_for(member.unit_id) if self._rollout_for is not None else None
 
     async def show_suggestion(self, action: CardAction, member: Member, texts: Texts) -> Reply:
         question_id, entry_id = action.integer("question_id"), action.text("faq_id")

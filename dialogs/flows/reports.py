@@ -109,8 +109,9 @@ class Reports:
             sorted(unit_name(names, u, texts.language) for u in (
                 {unit_word} if unit_word else topmost(units, parents))))
         # The chart is drawn in a worker thread: a few tens of milliseconds of CPU each.
+        rollouts = await self._stats.rollout_questions(units, period.start, period.end)
         card = await asyncio.to_thread(stats_card, texts, scope=scope, period=period, previous_period=previous,
-                                       figures=shown, delta=delta, coverage=coverage)
+                                       figures=shown, delta=delta, coverage=coverage, rollouts=rollouts)
         return Reply(card=card)
 
     async def export(self, member: Member, argument: str, texts: Texts) -> Reply:

@@ -4,9 +4,9 @@ with realistic data for tests/test_card_validation.py, which parses every card t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
-from cards import coverage, faq, helpdesk, reports
+from cards import announcements, coverage, faq, helpdesk, reports
 from cards.i18n import Texts
 from dialogs.flows.faq_library import EntryView
 from dialogs.rules.periods import parse_period
@@ -74,3 +74,43 @@ def render_network_cards(add: Add) -> None:
     add(faq.answer_card, "fi/helpdesk entry with three links", faq.answer_card(fi, entry, 314, helpdesk=contact))
     add(faq.feedback_thanks_card, "fi/helpdesk entry", faq.feedback_thanks_card(fi, entry, 314, True,
                                                                                  helpdesk=contact))
+
+    # Announcements: the form at its largest (dialogs.flows.announcements MAX_*_CHOICES), the
+    # announcement with three links and three long FAQ answers, and the status of 40 units.
+    many_units = [(f"unit-{n}", f"{UNITS[n % len(UNITS)]}, alue {n // len(UNITS) + 1}") for n in range(120)]
+    long_answer = "\n".join(f"{n}. Valitse **Asetukset** ja sitten **Tili**; tarkista, että tiedot ovat oikein."
+                             for n in range(1, 13))
+    many_faq = [(f"entry-{n}", f"Miten teen asian numero {n} uudessa järjestelmässä?") for n in range(100)]
+    recent = [(n, f"Uusi ajanvarausjärjestelmä {n}", date(2026, 11, 20 + n)) for n in range(5)]
+    for texts in (fi, sv, en):
+        add(announcements.announcement_form_card, f"{texts.language}/largest",
+            announcements.announcement_form_card(texts, units=many_units, faq=many_faq, form_id="f" * 32,
+                                                 today=date(2026, 11, 25), recent=recent))
+    problems = [fi("announce.problems.title_missing"), fi("announce.problems.link_bad", line="ohje intra.fi"),
+                fi("announce.problems.unit_not_yours", unit="hr")]
+    add(announcements.announcement_form_card, "fi/with problems and values", announcements.announcement_form_card(
+        fi, units=many_units[:8], faq=[], form_id="f1", today=date(2026, 11, 25), problems=problems,
+        values={"text": "x" * 2000, "units": "unit-1,unit-2", "starts": "2026-11-26", "links": "ohje intra.fi"}))
+    view = announcements.AnnouncementView(
+        7, "Uusi ajanvarausjärjestelmä otetaan käyttöön", "Otamme käyttöön uuden ajanvarauksen. " * 50,
+        (("Ohjevideo", "https://intra.example.fi/video"), ("Käyttöohje", "https://intra.example.fi/ohje"),
+         ("Koulutukset", "https://intra.example.fi/koulutus")),
+        tuple((f"Miten varaan ajan {n}?", long_answer) for n in range(3)), date(2026, 11, 26), date(2026, 12, 18))
+    for texts in (fi, sv, en):
+        add(announcements.announcement_card, f"{texts.language}/mentor",
+            announcements.announcement_card(texts, view, for_mentor=True))
+        add(announcements.announcement_card, f"{texts.language}/staff",
+            announcements.announcement_card(texts, view, for_mentor=False))
+    plain = announcements.AnnouncementView(8, "Teams-puhelut", "Siirrymme Teams-puheluihin.", (), (),
+                                           date(2026, 12, 1), None)
+    add(announcements.announcement_card, "fi/acknowledged, no links or answers, no end",
+        announcements.announcement_card(fi, plain, for_mentor=True, acknowledged=True))
+    rows = [announcements.StatusRow(f"{UNITS[n % len(UNITS)]} {n}", 2, 2, n % 3, 40 + n, 38 + n, n % 4)
+            for n in range(40)]
+    for texts in (fi, sv, en):
+        add(announcements.announcement_status_card, f"{texts.language}/40 units, sent",
+            announcements.announcement_status_card(texts, title=view.title, starts_on=view.starts_on,
+                                                   ends_on=view.ends_on, staff_sent=True, rows=rows, questions=312,
+                                                   not_shown=12))
+    add(announcements.announcement_status_card, "fi/waiting for the start", announcements.announcement_status_card(
+        fi, title=view.title, starts_on=view.starts_on, ends_on=None, staff_sent=False, rows=rows[:2], questions=0))
