@@ -90,6 +90,10 @@ class LoopbackConnector:
         self.scripted: dict[str, list[int | tuple[int, dict]]] = {}
         # Seconds every request to the conversations API takes to be answered.
         self.delay = 0.0
+        # While set, requests arriving (or done waiting for `delay`) are held unanswered until it
+        # is cleared, or the bot closes the connection (then nothing was delivered): a Bot
+        # Connector that stalls, so that a test can stop or kill the bot mid-send.
+        self.hold = False
         # Every request to the conversations API, in order of arrival, with its answer.
         self.arrivals: list[Arrival] = []
         # Requests to the conversations API being held for `delay` right now.
@@ -176,10 +180,12 @@ class LoopbackConnector:
             tenant = ((await request.json()).get("conversation") or {}).get("tenantId")
         except ValueError:
             tenant = None
-        if self.delay:
+        if self.delay or self.hold:
             self.held += 1
             try:
                 await asyncio.sleep(self.delay)
+                while self.hold and not (request.transport is None or request.transport.is_closing()):
+                    await asyncio.sleep(0.02)
             finally:
                 self.held -= 1
             if request.transport is None or request.transport.is_closing():
