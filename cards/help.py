@@ -11,7 +11,7 @@ SECTIONS = (
     ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"),
      "help.mentor_commands"),
     ("coordinator", "help.coordinator_commands_title",
-     ("stats", "gaps", "export", "mentors", "faq", "coverage", "announce"), "help.coordinator_commands"),
+     ("stats", "impact", "gaps", "export", "mentors", "faq", "coverage", "announce"), "help.coordinator_commands"),
     ("helpdesk", "help.helpdesk_commands_title", ("refer",), "help.helpdesk_commands"),
 )
 

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "faq": ("coordinator", ("faq", "ukk", "vanliga frågor")),
     "coverage": ("coordinator", ("coverage", "kattavuus", "täckning", "tackning")),
     "announce": ("coordinator", ("announce", "tiedote", "tiedota", "meddelande")),
+    "impact": ("coordinator", ("impact", "vaikuttavuus", "effekt")),
 }
 
 # The language of each Finnish and Swedish alias, for answering in it; English names are the
@@ -33,10 +34,11 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
 ALIAS_LANGUAGES = {
     **dict.fromkeys(("ohje", "ohjeet", "apua", "apu", "mentori", "digimentori", "kysy mentorilta", "paikalla",
                      "tavoitettavissa", "poissa", "omat pyynnöt", "omat pyynnot", "kirjaa", "omat tunnit",
-                     "tilastot", "aukot", "vienti", "mentorit", "ukk", "kattavuus", "tiedote", "tiedota"), "fi"),
+                     "tilastot", "aukot", "vienti", "mentorit", "ukk", "kattavuus", "tiedote", "tiedota",
+                     "vaikuttavuus"), "fi"),
     **dict.fromkeys(("hjälp", "hjalp", "fråga mentor", "tillgänglig", "borta", "mina ärenden", "mina arenden",
                      "logga", "mina timmar", "statistik", "luckor", "exportera", "mentorer", "vanliga frågor",
-                     "täckning", "tackning", "meddelande"), "sv"),
+                     "täckning", "tackning", "meddelande", "effekt"), "sv"),
 }
 
 # What may follow each command word for the message to be that command; a command missing
@@ -47,7 +49,7 @@ _ARGUMENTS = {
     "away": re.compile(r"(?:(?:klo|kello|kl|till|until|at|to)\.?\s*)?\d{1,2}(?:[:.]\d{2})?(?:\s*(?:asti|saakka))?"),
     "faq": re.compile(r"[a-z0-9][a-z0-9._-]{0,99}"),  # an entry id
 }
-_REPORTS = {"stats", "export"}  # a period and/or a unit id
+_REPORTS = {"stats", "export", "impact"}  # a period and/or a unit id
 _ALIASES = sorted(
     ((alias, name) for name, (_, aliases) in COMMANDS.items() for alias in aliases),
     key=lambda pair: -len(pair[0]),

@@ -47,6 +47,7 @@ class Router:
             "faq": lambda m, a, t, s: faq_admin.form(a.strip(), t),
             "coverage": lambda m, a, t, s: flows.coverage.report(m, t),
             "announce": lambda m, a, t, s: flows.announcements.form(m, t),
+            "impact": lambda m, a, t, s: flows.impact.report(m, a, t),
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),

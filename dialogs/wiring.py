@@ -19,6 +19,7 @@ from dialogs.flows.faq_admin import FaqAdmin
 from dialogs.flows.faq_library import FaqLibrary
 from dialogs.flows.handoff import Handoff
 from dialogs.flows.helpdesk import HelpdeskReferrals
+from dialogs.flows.impact import ImpactReport
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
@@ -39,6 +40,7 @@ from storage.directory_repository import DirectoryRepository
 from storage.embedding_repository import EmbeddingRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
+from storage.impact_repository import ImpactRepository
 from storage.mentor_repository import MentorRepository
 from storage.outbox import OutboxRepository
 from storage.person_erasure import PersonErasure
@@ -91,6 +93,7 @@ class Flows:
     coverage: Coverage
     helpdesk: HelpdeskReferrals
     announcements: Announcements
+    impact: ImpactReport
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -117,6 +120,8 @@ class Flows:
         coverage = Coverage(CoverageRepository(database), directory_repository, directory, clock)
         reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,
                           options.public_base_url, clock, coverage=coverage)
+        impact = ImpactReport(ImpactRepository(database), reports, coverage, directory_repository, signer,
+                              options.public_base_url, clock)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
         deliveries = Deliveries(outbox, messenger, requests, offers, clock, announcement_card=announcements.card_for)
         request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
@@ -138,7 +143,7 @@ class Flows:
             mentor_tools=mentor_tools,
             reports=reports,
             mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock, after_change=coverage.alert_due),
-            exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository),
+            exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository, impact=impact),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
                           weekday=options.digest_weekday, at=options.digest_time),
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
@@ -146,5 +151,6 @@ class Flows:
             coverage=coverage,
             helpdesk=HelpdeskReferrals(asking, request_actions, directory, directory_repository),
             announcements=announcements,
+            impact=impact,
             unit_ids=directory_repository.unit_parents,
         )

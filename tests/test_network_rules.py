@@ -156,3 +156,29 @@ def test_the_same_form_sent_twice_is_one_announcement():
     without = form(form_id="")
     assert dedupe_key("kaisa", without) == dedupe_key("kaisa", form(form_id=""))
     assert dedupe_key("kaisa", without) != dedupe_key("kaisa", form(form_id="", text="muutettu"))
+
+
+# -- impact ---------------------------------------------------------------------------------------
+
+
+def test_the_saving_rests_on_the_assumptions_and_small_groups_stay_hidden():
+    from dialogs.rules.impact import Assumptions, changes, impact
+    from storage.impact_repository import ImpactFigures
+
+    assumptions = Assumptions(minutes_per_faq_answer=5, minutes_per_helpdesk_contact=15)
+    figures = ImpactFigures(faq_answers=24, mentor_helped=6, people_reached=20, mentor_minutes=150,
+                            allowance_minutes=600, satisfaction_count=4, satisfaction_sum=18, helpdesk_answers=4,
+                            helpdesk_avoided=3)
+    whole = impact(figures, assumptions, None, whole_organisation=True)
+    assert (whole.hours_saved, whole.helpdesk_share, whole.satisfaction_mean) == (2.8, 0.75, 4.5)  # (120 + 45) / 60
+    assert (whole.mentor_hours, whole.allowance_hours, whole.allowance_share) == (2.5, 10.0, 0.25)
+    unit = impact(figures, assumptions, None, whole_organisation=False)
+    assert (unit.satisfaction_hidden, unit.helpdesk_hidden) == (True, True)
+    assert (unit.satisfaction_mean, unit.helpdesk_share, unit.hours_saved) == (None, None, 2.0)  # FAQ part only
+    # A change must not reveal a protected figure either.
+    before = impact(ImpactFigures(faq_answers=10), assumptions, None, whole_organisation=False)
+    delta = changes(unit, before)
+    assert delta["faq_answers"] == 14 and delta["hours_saved"] is None and delta["satisfaction_mean"] is None
+    five = impact(ImpactFigures(satisfaction_count=5, satisfaction_sum=20, helpdesk_answers=5, helpdesk_avoided=1),
+                  assumptions, None, whole_organisation=False)
+    assert (five.satisfaction_mean, five.helpdesk_share) == (4.0, 0.2)

@@ -21,7 +21,7 @@ from dialogs.rules.coverage import CoverageSummary, duration, on_duty_this_week,
 from dialogs.rules.language import preferred_language
 from dialogs.rules.people import Member
 from dialogs.rules.units import topmost, unit_name
-from storage.coverage_repository import CoverageRepository
+from storage.coverage_repository import CoverageRepository, UnitCoverageRecord
 from storage.directory_repository import DirectoryRepository
 from storage.outbox import Outgoing
 
@@ -64,6 +64,9 @@ class Coverage:
     def summary_text(summary: CoverageSummary, texts: Texts) -> str:
         return summary_text(texts, summary.covered, summary.counted, summary.share, summary.goal,
                             summary.short_of_goal)
+
+    async def records(self, units: set[str] | None) -> list[UnitCoverageRecord]:
+        return await self._coverage.overview(units)
 
     async def summary(self, units: set[str] | None) -> CoverageSummary:
         """Now: the units of `units` (None: all) with people in them, and how many have a mentor."""

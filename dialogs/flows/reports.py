@@ -56,6 +56,19 @@ class Reports:
         self._base_url = base_url.rstrip("/")
         self._clock = clock
 
+    async def selection(self, member: Member, argument: str, texts: Texts) -> Selection | Reply:
+        """What `stats`, `export` and `impact` were asked for, or the answer saying what was wrong."""
+        return await self._selection(member, argument, texts)
+
+    async def scope_name(self, units: set[str] | None, unit_word: str | None, parents: dict[str, str | None],
+                         texts: Texts) -> str:
+        """"koko organisaatio", or the units by name: the one asked for, or the coordinator's own."""
+        if units is None:
+            return texts("stats.whole_organisation")
+        names = await self._directory_repository.unit_names()
+        return ", ".join(sorted(unit_name(names, u, texts.language) for u in (
+            {unit_word} if unit_word else topmost(units, parents))))
+
     async def _selection(self, member: Member, argument: str, texts: Texts) -> Selection | Reply:
         """The period and units a coordinator asked for, within what they may see."""
         words = argument.split()
@@ -104,10 +117,7 @@ class Reports:
                                                     for m in shown.mentor_minutes))
         if shown.satisfaction_hidden:
             delta["satisfaction_mean"] = None
-        names = await self._directory_repository.unit_names()
-        scope = texts("stats.whole_organisation") if whole else ", ".join(
-            sorted(unit_name(names, u, texts.language) for u in (
-                {unit_word} if unit_word else topmost(units, parents))))
+        scope = await self.scope_name(units, unit_word, parents, texts)
         # The chart is drawn in a worker thread: a few tens of milliseconds of CPU each.
         rollouts = await self._stats.rollout_questions(units, period.start, period.end)
         card = await asyncio.to_thread(stats_card, texts, scope=scope, period=period, previous_period=previous,

@@ -22,6 +22,7 @@ class ExportGrant:
     end: str
     language: str
     expires: int
+    kind: str = "activity"  # activity (requests, time, feedback) | impact
 
 
 class LinkSigner:

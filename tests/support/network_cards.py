@@ -6,12 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from cards import announcements, coverage, faq, helpdesk, reports
+from cards import announcements, coverage, faq, helpdesk, impact, reports
 from cards.i18n import Texts
 from dialogs.flows.faq_library import EntryView
+from dialogs.rules.coverage import CoverageSummary
+from dialogs.rules.impact import Assumptions
+from dialogs.rules.impact import changes as impact_changes
+from dialogs.rules.impact import impact as impact_of
 from dialogs.rules.periods import parse_period
 from dialogs.rules.stats import changes
 from storage.faq_repository import FaqLink
+from storage.impact_repository import ImpactFigures
 from storage.stats_repository import Figures
 from tests.support.time import WEDNESDAY_MORNING
 
@@ -114,3 +119,21 @@ def render_network_cards(add: Add) -> None:
                                                    not_shown=12))
     add(announcements.announcement_status_card, "fi/waiting for the start", announcements.announcement_status_card(
         fi, title=view.title, starts_on=view.starts_on, ends_on=None, staff_sent=False, rows=rows[:2], questions=0))
+
+    # Impact: a busy month against a quieter one, a small unit with its protected figures, nothing.
+    month = parse_period("month", WEDNESDAY_MORNING)
+    assumptions = Assumptions(5, 15)
+    busy = ImpactFigures(412, 96, 301, 2_280, 9_600, 80, 356, 70, 41, 23, 9)
+    quiet = ImpactFigures(350, 80, 270, 1_900, 9_600, 66, 290, 51, 30, 19, 4)
+    small = ImpactFigures(12, 3, 9, 95, 514, 3, 13, 2, 1, 1, 0)
+    cases = [("whole organisation", busy, quiet, True, CoverageSummary(150, 200, 100), CoverageSummary(140, 200, 100)),
+             ("small unit, protected", small, ImpactFigures(), False, CoverageSummary(1, 1, 100), None),
+             ("nothing yet", ImpactFigures(), ImpactFigures(), False, None, None)]
+    for texts in (fi, sv, en):
+        for variant, now, before, whole, coverage_now, coverage_before in cases:
+            current = impact_of(now, assumptions, coverage_now, whole_organisation=whole)
+            previous = impact_of(before, assumptions, coverage_before, whole_organisation=whole)
+            add(impact.impact_card, f"{texts.language}/{variant}", impact.impact_card(
+                texts, scope=UNITS[2], period=month, previous_period=month.previous(), current=current,
+                previous=previous, delta=impact_changes(current, previous), assumptions=assumptions,
+                excel_url="https://bot.example.fi/exports/abc.def/digimentor-impact-2026-11.xlsx"))
