@@ -44,8 +44,8 @@ class ImpactReport:
             return selection
         period, units, unit_word, parents = selection
         previous = period.previous()
-        current, before, assumptions = await asyncio.gather(self._impact(units, period), self._impact(units, previous),
-                                                            self._assumptions())
+        current, before = await self.figures(units, period)
+        assumptions = await self._assumptions()
         grant = ExportGrant(person_id=member.person_id, units=tuple(sorted(units)) if units is not None else None,
                             start=period.start.isoformat(), end=period.end.isoformat(), language=texts.language,
                             expires=int(self._clock.now().timestamp()) + LIFETIME_SECONDS, kind="impact")
@@ -56,6 +56,12 @@ class ImpactReport:
                                        current=current, previous=before, delta=changes(current, before),
                                        assumptions=assumptions, excel_url=excel)
         return Reply(card=card)
+
+    async def figures(self, units: set[str] | None, period: Period) -> tuple[Impact, Impact]:
+        """The period's and the previous period's figures, side by side (bench/report_bench.py
+        times this)."""
+        current, before = await asyncio.gather(self._impact(units, period), self._impact(units, period.previous()))
+        return current, before
 
     async def _assumptions(self) -> Assumptions:
         settings = await self._directory_repository.settings()
