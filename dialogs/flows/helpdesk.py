@@ -14,7 +14,7 @@ from dialogs.flows.asking import Asking, masked_notice
 from dialogs.flows.directory import Directory
 from dialogs.flows.request_actions import RequestActions
 from dialogs.replies import Reply
-from dialogs.rules.helpdesk import named_as_written, parse_referral, split_named
+from dialogs.rules.helpdesk import Referral, named_as_written, parse_referral, split_named
 from dialogs.rules.people import Member
 from dialogs.rules.units import unit_name
 from storage.directory_repository import DirectoryRepository, PersonSummary
@@ -36,30 +36,27 @@ class HelpdeskReferrals:
         referral = parse_referral(argument)
         if referral is None:
             return None
-        if referral.email is not None:
-            person, question = await self._by_email(referral.email), referral.question
-            if person is None:
-                return Reply(text=texts("helpdesk.referral_unknown", who=referral.email))
-        else:
-            found = await self._by_name(referral.named or "")
-            if isinstance(found, Reply) or found is None:
-                if not referral.explicit:
-                    return None
-                who = "@" + named_as_written(referral.named or "")
-                return found or Reply(text=texts("helpdesk.referral_unknown", who=who))
-            person, question = found
-            if isinstance(person, list):
-                return Reply(text=texts("helpdesk.referral_ambiguous", name=person[0].name))
-        if person.aad_object_id == agent.aad_object_id:
-            return None
-        if not question and not referral.explicit:
-            return None  # "mentor Maija Virtanen": nothing to hand on, so not a referral
+        found = await self._named(referral)
+        if found is None:
+            if not referral.explicit:
+                return None
+            who = referral.email or "@" + named_as_written(referral.named or "")
+            return Reply(text=texts("helpdesk.referral_unknown", who=who))
+        people, question = found
+        if len(people) > 1:
+            return Reply(text=texts("helpdesk.referral_ambiguous", name=people[0].name))
+        [person] = people
+        if person.aad_object_id == agent.aad_object_id or not (question or referral.explicit):
+            return None  # "mentor <my own name> ...", or a name and nothing to hand on
         if not question:
             return Reply(text=texts("helpdesk.referral_usage"))
+        return await self._hand_on(agent, person, question, texts)
+
+    async def _hand_on(self, agent: Member, person: PersonSummary, question: str, texts: Texts) -> Reply:
         asker = await self._directory.member(person.aad_object_id)
-        asker_texts = Texts(asker.preferred_language(None))
-        question_id, guarded = await self._asking.record_direct(asker, question, asker_texts,
+        question_id, guarded = await self._asking.record_direct(asker, question, Texts(asker.preferred_language(None)),
                                                                 filed_by=agent.person_id)
+        # The asker is told in the question's language, like every message about their request.
         language_texts = Texts(guarded.language)
         helpdesk = (await self._directory.settings()).helpdesk or {}
         told = language_texts("helpdesk.referred_asker", agent=agent.name,
@@ -71,11 +68,12 @@ class HelpdeskReferrals:
                              unit=unit_name(names, person.unit_id, texts.language) or "–")
         return Reply(text=confirmation, notice=masked_notice(texts, guarded.text))
 
-    async def _by_email(self, email: str) -> PersonSummary | None:
-        return await self._directory_repository.person_by_email(email)
-
-    async def _by_name(self, text: str):
-        """((the person, the question) | ([people with that name], None)) or None."""
+    async def _named(self, referral: Referral) -> tuple[list[PersonSummary], str] | None:
+        """(everyone the referral names, the question after the name), or None for nobody."""
+        if referral.email is not None:
+            person = await self._directory_repository.person_by_email(referral.email)
+            return ([person], referral.question or "") if person else None
+        text = referral.named or ""
         words = text.split()
         if not words:
             return None
@@ -84,5 +82,4 @@ class HelpdeskReferrals:
         if split is None:
             return None
         name, question = split
-        matching = [p for p in people if " ".join(p.name.split()).casefold() == name]
-        return (matching[0], question) if len(matching) == 1 else (matching, None)
+        return [p for p in people if " ".join(p.name.split()).casefold() == name], question
