@@ -15,3 +15,4 @@ bench:
 	.venv/bin/python bench/faq_eval.py
 	.venv/bin/python bench/report_bench.py
 	.venv/bin/python bench/survey_bench.py
+	.venv/bin/python bench/announcement_bench.py

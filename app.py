@@ -107,6 +107,9 @@ async def _import_org(database: Database, path: str) -> int:
         f"organisation imported: created {summary.created}, updated {summary.updated}, "
         f"deactivated {summary.deactivated}" if summary.changed else "organisation imported: nothing changed"
     )
+    if summary.lost_mentor:
+        # The running bot alerts their coordinators within a minute.
+        print(f"units left without a digimentor: {', '.join(summary.lost_mentor)}")
     return 0
 
 

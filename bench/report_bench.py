@@ -1,14 +1,15 @@
 """Coordinator statistics over a large history: 1,000,000 help requests (with their questions,
 events, time entries and feedback) spread over two years and 200 units, on SQLite and on
 PostgreSQL. Times what `stats` runs (the figures of a period and of the one before) for a
-month and a quarter, for the whole organisation and for one coordinator's subtree.
+month and a quarter, for the whole organisation and for one coordinator's subtree, and what
+`impact` runs (its figures and coverage for the period and the one before).
 
     .venv/bin/python bench/report_bench.py                     # both databases, 1,000,000 requests
     .venv/bin/python bench/report_bench.py --requests 100000   # a quicker run
     .venv/bin/python bench/report_bench.py --postgres URL      # an existing (empty) database
 
 Without --postgres a throwaway cluster is started with scripts/pg_throwaway.sh. Targets:
-PostgreSQL <= 300 ms and SQLite <= 1.5 s per report.
+PostgreSQL <= 300 ms and SQLite <= 1.5 s per report (stats and impact alike).
 """
 
 from __future__ import annotations
@@ -32,9 +33,17 @@ if str(ROOT) not in sys.path:
 
 import asyncpg  # noqa: E402
 
+from dialogs.clock import Clock  # noqa: E402
+from dialogs.flows.coverage import Coverage  # noqa: E402
+from dialogs.flows.directory import Directory  # noqa: E402
+from dialogs.flows.impact import ImpactReport  # noqa: E402
 from dialogs.rules.periods import parse_period  # noqa: E402
+from dialogs.rules.signed_links import LinkSigner  # noqa: E402
 from dialogs.rules.units import subtree  # noqa: E402
+from storage.coverage_repository import CoverageRepository  # noqa: E402
 from storage.db import Database  # noqa: E402
+from storage.directory_repository import DirectoryRepository  # noqa: E402
+from storage.impact_repository import ImpactRepository  # noqa: E402
 from storage.migrate import migrate  # noqa: E402
 from storage.stats_repository import StatsRepository  # noqa: E402
 
@@ -107,8 +116,9 @@ def generate(requests: int, seed: int = 11):
                 time_id += 1
                 rows["time"].append((time_id, assigned, request_id, mentor[3], rng.choice((5, 15, 30, 60)), done))
                 if rng.random() < 0.6:
+                    # "Would you otherwise have contacted the IT helpdesk?": yes, no, or not answered.
                     rows["feedback"].append((request_id, request_id, rng.choice((3, 4, 4, 5, 5, 5)),
-                                             done + timedelta(hours=1)))
+                                             done + timedelta(hours=1), rng.choice((True, False, None))))
     return rows
 
 
@@ -125,7 +135,7 @@ INSERTS = {
                                    "updated_at", "tier", "version")),
     "events": ("request_events", ("id", "request_id", "kind", "actor_person_id", "at", "data")),
     "time": ("mentor_time_entries", ("id", "mentor_id", "request_id", "unit_id", "minutes", "logged_at")),
-    "feedback": ("feedback", ("id", "request_id", "rating", "given_at")),
+    "feedback": ("feedback", ("id", "request_id", "rating", "given_at", "helpdesk_avoided")),
 }
 
 
@@ -145,7 +155,7 @@ def _records(rows, for_sqlite: bool):
                        for r in rows["requests"]]
     yield "events", [(*e[:4], stamp(e[4]), "{}") for e in rows["events"]]
     yield "time", [(*t[:5], stamp(t[5])) for t in rows["time"]]
-    yield "feedback", [(*f[:3], stamp(f[3])) for f in rows["feedback"]]
+    yield "feedback", [(*f[:3], stamp(f[3]), f[4]) for f in rows["feedback"]]
 
 
 def load_sqlite(path: Path, rows) -> None:
@@ -192,6 +202,20 @@ async def time_reports(url: str, repeats: int = 5) -> list[tuple[str, str, float
                                             default_allowance=120, weeks=p.weeks)
                     timings.append((time.perf_counter() - started) * 1000)
                 results.append((f"{kind} {period.label}", label, statistics.median(timings), max(timings)))
+        # `impact`: what the report runs for the period and the one before, as it runs it.
+        clock = Clock(frozen_at=now)
+        directory = DirectoryRepository(database)
+        coverage = Coverage(CoverageRepository(database), directory, Directory(directory), clock)
+        report = ImpactReport(ImpactRepository(database), None, coverage, directory, LinkSigner(), "", clock)
+        for kind in ("month", "quarter"):
+            period = parse_period(kind, now)
+            for label, scope in scopes.items():
+                timings = []
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    await report.figures(scope, period)
+                    timings.append((time.perf_counter() - started) * 1000)
+                results.append((f"impact, {kind} {period.label}", label, statistics.median(timings), max(timings)))
     finally:
         await database.dispose()
     return results

@@ -116,6 +116,12 @@ async def _lifecycle(app: web.Application):
     background.every(60, flows.digest.send_due, "weekly digest")
     # Survey rounds close at their date and send their reminders; at once too, after a pause.
     background.every(60, flows.survey_rounds.sweep, "survey rounds", at_once=True)
+    # A unit's coordinators hear within a minute that it lost its last mentor, also after an
+    # import-org run from the command line.
+    background.every(60, flows.coverage.sweep, "coverage sweep", at_once=True)
+    # Announcements whose start date has come go to everyone in their units (at once after a
+    # restart, too: a fan-out is one transaction, and the outbox resumes its sends).
+    background.every(30, flows.announcements.release_due, "announcement release", at_once=True)
     # At once as well: a request a crashed process left without a timer gets one at this start.
     background.every(300, flows.offers.sweep_stranded, "stranded-request sweep", at_once=True)
     background.run(flows.deliveries.run, "outbox")

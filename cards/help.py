@@ -11,8 +11,9 @@ SECTIONS = (
     ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"),
      "help.mentor_commands"),
     ("coordinator", "help.coordinator_commands_title",
-     ("stats", "gaps", "export", "mentors", "faq", "survey", "survey_status", "survey_results"),
-     "help.coordinator_commands"),
+     ("stats", "impact", "gaps", "export", "mentors", "faq", "coverage", "announce", "survey", "survey_status",
+      "survey_results"), "help.coordinator_commands"),
+    ("helpdesk", "help.helpdesk_commands_title", ("refer",), "help.helpdesk_commands"),
 )
 # Supervisors who coordinate see these among the coordinator's commands already.
 SUPERVISOR_SECTION = ("supervisor", "help.supervisor_commands_title", ("survey_status", "survey_results"),

@@ -45,8 +45,11 @@ def _minutes(texts: Texts, minutes: int) -> str:
     return texts("units.minutes", minutes=number(minutes, texts.language))
 
 
-def stats_card(texts: Texts, *, scope: str, period, previous_period, figures, delta: dict) -> dict:
-    """`figures`: storage.stats_repository.Figures; `period`: dialogs.rules.periods.Period."""
+def stats_card(texts: Texts, *, scope: str, period, previous_period, figures, delta: dict,
+               coverage: str | None = None, rollouts=()) -> dict:
+    """`figures`: storage.stats_repository.Figures; `period`: dialogs.rules.periods.Period;
+    `coverage`: the share of units with a digimentor now, as the weekly digest says it;
+    `rollouts`: (title, questions, answered by the FAQ, handed) of the period's rollouts."""
     f, lang = figures, texts.language
     now_label, before_label = period_label(texts, period), period_label(texts, previous_period)
 
@@ -99,11 +102,19 @@ def stats_card(texts: Texts, *, scope: str, period, previous_period, figures, de
          "size": "Stretch"},
         _facts(rows),
     ]
+    if coverage:
+        body.append(subheading(texts("coverage.digest_title")))
+        body.append(paragraph(coverage))
     if f.mentor_minutes:
         body.append(subheading(texts("stats.by_mentor")))
         body.append(_facts([(m.name, texts("stats.minutes_of_allowance", minutes=number(m.minutes, lang),
                                            allowance=number(m.allowance, lang)))
                             for m in f.mentor_minutes[:15]]))
+    if rollouts:
+        body.append(subheading(texts("stats.rollouts_title")))
+        body.append(_facts([(title, texts("stats.rollout_value", questions=number(count, lang),
+                                          answered=number(answered, lang), handed=number(handed, lang)))
+                            for title, count, answered, handed in rollouts]))
     if f.top_topics:
         body.append(subheading(texts("stats.top_topics")))
         body.append(_facts([(topic, number(count, lang)) for topic, count in f.top_topics]))

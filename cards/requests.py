@@ -265,6 +265,16 @@ def feedback_card(texts: Texts, view: RequestView, *, comment_limit: int) -> dic
             "isMultiline": True,
             "maxLength": comment_limit,
         },
+        {
+            # Optional: what the impact report's "helpdesk contacts avoided" is counted from.
+            "type": "Input.ChoiceSet",
+            "id": "helpdesk",
+            "label": texts("request.helpdesk_question"),
+            "style": "expanded",
+            "wrap": True,
+            "choices": [{"title": texts("request.helpdesk_yes"), "value": "yes"},
+                        {"title": texts("request.helpdesk_no"), "value": "no"}],
+        },
     ]
     actions = [
         execute(texts("request.send_feedback"), "rateHelp", _ref(view), style="positive"),

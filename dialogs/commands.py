@@ -26,6 +26,9 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "faq": ("coordinator", ("faq", "ukk", "vanliga frågor")),
     # `survey` starts a round; `survey status` and `survey results` are for supervisors too.
     "survey": ("coordinator", ("survey", "kartoitus", "kartläggning", "kartlaggning")),
+    "coverage": ("coordinator", ("coverage", "kattavuus", "täckning", "tackning")),
+    "announce": ("coordinator", ("announce", "tiedote", "tiedota", "meddelande")),
+    "impact": ("coordinator", ("impact", "vaikuttavuus", "effekt")),
 }
 
 # The language of each Finnish and Swedish alias, for answering in it; English names are the
@@ -33,10 +36,11 @@ COMMANDS: dict[str, tuple[str | None, tuple[str, ...]]] = {
 ALIAS_LANGUAGES = {
     **dict.fromkeys(("ohje", "ohjeet", "apua", "apu", "mentori", "digimentori", "kysy mentorilta", "paikalla",
                      "tavoitettavissa", "poissa", "omat pyynnöt", "omat pyynnot", "kirjaa", "omat tunnit",
-                     "tilastot", "aukot", "vienti", "mentorit", "ukk", "kartoitus"), "fi"),
+                     "tilastot", "aukot", "vienti", "mentorit", "ukk", "kartoitus", "kattavuus", "tiedote",
+                     "tiedota", "vaikuttavuus"), "fi"),
     **dict.fromkeys(("hjälp", "hjalp", "fråga mentor", "tillgänglig", "borta", "mina ärenden", "mina arenden",
                      "logga", "mina timmar", "statistik", "luckor", "exportera", "mentorer", "vanliga frågor",
-                     "kartläggning", "kartlaggning"), "sv"),
+                     "kartläggning", "kartlaggning", "täckning", "tackning", "meddelande", "effekt"), "sv"),
 }
 
 # `survey <subcommand>`: the word after `survey` (any of its aliases), its meaning and language.
@@ -59,7 +63,7 @@ _ARGUMENTS = {
     # answers an unknown round or unit by name rather than taking it for a question).
     "survey": re.compile(r"(?i:(?:status|tila|tilanne|läge|lage)|(?:results|tulokset|resultat)(?:\s+\S{1,100}){0,2})"),
 }
-_REPORTS = {"stats", "export"}  # a period and/or a unit id
+_REPORTS = {"stats", "export", "impact"}  # a period and/or a unit id
 _ALIASES = sorted(
     ((alias, name) for name, (_, aliases) in COMMANDS.items() for alias in aliases),
     key=lambda pair: -len(pair[0]),

@@ -53,6 +53,9 @@ class Router:
             "mentors": lambda m, a, t, s: admin.overview(m, t),
             "faq": lambda m, a, t, s: faq_admin.form(a.strip(), t),
             "survey": self._survey,
+            "coverage": lambda m, a, t, s: flows.coverage.report(m, t),
+            "announce": lambda m, a, t, s: flows.announcements.form(m, t),
+            "impact": lambda m, a, t, s: flows.impact.report(m, a, t),
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),
@@ -80,9 +83,14 @@ class Router:
             "openSurvey": Verb(answering.open),
             "answerSurvey": Verb(answering.answer),
             "bookSurveyMentor": Verb(answering.book),
+            "sendAnnouncement": Verb(flows.announcements.send, "coordinator"),
+            "showAnnouncement": Verb(flows.announcements.status, "coordinator"),
+            # Checked against the deliveries: only a mentor it went to may acknowledge it.
+            "acknowledgeAnnouncement": Verb(flows.announcements.acknowledge),
         }
         self._requests = requests
         self._tools = tools
+        self._helpdesk = flows.helpdesk
         self._unit_ids = flows.unit_ids
 
     async def text(self, member: Member, text: str, texts: Texts, *, shared_conversation: bool = False) -> Reply:
@@ -134,6 +142,11 @@ class Router:
         """`mentor <question>`: skip the FAQ and ask a person."""
         if not text:
             return Reply(text=texts("request.mentor_usage"))
+        if member.has_role("helpdesk"):
+            # `mentor @person <question>`: a helpdesk agent hands a know-how question on.
+            referred = await self._helpdesk.refer(member, text, texts)
+            if referred is not None:
+                return referred
         question_id, question = await self._asking.record_direct(member, text, texts)
         language_texts = Texts(question.language)
         reply = await self._requests.ask(member, question_id, language_texts, shared_conversation=shared)

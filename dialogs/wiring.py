@@ -8,7 +8,9 @@ from datetime import time
 
 from dialogs.clock import Clock
 from dialogs.embedding import Embeddings, shared_embeddings
+from dialogs.flows.announcements import Announcements
 from dialogs.flows.asking import Asking
+from dialogs.flows.coverage import Coverage
 from dialogs.flows.deliveries import Deliveries
 from dialogs.flows.digest import Digest
 from dialogs.flows.directory import Directory
@@ -16,6 +18,8 @@ from dialogs.flows.exports import Exports
 from dialogs.flows.faq_admin import FaqAdmin
 from dialogs.flows.faq_library import FaqLibrary
 from dialogs.flows.handoff import Handoff
+from dialogs.flows.helpdesk import HelpdeskReferrals
+from dialogs.flows.impact import ImpactReport
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
@@ -30,14 +34,17 @@ from dialogs.ports import Graph, Messenger
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.signed_links import LinkSigner, key_from
 from storage.activity_claims import ActivityClaims
+from storage.announcement_repository import AnnouncementRepository
 from storage.audit_repository import AuditRepository
 from storage.conversation_repository import ConversationRepository
+from storage.coverage_repository import CoverageRepository
 from storage.db import Database
 from storage.digest_repository import DigestRepository
 from storage.directory_repository import DirectoryRepository
 from storage.embedding_repository import EmbeddingRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
+from storage.impact_repository import ImpactRepository
 from storage.mentor_repository import MentorRepository
 from storage.outbox import OutboxRepository
 from storage.person_erasure import PersonErasure
@@ -95,6 +102,10 @@ class Flows:
     survey_rounds: SurveyRounds
     survey_answering: SurveyAnswering
     survey_results: SurveyResults
+    coverage: Coverage
+    helpdesk: HelpdeskReferrals
+    announcements: Announcements
+    impact: ImpactReport
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -108,17 +119,25 @@ class Flows:
         if options.semantic_matching:
             embeddings = embeddings or shared_embeddings()
         library = FaqLibrary(faq, EmbeddingRepository(database), embeddings if options.semantic_matching else None)
-        asking = Asking(library, questions, variants, LanguageDetector(), directory, clock)
+        announcements = Announcements(AnnouncementRepository(database), directory_repository, directory, library,
+                                      clock)
+        asking = Asking(library, questions, variants, LanguageDetector(), directory, clock,
+                        rollout_for=announcements.rollout_for)
         signer = LinkSigner(key_from(options.export_signing_key))
         processes = ProcessRegistry(database)
         outbox = OutboxRepository(database, processes)
         handoff = Handoff(requests, directory, questions, outbox, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
                              teams_app_id=options.teams_app_id, manifest_id=options.manifest_id)
+        coverage = Coverage(CoverageRepository(database), directory_repository, directory, clock)
         reports = Reports(stats, directory_repository, directory, questions, variants, library, signer,
-                          options.public_base_url, clock)
+                          options.public_base_url, clock, coverage=coverage)
+        impact = ImpactReport(ImpactRepository(database), reports, coverage, directory_repository, signer,
+                              options.public_base_url, clock)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
-        deliveries = Deliveries(outbox, messenger, requests, offers, clock)
+        deliveries = Deliveries(outbox, messenger, requests, offers, clock, announcement_card=announcements.card_for)
+        request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
+                                         group_chats=options.group_chats)
         # A transaction that stored messages wakes this process's worker at once.
         database.outbox_listeners.append(deliveries.wake)
         request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
@@ -143,9 +162,9 @@ class Flows:
             requests=request_actions,
             mentor_tools=mentor_tools,
             reports=reports,
-            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock),
+            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock, after_change=coverage.alert_due),
             exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository,
-                            survey_tables=survey_results.export_tables),
+                            survey_tables=survey_results.export_tables, impact=impact),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
                           weekday=options.digest_weekday, at=options.digest_time, survey=survey_results),
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
@@ -155,5 +174,9 @@ class Flows:
             survey_answering=SurveyAnswering(instruments, SurveyResponseRepository(database), library, asking,
                                              request_actions, clock),
             survey_results=survey_results,
+            coverage=coverage,
+            helpdesk=HelpdeskReferrals(asking, request_actions, directory, directory_repository),
+            announcements=announcements,
+            impact=impact,
             unit_ids=directory_repository.unit_parents,
         )

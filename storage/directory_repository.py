@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from storage.audit_repository import GRAPH_ACTOR, add_entry
 from storage.db import Database
@@ -22,6 +22,12 @@ class OrganizationSettings:
     working_hours_start: str = "08:00"
     working_hours_end: str = "16:00"
     department_rules: tuple[dict, ...] = ()
+    mentor_model: str = "named"
+    # {name, phone, url, hours}; name and hours are {language: text}. None: no helpdesk given.
+    helpdesk: dict | None = None
+    coverage_goal: int = 100  # percent of units with a named digimentor
+    minutes_per_faq_answer: float = 5.0
+    minutes_per_helpdesk_contact: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,11 @@ class DirectoryRepository:
             working_hours_start=row.working_hours_start,
             working_hours_end=row.working_hours_end,
             department_rules=tuple(row.department_rules or ()),
+            mentor_model=row.mentor_model,
+            helpdesk=row.helpdesk or None,
+            coverage_goal=row.coverage_goal,
+            minutes_per_faq_answer=row.minutes_per_faq_answer,
+            minutes_per_helpdesk_contact=row.minutes_per_helpdesk_contact,
         )
 
     async def unit_parents(self) -> dict[str, str | None]:
@@ -102,6 +113,31 @@ class DirectoryRepository:
             if added.rowcount:
                 add_entry(session, self._database, actor=GRAPH_ACTOR, action="person_added", person_id=person_id,
                           roles_added=["employee"])
+
+    async def person_by_email(self, email: str) -> PersonSummary | None:
+        """An active person by e-mail address, whatever its case; the first if several share it."""
+        async with self._database.transaction() as session:
+            row = (await session.execute(
+                select(Person.aad_object_id, Person.name, Person.unit_id)
+                .where(Person.active.is_(True), func.lower(Person.email) == email.strip().lower())
+                .order_by(Person.id).limit(1))).first()
+        return PersonSummary(*row) if row else None
+
+    async def named_like(self, first_word: str, limit: int = 50) -> list[PersonSummary]:
+        """Active people whose name starts with the word, whatever its case (SQLite folds only
+        ASCII, so the word's own and capitalised spellings are tried too)."""
+        word = first_word.strip()
+        if not word:
+            return []
+        spellings = {word, word.capitalize(), word.lower()}
+        query = (select(Person.aad_object_id, Person.name, Person.unit_id)
+                 .where(Person.active.is_(True),
+                        or_(*(Person.name.like(f"{s}%") for s in spellings),
+                            func.lower(Person.name).like(f"{word.lower()}%")))
+                 .order_by(Person.name).limit(limit))
+        async with self._database.transaction() as session:
+            rows = (await session.execute(query)).all()
+        return [PersonSummary(*row) for row in rows]
 
     async def coordinated_units(self, person_id: int | None) -> set[str]:
         """The units named in the person's coordinator_of (not their subtrees)."""

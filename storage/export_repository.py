@@ -20,7 +20,7 @@ from storage.models import (
 REQUEST_COLUMNS = ("request_id", "created_at", "unit", "language", "state", "tier", "question",
                    "mentor", "accepted_at", "minutes", "rating")
 TIME_COLUMNS = ("entry_id", "logged_at", "mentor", "unit", "minutes", "request_id", "note")
-FEEDBACK_COLUMNS = ("request_id", "given_at", "unit", "rating", "comment")
+FEEDBACK_COLUMNS = ("request_id", "given_at", "unit", "rating", "comment", "helpdesk_avoided")
 
 
 class ExportRepository:
@@ -61,7 +61,8 @@ class ExportRepository:
             .order_by(MentorTimeEntry.logged_at, MentorTimeEntry.id)
         )
         feedback = (
-            select(Feedback.request_id, Feedback.given_at, HelpRequest.unit_id, Feedback.rating, Feedback.comment)
+            select(Feedback.request_id, Feedback.given_at, HelpRequest.unit_id, Feedback.rating, Feedback.comment,
+                   Feedback.helpdesk_avoided)
             .select_from(Feedback)
             .join(HelpRequest, HelpRequest.id == Feedback.request_id)
             .where(Feedback.given_at >= start, Feedback.given_at < end, in_units(HelpRequest.unit_id))

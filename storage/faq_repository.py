@@ -32,6 +32,8 @@ class FaqRecord:
     topic: str | None
     links: tuple[FaqLink, ...] = ()
     texts: dict[str, FaqText] = field(default_factory=dict)
+    # The IT helpdesk's entry: a fault rather than know-how.
+    helpdesk: bool = False
 
 
 @dataclass
@@ -88,7 +90,7 @@ class FaqRepository:
         entries are rows too: publishing one updates it in place."""
         existed = await session.scalar(select(FaqEntry.id).where(FaqEntry.id == entry.id))
         values = {"topic": entry.topic, "links": [{"title": link.title, "url": link.url} for link in entry.links],
-                  "status": "published", "updated_at": self._database.now()}
+                  "helpdesk": entry.helpdesk, "status": "published", "updated_at": self._database.now()}
         statement = self._database.insert(FaqEntry).values(id=entry.id, **values)
         await session.execute(statement.on_conflict_do_update(
             index_elements=["id"], set_={**values, "version": FaqEntry.version + 1}))
@@ -125,6 +127,6 @@ async def _load(session, ids: list[str] | None) -> list[FaqRecord]:
         texts.setdefault(t.entry_id, {})[t.language] = FaqText(t.question, tuple(t.variants), t.answer)
     return [
         FaqRecord(id=row.id, topic=row.topic, links=tuple(FaqLink(**link) for link in row.links or []),
-                  texts=texts.get(row.id, {}))
+                  texts=texts.get(row.id, {}), helpdesk=bool(row.helpdesk))
         for row in rows
     ]

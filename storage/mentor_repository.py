@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, exists, func, select, text, update
 
 from storage.audit_repository import add_entry
+from storage.coverage_repository import sync_coverage
 from storage.db import Database
 from storage.models import (
     ConversationReference,
@@ -166,6 +167,8 @@ class MentorRepository:
             if changed:
                 add_entry(session, self._database, actor=actor, action="add_mentor" if mentor else "remove_mentor",
                           person_id=person_id)
+                # A unit's last mentor removed: the loss (and its alert) commits with the removal.
+                await sync_coverage(session, self._database)
         return changed
 
     async def set_allowance(self, *, actor: str, person_id: int, weekly_minutes: int) -> bool:

@@ -97,6 +97,17 @@ class Organization(Base):
     working_hours_end: Mapped[str] = mapped_column(String(5), default="16:00")
     # Rules that place people found through Microsoft Graph (dialogs.rules.department_mapping).
     department_rules: Mapped[list] = mapped_column(JSON, default=list)
+    # named | open | both: named digimentors, "anyone who knows helps", or both (the open
+    # helpers are another feature's; stored here so that the file round-trips).
+    mentor_model: Mapped[str] = mapped_column(String(10), default="named", server_default="named")
+    # The IT helpdesk's contact details ({name, phone, url, hours}), None when not given.
+    helpdesk: Mapped[dict | None] = mapped_column(JSON)
+    # The share of units (percent) that should have a named digimentor.
+    coverage_goal: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    # The impact report's assumptions: working time one FAQ answer and one helpdesk contact
+    # avoided are worth, printed on the card.
+    minutes_per_faq_answer: Mapped[float] = mapped_column(Float, default=5.0, server_default="5")
+    minutes_per_helpdesk_contact: Mapped[float] = mapped_column(Float, default=15.0, server_default="15")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -131,7 +142,8 @@ class PersonRole(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     __table_args__ = (
-        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin', 'supervisor')", name="known_role"),
+        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin', 'supervisor', 'helpdesk')",
+                        name="known_role"),
     )
 
 
@@ -213,6 +225,9 @@ class FaqEntry(Base):
     # published entries answer questions; proposed ones wait for a coordinator.
     status: Mapped[str] = mapped_column(String(20), default="published")
     links: Mapped[list] = mapped_column(JSON, default=list)
+    # The IT helpdesk's entry (a fault, not know-how): its answer card offers the helpdesk's
+    # contact instead of a digimentor.
+    helpdesk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     proposed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # Raised by every write: the FAQ's revision, which tells replicas to rebuild their index.
@@ -285,7 +300,20 @@ class Question(Base):
     masked_items: Mapped[int] = mapped_column(Integer, default=0)
     # Asked outside working hours: tells coordinators whether evening shifts need cover.
     after_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Shown the IT helpdesk's card instead of a digimentor offer, and why: locked_account,
+    # broken_device, error_code, or entry (a helpdesk FAQ entry answered it). None otherwise.
+    helpdesk: Mapped[str | None] = mapped_column(String(20))
+    # A helpdesk agent who handed this question to the digimentors for the asker.
+    filed_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # Asked in a target unit during a rollout's window: tagged with its announcement.
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="SET NULL"))
     asked_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+    __table_args__ = (
+        Index("ix_questions_announcement_id_asked_at", "announcement_id", "asked_at",
+              sqlite_where=sql_text("announcement_id IS NOT NULL"),
+              postgresql_where=sql_text("announcement_id IS NOT NULL")),
+    )
 
 
 class FaqFeedback(Base):
@@ -376,6 +404,8 @@ class Feedback(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), unique=True)
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
+    # "Would you otherwise have contacted the IT helpdesk?" (optional on the feedback card).
+    helpdesk_avoided: Mapped[bool | None] = mapped_column(Boolean)
     given_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
@@ -430,6 +460,10 @@ class OutboxMessage(Base):
     leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     conversation_id: Mapped[str | None] = mapped_column(String(400))
     activity_id: Mapped[str | None] = mapped_column(String(200))
+    # An announcement's delivery to one person: the card is made when it is sent, and the
+    # delivery is marked in the same transaction as this message.
+    announcement_delivery_id: Mapped[int | None] = mapped_column(
+        ForeignKey("announcement_deliveries.id", ondelete="CASCADE", name="fk_outbox_messages_announcement_delivery"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
@@ -442,3 +476,15 @@ class OutboxMessage(Base):
 # The survey's tables live in their own module (this one would pass 400 lines); imported here, at
 # the end, so that Base.metadata (migrations, the schema test) always describes them too.
 from storage import survey_models  # noqa: E402, F401
+
+# The mentor network's tables (coverage, announcements) live beside this module; imported here
+# so that the metadata, the migrations' check and every `from storage.models import` see them.
+from storage.network_models import (  # noqa: E402
+    Announcement,
+    AnnouncementDelivery,
+    AnnouncementUnit,
+    CoverageChange,
+    UnitCoverage,
+)
+
+__all__ = ["Announcement", "AnnouncementDelivery", "AnnouncementUnit", "CoverageChange", "UnitCoverage"]

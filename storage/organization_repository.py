@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from storage.audit_repository import CLI_ACTOR, add_entry
+from storage.coverage_repository import sync_coverage
 from storage.db import Database
 from storage.models import (
     CoordinatorScope,
@@ -61,6 +62,11 @@ class OrganizationPlan:
     department_rules: list[dict[str, str]]
     units: list[UnitPlan]
     people: list[PersonPlan]
+    mentor_model: str = "named"
+    helpdesk: dict | None = None
+    coverage_goal: int = 100
+    minutes_per_faq_answer: float = 5.0
+    minutes_per_helpdesk_contact: float = 15.0
 
 
 @dataclass
@@ -68,6 +74,8 @@ class ImportSummary:
     created: dict[str, int] = field(default_factory=lambda: {"units": 0, "people": 0})
     updated: dict[str, int] = field(default_factory=lambda: {"units": 0, "people": 0, "organization": 0})
     deactivated: dict[str, int] = field(default_factory=lambda: {"units": 0, "people": 0})
+    # Units left without an active digimentor by this import: their coordinators are alerted.
+    lost_mentor: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -85,6 +93,8 @@ async def import_organization(database: Database, plan: OrganizationPlan, *, act
         await _apply_settings(session, plan, summary, now)
         await _apply_units(session, plan, summary)
         await _apply_people(session, plan, summary, now, audit)
+        await session.flush()
+        summary.lost_mentor = tuple(sorted((await sync_coverage(session, database))[1]))
         if summary.changed:
             audit("import_org", created=summary.created, updated=summary.updated, deactivated=summary.deactivated)
     return summary
@@ -99,6 +109,11 @@ async def _apply_settings(session, plan: OrganizationPlan, summary: ImportSummar
         "working_hours_start": plan.working_hours_start,
         "working_hours_end": plan.working_hours_end,
         "department_rules": plan.department_rules,
+        "mentor_model": plan.mentor_model,
+        "helpdesk": plan.helpdesk,
+        "coverage_goal": plan.coverage_goal,
+        "minutes_per_faq_answer": float(plan.minutes_per_faq_answer),
+        "minutes_per_helpdesk_contact": float(plan.minutes_per_helpdesk_contact),
     }
     row = await session.get(Organization, 1)
     if row is None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import Database
-from storage.models import OutboxMessage, RequestOffer, UtcDateTime
+from storage.models import AnnouncementDelivery, OutboxMessage, RequestOffer, UtcDateTime
 from storage.processes import ProcessRegistry
 
 # A message being sent by a live process is left to it this long before another may take it.
@@ -40,7 +40,9 @@ FINISHED = ("sent", "skipped", "failed", "unreachable")
 @dataclass(frozen=True)
 class Outgoing:
     """A message to store. `purpose`: "offer" (the offer card of request_offers row
-    (request_id, mentor_id)), "update" (replace that offer card), "notice" or "digest"."""
+    (request_id, mentor_id)), "update" (replace that offer card), "notice", "digest" or
+    "announcement" (announcement_deliveries row `announcement_delivery_id`, its card made when
+    it is sent)."""
 
     recipient: str
     purpose: str = "notice"
@@ -48,6 +50,7 @@ class Outgoing:
     card: dict | None = None
     request_id: int | None = None
     mentor_id: int | None = None
+    announcement_delivery_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,17 +63,27 @@ class Claimed:
     request_id: int | None
     mentor_id: int | None
     attempts: int  # this one included
+    announcement_delivery_id: int | None = None
 
 
 async def enqueue(session: AsyncSession, messages: Iterable[Outgoing | None], now: datetime) -> int:
     """Stores the messages in the caller's transaction; the worker hears of them on commit."""
     rows = [{"recipient": m.recipient.lower(), "purpose": m.purpose, "text": m.text, "card": m.card,
              "request_id": m.request_id, "mentor_id": m.mentor_id, "state": "pending", "attempts": 0,
-             "due_at": now, "created_at": now} for m in messages if m is not None]
+             "announcement_delivery_id": m.announcement_delivery_id, "due_at": now, "created_at": now}
+            for m in messages if m is not None]
     if rows:
         await session.execute(OutboxMessage.__table__.insert(), rows)
         session.info["outbox"] = True
     return len(rows)
+
+
+async def _mark_delivery(session: AsyncSession, message: Claimed, state: str, delivered_at: datetime | None) -> None:
+    """An announcement's delivery follows its message, in the message's own transaction."""
+    if message.announcement_delivery_id is not None:
+        await session.execute(update(AnnouncementDelivery).where(
+            AnnouncementDelivery.id == message.announcement_delivery_id, AnnouncementDelivery.state == "pending")
+            .values(state=state, delivered_at=delivered_at))
 
 
 class OutboxRepository:
@@ -114,7 +127,7 @@ class OutboxRepository:
                         attempts=OutboxMessage.attempts + 1)
                 .returning(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.purpose, OutboxMessage.text,
                            OutboxMessage.card, OutboxMessage.request_id, OutboxMessage.mentor_id,
-                           OutboxMessage.attempts))
+                           OutboxMessage.attempts, OutboxMessage.announcement_delivery_id))
 
     async def _reclaim_abandoned(self, now: datetime) -> int:
         """Messages being sent by a process that died, or for longer than the lease, wait again."""
@@ -138,6 +151,7 @@ class OutboxRepository:
                     RequestOffer.request_id == message.request_id, RequestOffer.mentor_id == message.mentor_id)
                     .values(conversation_id=conversation_id, activity_id=activity_id,
                             state=case((RequestOffer.state == "pending", "sent"), else_=RequestOffer.state)))
+            await _mark_delivery(session, message, "sent", self._database.now())
 
     async def finish(self, message: Claimed, state: str) -> None:
         """Skipped (no longer needed), failed for good, or unreachable."""
@@ -145,6 +159,7 @@ class OutboxRepository:
         async with self._database.transaction() as session:
             await session.execute(self._mine(message).values(state=state, finished_at=self._database.now(),
                                                              leased_until=None))
+            await _mark_delivery(session, message, state, None)
 
     async def retry(self, message: Claimed, due_at: datetime) -> None:
         async with self._database.transaction() as session:

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from storage.audit_repository import add_entry
+from storage.coverage_repository import sync_coverage
 from storage.db import Database
 from storage.models import (
     REDACTED,
+    AnnouncementDelivery,
     AuditLog,
     ConversationReference,
     CoordinatorScope,
@@ -123,6 +125,10 @@ class PersonErasure:
         await run("messages", delete(OutboxMessage).where(or_(
             OutboxMessage.recipient == aad, OutboxMessage.request_id.in_(request_ids),
             OutboxMessage.finished_at.is_not(None))))
+        # Their waiting announcements were among the messages: they will never be delivered.
+        await session.execute(update(AnnouncementDelivery).where(AnnouncementDelivery.person_id == person_id,
+                                                                 AnnouncementDelivery.state == "pending")
+                              .values(state="skipped"))
         await run("offer_cards", update(RequestOffer).where(
             RequestOffer.mentor_id == person_id,
             or_(RequestOffer.conversation_id.is_not(None), RequestOffer.activity_id.is_not(None)))
@@ -142,6 +148,8 @@ class PersonErasure:
         await run("people", update(Person).where(Person.id == person_id, Person.source != ERASED_SOURCE).values(
             name=REDACTED, email=None, aad_object_id=erased_as, languages=[], active=False, source=ERASED_SOURCE,
             updated_at=self._database.now()))
+        # An erased mentor leaves their unit: if they were its last, the loss is recorded now.
+        await sync_coverage(session, self._database)
         return counts
 
 

@@ -7,6 +7,8 @@ from sqlalchemy import func, or_, select
 
 from storage.db import Database
 from storage.models import (
+    Announcement,
+    AnnouncementDelivery,
     AuditLog,
     ConversationReference,
     DigestSent,
@@ -77,6 +79,9 @@ async def _person(session, found: PersonFound) -> dict:
         "faq_feedback": faq_feedback,
         "faq_variants_from_questions": variants,
         "faq_variants_decided": decided,
+        # Someone else's questions, handed on by them as a helpdesk agent: the asker's words stay out.
+        "questions_handed_on": await _rows(session, select(Question).where(Question.filed_by_person_id == person_id)
+                                           .order_by(Question.asked_at, Question.id), without=("text",)),
         "faq_proposals": proposals,
         "help_requests_as_asker": as_asker,
         "help_requests_as_mentor": as_mentor,
@@ -99,6 +104,11 @@ async def _person(session, found: PersonFound) -> dict:
         "survey_answers": await _survey_answers(session, person_id),
         "survey_rounds": await _rows(session, select(SurveyRound).where(or_(
             SurveyRound.started_by == person_id, SurveyRound.closed_by == person_id)).order_by(SurveyRound.id)),
+        "announcements_made": await _rows(session, select(Announcement).where(Announcement.created_by == person_id)
+                                          .order_by(Announcement.id)),
+        "announcements_received": await _rows(
+            session, select(AnnouncementDelivery).where(AnnouncementDelivery.person_id == person_id)
+            .order_by(AnnouncementDelivery.id)),
         "audit": await _rows(session, select(AuditLog).where(or_(AuditLog.actor == aad,
                                                                  AuditLog.person_id == person_id))
                              .order_by(AuditLog.at, AuditLog.id)),

@@ -27,6 +27,8 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("questions", "asker_aad_object_id"): "questions",
     # A delivery claim only points at the question its turn recorded (no text), for two days.
     ("processed_activities", "question_id"): "questions",
+    # A helpdesk agent handed these questions to the digimentors for someone else.
+    ("questions", "filed_by_person_id"): "questions_handed_on",
     ("faq_feedback", "question_id"): "faq_feedback",
     ("faq_variants", "question_id"): "faq_variants_from_questions",
     ("faq_variants", "decided_by"): "faq_variants_decided",
@@ -54,6 +56,9 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("survey_bookings", "question_id"): "survey_answers",
     ("survey_rounds", "started_by"): "survey_rounds",
     ("survey_rounds", "closed_by"): "survey_rounds",
+    # Rollout announcements they made, and those sent to them (with their acknowledgement).
+    ("announcements", "created_by"): "announcements_made",
+    ("announcement_deliveries", "person_id"): "announcements_received",
     ("audit_log", "actor"): "audit",
     ("audit_log", "person_id"): "audit",
 }

@@ -70,6 +70,9 @@ class QuestionRepository:
         shown_entry_ids: list[str],
         masked_items: int,
         after_hours: bool = False,
+        helpdesk: str | None = None,
+        filed_by_person_id: int | None = None,
+        announcement_id: int | None = None,
     ) -> int:
         """The new question's id. In a turn that redelivers an activity whose first turn already
         recorded its question (and then died, or met a database outage), that question's id:
@@ -93,6 +96,9 @@ class QuestionRepository:
                 shown_entry_ids=shown_entry_ids,
                 masked_items=masked_items,
                 after_hours=after_hours,
+                helpdesk=helpdesk,
+                filed_by_person_id=filed_by_person_id,
+                announcement_id=announcement_id,
                 asked_at=self._database.now(),
             )
             session.add(row)

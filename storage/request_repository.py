@@ -313,11 +313,14 @@ class RequestRepository(OfferStore):
             return False
         return True
 
-    async def record_feedback(self, request_id: int, rating: int, comment: str | None) -> bool:
+    async def record_feedback(self, request_id: int, rating: int, comment: str | None,
+                              helpdesk_avoided: bool | None = None) -> bool:
+        """`helpdesk_avoided`: the asker would otherwise have contacted the IT helpdesk (None: not said)."""
         try:
             async with self._database.transaction() as session:
                 now = self._database.now()
-                session.add(Feedback(request_id=request_id, rating=rating, comment=comment, given_at=now))
+                session.add(Feedback(request_id=request_id, rating=rating, comment=comment, given_at=now,
+                                     helpdesk_avoided=helpdesk_avoided))
                 session.add(RequestEvent(request_id=request_id, kind="rated", at=now, data={"rating": rating}))
         except IntegrityError:
             return False

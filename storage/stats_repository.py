@@ -11,6 +11,7 @@ from sqlalchemy import Float, and_, case, cast, func, literal, select
 
 from storage.db import Database
 from storage.models import (
+    Announcement,
     FaqEntry,
     FaqFeedback,
     Feedback,
@@ -206,6 +207,22 @@ class StatsRepository:
     async def _all(self, statement) -> list:
         async with self._database.connection() as connection:
             return [tuple(row) for row in (await connection.execute(statement)).all()]
+
+    async def rollout_questions(self, units: set[str] | None, start: datetime,
+                                end: datetime) -> list[tuple[str, int, int, int]]:
+        """(title, questions, answered by the FAQ, handed to mentors) per rollout whose tagged
+        questions fall in the period and units (a partial index keeps this off the big scan)."""
+        query = (
+            select(Announcement.title, func.count(),
+                   func.coalesce(func.sum(case((and_(Question.outcome == "answered", Question.handed.is_(False)), 1),
+                                               else_=0)), 0),
+                   func.coalesce(func.sum(case((Question.handed.is_(True), 1), else_=0)), 0))
+            .join(Announcement, Announcement.id == Question.announcement_id)
+            .where(Question.announcement_id.is_not(None), Question.asked_at >= start, Question.asked_at < end,
+                   literal(True) if units is None else Question.unit_id.in_(sorted(units)))
+            .group_by(Announcement.id, Announcement.title).order_by(Announcement.id.desc()).limit(5))
+        rows = await self._all(query)
+        return [(title, int(count), int(answered), int(handed)) for title, count, answered, handed in rows]
 
     async def weekly_allowance(self, mentor_id: int, default: int) -> int:
         async with self._database.transaction() as session:

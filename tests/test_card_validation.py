@@ -43,6 +43,7 @@ from dialogs.rules.stats import changes, protect_small_groups
 from storage.faq_repository import FaqLink
 from storage.mentor_repository import MentorCandidate
 from storage.stats_repository import Figures, MentorMinutes
+from tests.support.network_cards import render_network_cards
 from tests.support.time import WEDNESDAY_MORNING
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,6 +276,7 @@ def render_all() -> Rendered:
     add(reports.export_card, "fi", reports.export_card(fi, period=OCTOBER, links=links, minutes=15))
     add(reports.export_card, "en", reports.export_card(en, period=parse_period("quarter", WEDNESDAY_MORNING),
                                                                   links=links, minutes=15))
+    render_network_cards(add)
     out += render_survey(by_language)
     return out
 

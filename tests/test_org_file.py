@@ -165,3 +165,53 @@ def test_a_supervisor_is_a_role_of_the_file_and_needs_the_unit_they_lead():
     assert plan.people[0].roles == ("employee", "supervisor")
     text = VALID.replace("    unit: ward-3\n    roles: [employee]\n", "    roles: [supervisor]\n")
     assert refusal(text) == ["org.yaml:17: people[0].roles: a supervisor needs a unit (the unit they lead)"]
+HELPDESK = """\
+  mentor_model: both
+  coverage_goal: 80
+  impact: {minutes_per_faq_answer: 4, minutes_per_helpdesk_contact: 20}
+  helpdesk:
+    name: {fi: IT-tuki, sv: IT-support, en: IT helpdesk}
+    phone: "+358 9 123 4567"
+    url: https://tuki.example.fi
+    hours: "ma–pe 7.30–16.00"
+"""
+
+
+def with_network_settings(text: str = HELPDESK) -> str:
+    return VALID.replace('  working_hours: "08:00-16:00"\n', '  working_hours: "08:00-16:00"\n' + text)
+
+
+def test_the_mentor_model_the_helpdesk_the_coverage_goal_and_the_impact_assumptions_are_read():
+    plan = parse_organization_file(with_network_settings())
+    assert (plan.mentor_model, plan.coverage_goal) == ("both", 80)
+    assert (plan.minutes_per_faq_answer, plan.minutes_per_helpdesk_contact) == (4, 20)
+    assert plan.helpdesk == {"name": {"fi": "IT-tuki", "sv": "IT-support", "en": "IT helpdesk"},
+                             "phone": "+358 9 123 4567", "url": "https://tuki.example.fi",
+                             # One text serves every language.
+                             "hours": {"fi": "ma–pe 7.30–16.00", "sv": "ma–pe 7.30–16.00", "en": "ma–pe 7.30–16.00"}}
+    defaults = parse_organization_file(VALID)
+    assert (defaults.mentor_model, defaults.helpdesk, defaults.coverage_goal) == ("named", None, 100)
+    assert (defaults.minutes_per_faq_answer, defaults.minutes_per_helpdesk_contact) == (5, 15)
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ("mentor_model: both", "mentor_model: anyone", "org.yaml:7: organization.mentor_model: Input should be"),
+    ("coverage_goal: 80", "coverage_goal: 120", "org.yaml:8: organization.coverage_goal: Input should be less"),
+    ('phone: "+358 9 123 4567"', "phone: soita meille", "org.yaml:12: organization.helpdesk.phone: Value error, "
+                                                        "expected a phone number"),
+    ("url: https://tuki", "url: http://tuki", "org.yaml:13: organization.helpdesk.url: Value error, expected an https"),
+    ('    phone: "+358 9 123 4567"\n    url: https://tuki.example.fi\n', "",
+     "org.yaml:10: organization.helpdesk: Value error, give a phone number or a url"),
+    ("minutes_per_helpdesk_contact: 20", "minutes_per_helpdesk_contact: -1",
+     "org.yaml:9: organization.impact.minutes_per_helpdesk_contact: Input should be greater"),
+    ("name: {fi: IT-tuki, sv: IT-support, en: IT helpdesk}", "name: {fi: IT-tuki, de: IT-Hilfe}",
+     "org.yaml:11: organization.helpdesk.name"),
+])
+def test_each_bad_network_setting_is_refused_with_its_line_and_field(old, new, problem):
+    lines = refusal(with_network_settings(HELPDESK.replace(old, new)))
+    assert any(line.startswith(problem) for line in lines), lines
+
+
+def test_a_helpdesk_agent_is_a_role():
+    plan = parse_organization_file(VALID.replace("roles: [employee]\n", "roles: [employee, helpdesk]\n", 1))
+    assert plan.people[0].roles == ("employee", "helpdesk")

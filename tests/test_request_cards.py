@@ -322,7 +322,7 @@ def test_feedback_card_asks_for_a_rating_with_words_not_only_numbers():
     assert_sound(card)
     assert FI("request.feedback_body", mentor="Maija Mentori") in strings(card)
     fields = inputs(card)
-    assert set(fields) == {"rating", "comment"}
+    assert set(fields) == {"rating", "comment", "helpdesk"}
     rating = fields["rating"]
     assert rating["type"] == "Input.ChoiceSet" and rating["style"] == "expanded"
     assert sorted(choice["value"] for choice in rating["choices"]) == ["1", "2", "3", "4", "5"]
@@ -333,6 +333,11 @@ def test_feedback_card_asks_for_a_rating_with_words_not_only_numbers():
     comment = fields["comment"]
     assert comment["isMultiline"] is True and comment["maxLength"] == MAX_COMMENT_CHARACTERS
     assert not comment.get("isRequired")
+    # The optional question the impact report's "helpdesk contacts avoided" is counted from.
+    helpdesk = fields["helpdesk"]
+    assert helpdesk["label"] == FI("request.helpdesk_question") and not helpdesk.get("isRequired")
+    assert [(c["value"], c["title"]) for c in helpdesk["choices"]] == [("yes", FI("request.helpdesk_yes")),
+                                                                       ("no", FI("request.helpdesk_no"))]
     assert inputs(cards.feedback_card(FI, VIEW, comment_limit=200))["comment"]["maxLength"] == 200
     assert_verbs(card, {"rateHelp": {"request_id": 42}, "reopenRequest": {"request_id": 42}})
     assert executes(card)["reopenRequest"]["title"] == FI("request.reopen")

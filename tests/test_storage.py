@@ -189,3 +189,33 @@ async def test_the_migrations_build_exactly_the_schema_the_models_describe(datab
     async with database.engine.connect() as connection:
         found = await connection.run_sync(differences)
     assert found == []
+
+
+async def test_the_network_settings_and_the_helpdesk_role_are_stored_and_read_back(database):
+    from storage.directory_repository import DirectoryRepository
+
+    text = VALID.replace('  working_hours: "08:00-16:00"\n', '  working_hours: "08:00-16:00"\n  mentor_model: open\n'
+                         '  coverage_goal: 90\n  helpdesk: {name: IT-tuki, url: "https://tuki.example.fi"}\n') \
+        .replace("roles: [employee]\n", "roles: [employee, helpdesk]\n", 1)
+    await import_organization(database, parse_organization_file(text))
+    settings = await DirectoryRepository(database).settings()
+    assert (settings.mentor_model, settings.coverage_goal) == ("open", 90)
+    assert settings.helpdesk["url"] == "https://tuki.example.fi" and settings.helpdesk["name"]["sv"] == "IT-tuki"
+    entry = await DirectoryRepository(database).entry("00000000-0000-0000-0000-0000000000a1")
+    assert entry.roles == {"employee", "helpdesk"}
+    assert not (await import_organization(database, parse_organization_file(text))).changed
+
+
+async def test_the_helpdesks_faq_entries_round_trip_and_a_file_without_the_field_stays_as_it_was(database):
+    marked = FAQ.replace("- id: printing\n", "- id: printing\n  helpdesk: true\n")
+    faq = FaqRepository(database)
+    await faq.import_entries(parse_faq_file(marked))
+    published = {entry.id: entry for entry in await faq.published()}
+    assert published["printing"].helpdesk and not published["outlook-share-calendar"].helpdesk
+    exported = render_faq_file(await faq.published())
+    assert "helpdesk: true" in exported and exported.count("helpdesk") == 1
+    assert parse_faq_file(exported) == await faq.published()
+    # The field is written only when set: a file without it exports exactly as before.
+    assert "helpdesk" not in render_faq_file(parse_faq_file(FAQ))
+    summary = await faq.import_entries(parse_faq_file(FAQ))  # unmarked again
+    assert summary.updated == 1 and not {e.id: e for e in await faq.published()}["printing"].helpdesk

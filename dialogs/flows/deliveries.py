@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from dialogs.clock import Clock
@@ -41,8 +42,11 @@ DRAIN_SECONDS = 4.0  # at shutdown, how long the sends in flight may take to fin
 class Deliveries:
     def __init__(self, outbox: OutboxRepository, messenger: Messenger, requests: RequestRepository,
                  rounds: OfferRounds, clock: Clock, *, in_flight: int = IN_FLIGHT,
-                 poll_seconds: float = POLL_SECONDS) -> None:
+                 poll_seconds: float = POLL_SECONDS,
+                 announcement_card: Callable[[int], Awaitable[dict | None]] | None = None) -> None:
         self._outbox = outbox
+        # An announcement's card is made when it is sent (dialogs/flows/announcements.py).
+        self._announcement_card = announcement_card
         self._messenger = messenger
         self._requests = requests
         self._rounds = rounds
@@ -151,7 +155,14 @@ class Deliveries:
                 await self._messenger.update_card(Delivery(message.recipient, *card), message.card)
                 await self._outbox.sent(message, *card)
                 return
-            delivery = await self._messenger.send(message.recipient, text=message.text, card=message.card)
+            card = message.card
+            if message.purpose == "announcement":
+                card = await self._announcement_card(message.announcement_delivery_id) \
+                    if self._announcement_card is not None else None
+                if card is None:
+                    await self._outbox.finish(message, "skipped")  # the announcement is gone
+                    return
+            delivery = await self._messenger.send(message.recipient, text=message.text, card=card)
             await self._outbox.sent(message, delivery.conversation_id, delivery.activity_id)
         except DeliveryFailed as failure:
             await self._failed(message, failure)

@@ -23,8 +23,11 @@ SurveyTables = Callable[[int, set[str] | None, Texts], Awaitable[list | None]]
 
 class Exports:
     def __init__(self, exports: ExportRepository, signer: LinkSigner, clock: Clock, audit: AuditRepository,
-                 directory: DirectoryRepository, survey_tables: SurveyTables | None = None) -> None:
+                 directory: DirectoryRepository, survey_tables: SurveyTables | None = None, *,
+                 impact=None) -> None:
         self._exports = exports
+        # dialogs.flows.impact.ImpactReport: the impact report's workbook.
+        self._impact = impact
         self._signer = signer
         self._clock = clock
         self._audit = audit
@@ -37,6 +40,12 @@ class Exports:
         grant = self._signer.verify(token, now=self._clock.now().timestamp())
         if grant is None or kind not in CONTENT_TYPES:
             return None
+        if grant.kind == "impact" and self._impact is not None:
+            content, content_type, rows = await self._impact.file(grant, kind)
+            await self._audited(grant, kind, rows)
+            return content, content_type
+        if grant.kind != "activity":
+            return None
         texts = Texts(grant.language)
         units = set(grant.units) if grant.units is not None else None
         if grant.round_id is not None:
@@ -44,6 +53,9 @@ class Exports:
         tables = await self._exports.rows(units, datetime.fromisoformat(grant.start), datetime.fromisoformat(grant.end))
         tables = {name: [tuple(readable(value, texts) for value in row) for row in rows]
                   for name, rows in tables.items()}
+        # "Would you otherwise have contacted the IT helpdesk?" in words, not TRUE and FALSE.
+        answer = {True: texts("request.helpdesk_yes"), False: texts("request.helpdesk_no"), None: None}
+        tables["feedback"] = [row[:-1] + (answer[row[-1]],) for row in tables["feedback"]]
         if units is not None and len(tables["feedback"]) < SMALL_GROUP:
             tables = _without_feedback_detail(tables, texts("stats.fewer_than_five"))
         sheets = [("requests", REQUEST_COLUMNS, tables["requests"]),
@@ -54,12 +66,15 @@ class Exports:
             content = await asyncio.to_thread(workbook_bytes, texts, sheets)
         else:
             content = await asyncio.to_thread(csv_bytes, texts, sheets[0])
+        await self._audited(grant, kind, {name: len(rows) for name, rows in tables.items()})
+        return content, CONTENT_TYPES[kind]
+
+    async def _audited(self, grant, kind: str, rows: dict[str, int]) -> None:
         exporter = await self._directory.person(grant.person_id)
         await self._audit.record(actor=exporter.aad_object_id if exporter else f"person {grant.person_id}",
                                  action="export", file=kind, start=grant.start, end=grant.end,
                                  units=list(grant.units) if grant.units is not None else "all",
-                                 rows={name: len(rows) for name, rows in tables.items()})
-        return content, CONTENT_TYPES[kind]
+                                 **({"report": grant.kind} if grant.kind != "activity" else {}), rows=rows)
 
     async def _survey_file(self, grant, units: set[str] | None, kind: str, texts: Texts) -> tuple[bytes, str] | None:
         """A closed survey round's results in the scope the link names; CSV: the units sheet."""
@@ -81,5 +96,5 @@ class Exports:
 def _without_feedback_detail(tables: dict[str, list[tuple]], note: str) -> dict[str, list[tuple]]:
     """Below the whole organisation, fewer than five answers are not shown one by one."""
     requests = [row[:-1] + ((note if row[-1] is not None else None),) for row in tables["requests"]]
-    feedback = [row[:3] + (note, note) for row in tables["feedback"]]
+    feedback = [row[:3] + (note, note, note) for row in tables["feedback"]]
     return {**tables, "requests": requests, "feedback": feedback}

@@ -42,6 +42,7 @@ class EntryView:
     answer: str
     links: tuple[FaqLink, ...] = ()
     fell_back: bool = False
+    helpdesk: bool = False  # the IT helpdesk's entry (a fault, not know-how)
 
 
 def entry_view(entry: FaqRecord, language: str) -> EntryView:
@@ -51,7 +52,7 @@ def entry_view(entry: FaqRecord, language: str) -> EntryView:
         chosen = next(lang for lang in LANGUAGES if lang in entry.texts)
         fell_back = True
     text = entry.texts[chosen]
-    return EntryView(entry.id, chosen, text.question, text.answer, entry.links, fell_back)
+    return EntryView(entry.id, chosen, text.question, text.answer, entry.links, fell_back, entry.helpdesk)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ directory's source of truth.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from cards.i18n import Texts
 from cards.reports import mentors_card
 from dialogs.card_action import CardAction
@@ -26,8 +28,10 @@ MAX_LISTED = 20
 
 class MentorAdmin:
     def __init__(self, mentors: MentorRepository, directory_repository: DirectoryRepository, directory: Directory,
-                 clock: Clock) -> None:
+                 clock: Clock, *, after_change: Callable[[], Awaitable[object]] | None = None) -> None:
         self._mentors = mentors
+        # A removal may have left a unit without a mentor: its alert goes out at once.
+        self._after_change = after_change
         self._directory_repository = directory_repository
         self._directory = directory
         self._clock = clock
@@ -70,6 +74,8 @@ class MentorAdmin:
             return Reply(text=texts("mentors.not_in_scope"))
         await self._mentors.change_role(actor=member.aad_object_id, person_id=person_id, mentor=False)
         self._directory.forget()
+        if self._after_change is not None:
+            await self._after_change()
         return await self.overview(member, texts)
 
     async def set_allowance(self, action: CardAction, member: Member, texts: Texts) -> Reply:

@@ -43,8 +43,10 @@ class Selection(NamedTuple):
 class Reports:
     def __init__(self, stats: StatsRepository, directory_repository: DirectoryRepository, directory: Directory,
                  questions: QuestionRepository, variants: VariantRepository, library: FaqLibrary, signer: LinkSigner,
-                 base_url: str, clock: Clock) -> None:
+                 base_url: str, clock: Clock, *, coverage=None) -> None:
         self._stats = stats
+        # dialogs.flows.coverage.Coverage: the digest carries the share of units covered.
+        self._coverage = coverage
         self._variants = variants
         self._library = library
         self._directory_repository = directory_repository
@@ -53,6 +55,19 @@ class Reports:
         self._signer = signer
         self._base_url = base_url.rstrip("/")
         self._clock = clock
+
+    async def selection(self, member: Member, argument: str, texts: Texts) -> Selection | Reply:
+        """What `stats`, `export` and `impact` were asked for, or the answer saying what was wrong."""
+        return await self._selection(member, argument, texts)
+
+    async def scope_name(self, units: set[str] | None, unit_word: str | None, parents: dict[str, str | None],
+                         texts: Texts) -> str:
+        """"koko organisaatio", or the units by name: the one asked for, or the coordinator's own."""
+        if units is None:
+            return texts("stats.whole_organisation")
+        names = await self._directory_repository.unit_names()
+        return ", ".join(sorted(unit_name(names, u, texts.language) for u in (
+            {unit_word} if unit_word else topmost(units, parents))))
 
     async def _selection(self, member: Member, argument: str, texts: Texts) -> Selection | Reply:
         """The period and units a coordinator asked for, within what they may see."""
@@ -83,9 +98,12 @@ class Reports:
         """The digest card: last week's figures for everything the coordinator coordinates."""
         parents = await self._directory_repository.unit_parents()
         units = await self._directory.visible_units(member, parents)
-        return await self._stats_card(Selection(week, units, None, parents), texts)
+        coverage = None
+        if self._coverage is not None:
+            coverage = self._coverage.summary_text(await self._coverage.summary(units), texts)
+        return await self._stats_card(Selection(week, units, None, parents), texts, coverage=coverage)
 
-    async def _stats_card(self, selection: Selection, texts: Texts) -> Reply:
+    async def _stats_card(self, selection: Selection, texts: Texts, *, coverage: str | None = None) -> Reply:
         period, units, unit_word, parents = selection
         settings = await self._directory_repository.settings()
         common = dict(offer_timeout=settings.offer_timeout, default_allowance=settings.mentor_weekly_minutes)
@@ -99,13 +117,11 @@ class Reports:
                                                     for m in shown.mentor_minutes))
         if shown.satisfaction_hidden:
             delta["satisfaction_mean"] = None
-        names = await self._directory_repository.unit_names()
-        scope = texts("stats.whole_organisation") if whole else ", ".join(
-            sorted(unit_name(names, u, texts.language) for u in (
-                {unit_word} if unit_word else topmost(units, parents))))
+        scope = await self.scope_name(units, unit_word, parents, texts)
         # The chart is drawn in a worker thread: a few tens of milliseconds of CPU each.
+        rollouts = await self._stats.rollout_questions(units, period.start, period.end)
         card = await asyncio.to_thread(stats_card, texts, scope=scope, period=period, previous_period=previous,
-                                       figures=shown, delta=delta)
+                                       figures=shown, delta=delta, coverage=coverage, rollouts=rollouts)
         return Reply(card=card)
 
     async def export(self, member: Member, argument: str, texts: Texts) -> Reply:

@@ -28,6 +28,9 @@ from storage.outbox import Outgoing
 from storage.request_repository import RequestNotFound, RequestRecord
 from storage.variant_repository import VariantRepository
 
+# The feedback card's optional "Would you otherwise have contacted the IT helpdesk?"
+HELPDESK_ANSWERS = {"yes": True, "true": True, "no": False, "false": False}
+
 
 class RequestActions:
     def __init__(self, handoff: Handoff, rounds: OfferRounds, mentors: MentorRepository, library: FaqLibrary,
@@ -51,6 +54,24 @@ class RequestActions:
             return refused(texts, "unknown_question")
         if question.asker_aad_object_id != member.aad_object_id:
             return refused(texts, "not_yours")
+        card = await self._ask(member, question, topic)
+        if shared_conversation:
+            # A channel or group chat sees only that the question went on; the details go to the
+            # asker's own chat with the bot.
+            await handoff.notify(member.aad_object_id, card=card)
+            return Reply(text=texts("request.sent_privately"))
+        return Reply(card=card)
+
+    async def ask_on_behalf(self, asker: Member, question_id: int, told: str) -> None:
+        """A helpdesk agent handed the asker's question (already stored as theirs) to the
+        digimentors: the request is the asker's, and they are told, with their waiting card."""
+        question = await self._handoff.questions.get(question_id)
+        card = await self._ask(asker, question)
+        await self._handoff.notify(asker.aad_object_id, text=told, card=card)
+
+    async def _ask(self, member: Member, question, topic: str | None = None) -> dict:
+        """The request for the asker's question, offered to mentors; the asker's waiting card."""
+        handoff = self._handoff
         request, created = await handoff.requests.create(
             question_id=question.id, asker_person_id=member.person_id, asker_aad_object_id=member.aad_object_id,
             unit_id=member.unit_id, language=question.language,
@@ -62,13 +83,7 @@ class RequestActions:
         elif request.state == State.OPEN.value:
             # Asked again (a redelivered click): if the first round was cut off, it runs now.
             await handoff.requests.hurry(request.id)
-        card = request_cards.asker_waiting_card(Handoff.texts_of(request), view)
-        if shared_conversation:
-            # A channel or group chat sees only that the question went on; the details go to the
-            # asker's own chat with the bot.
-            await handoff.notify(member.aad_object_id, card=card)
-            return Reply(text=texts("request.sent_privately"))
-        return Reply(card=card)
+        return request_cards.asker_waiting_card(Handoff.texts_of(request), view)
 
     async def ask_from_card(self, action: CardAction, member: Member, texts: Texts) -> Reply:
         question_id = action.integer("question_id")
@@ -97,8 +112,12 @@ class RequestActions:
             return Reply(text=texts("request_refusal.not_resolved"))
         if rating is None or not 1 <= rating <= 5:
             return Reply(text=texts("request_refusal.rating"))
+        helpdesk = action.text("helpdesk", max_length=10)
+        helpdesk_avoided = HELPDESK_ANSWERS.get(helpdesk.strip().lower()) if helpdesk else None
+        if helpdesk and helpdesk_avoided is None:
+            return Reply(text=texts("request_refusal.helpdesk_answer"))
         comment = _masked(action.text("comment", max_length=MAX_COMMENT_CHARACTERS), request)
-        if not await self._handoff.requests.record_feedback(request.id, rating, comment):
+        if not await self._handoff.requests.record_feedback(request.id, rating, comment, helpdesk_avoided):
             return refused(texts, "already_rated")
         return Reply(card=request_cards.feedback_thanks_card(texts, await self._handoff.view(request), rating))
 

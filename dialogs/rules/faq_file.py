@@ -37,6 +37,8 @@ class FaqEntrySpec(_Strict):
     topic: str | None = None
     # At most three: with the card's three buttons that is Teams' limit of six actions.
     links: list[FaqLinkSpec] = Field(default_factory=list, max_length=3)
+    # The IT helpdesk's entry (a fault, not know-how): its card offers the helpdesk, not a mentor.
+    helpdesk: bool = False
     fi: FaqTextSpec | None = None
     sv: FaqTextSpec | None = None
     en: FaqTextSpec | None = None
@@ -59,6 +61,7 @@ class FaqEntrySpec(_Strict):
         return FaqRecord(
             id=self.id, topic=self.topic, links=tuple(FaqLink(link.title, link.url) for link in self.links),
             texts={lang: FaqText(t.question, tuple(t.variants), t.answer) for lang, t in self.texts().items()},
+            helpdesk=self.helpdesk,
         )
 
     @classmethod
@@ -69,6 +72,9 @@ class FaqEntrySpec(_Strict):
             document["topic"] = record.topic
         if record.links:
             document["links"] = [{"title": link.title, "url": link.url} for link in record.links]
+        if record.helpdesk:
+            # Written only when set, so that a file without it round-trips unchanged.
+            document["helpdesk"] = True
         for language in LANGUAGES:
             text = record.texts.get(language)
             if text is not None:

@@ -26,9 +26,12 @@ from storage.directory_repository import OrganizationSettings
 from storage.organization_repository import MentorPlan, OrganizationPlan, PersonPlan, UnitPlan
 
 Language = Literal[LANGUAGES]
-Role = Literal["employee", "mentor", "coordinator", "admin", "supervisor"]
+# helpdesk: an IT helpdesk agent, who may hand a question to the digimentors for an employee.
+Role = Literal["employee", "mentor", "coordinator", "admin", "supervisor", "helpdesk"]
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 AAD_OBJECT_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{3,28}[0-9]$")
+HTTPS_URL = re.compile(r"^https://\S+$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
@@ -39,12 +42,71 @@ class _Strict(BaseModel):
 _DEFAULTS = OrganizationSettings()
 
 
+class HelpdeskSpec(_Strict):
+    """How to reach the IT helpdesk: what a fault question's card tells the asker. `name` and
+    `hours` are one text, or one per language ({fi: ..., sv: ..., en: ...})."""
+
+    name: str | dict[Language, str] = Field(min_length=1)
+    phone: str | None = None
+    url: str | None = Field(default=None, max_length=2000)
+    hours: str | dict[Language, str] | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is not None and not PHONE.match(value):
+            raise ValueError("expected a phone number, such as +358 9 123 4567")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not HTTPS_URL.match(value):
+            raise ValueError("expected an https:// address")
+        return value
+
+    @field_validator("name", "hours")
+    @classmethod
+    def _text(cls, value: str | dict | None) -> str | dict | None:
+        for text in ([value] if isinstance(value, str) else (value or {}).values()):
+            if not 1 <= len(text.strip()) <= 200:
+                raise ValueError("expected a text of 1 to 200 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "HelpdeskSpec":
+        if self.phone is None and self.url is None:
+            raise ValueError("give a phone number or a url (https), so that people can reach the helpdesk")
+        return self
+
+    def stored(self) -> dict:
+        """{language: text} for name and hours: one text serves every language."""
+        def per_language(value: str | dict | None) -> dict | None:
+            if value is None:
+                return None
+            return dict(value) if isinstance(value, dict) else {language: value for language in LANGUAGES}
+
+        return {"name": per_language(self.name), "phone": self.phone, "url": self.url,
+                "hours": per_language(self.hours)}
+
+
+class ImpactSpec(_Strict):
+    """The impact report's assumptions, printed on its card."""
+
+    minutes_per_faq_answer: float = Field(default=_DEFAULTS.minutes_per_faq_answer, ge=0, le=480)
+    minutes_per_helpdesk_contact: float = Field(default=_DEFAULTS.minutes_per_helpdesk_contact, ge=0, le=480)
+
+
 class OrganizationSpec(_Strict):
     name: str = Field(min_length=1, max_length=200)
     default_language: Language = _DEFAULTS.default_language
     mentor_weekly_minutes: int = Field(default=_DEFAULTS.mentor_weekly_minutes, ge=0, le=MAX_WEEKLY_MINUTES)
     offer_timeout_minutes: float = Field(default=_DEFAULTS.offer_timeout.total_seconds() / 60, gt=0, le=1440)
     working_hours: str = f"{_DEFAULTS.working_hours_start}-{_DEFAULTS.working_hours_end}"
+    mentor_model: Literal["named", "open", "both"] = "named"
+    helpdesk: HelpdeskSpec | None = None
+    coverage_goal: int = Field(default=_DEFAULTS.coverage_goal, ge=0, le=100)
+    impact: ImpactSpec = Field(default_factory=ImpactSpec)
 
     @field_validator("working_hours")
     @classmethod
@@ -218,6 +280,11 @@ def to_plan(spec: OrganizationFile) -> OrganizationPlan:
         working_hours_start=settings.working_hours_start,
         working_hours_end=settings.working_hours_end,
         department_rules=rules_to_dicts([rule.to_rule() for rule in spec.graph.department_rules]),
+        mentor_model=settings.mentor_model,
+        helpdesk=settings.helpdesk.stored() if settings.helpdesk else None,
+        coverage_goal=settings.coverage_goal,
+        minutes_per_faq_answer=settings.impact.minutes_per_faq_answer,
+        minutes_per_helpdesk_contact=settings.impact.minutes_per_helpdesk_contact,
         units=[UnitPlan(unit.id, unit.parent, dict(unit.name)) for unit in spec.units],
         people=[
             PersonPlan(

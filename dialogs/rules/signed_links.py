@@ -22,6 +22,7 @@ class ExportGrant:
     end: str
     language: str
     expires: int
+    kind: str = "activity"  # activity (requests, time, feedback) | impact
     # A survey round's results instead of the period's data (dialogs/flows/survey_results.py).
     round_id: int | None = None
 

@@ -45,6 +45,7 @@ class Arrival:
     method: str  # send | reply | update
     conversation_id: str
     status: int
+    tenant_id: str | None = None  # the activity's conversation.tenantId
 
 
 @dataclass
@@ -89,6 +90,10 @@ class LoopbackConnector:
         self.scripted: dict[str, list[int | tuple[int, dict]]] = {}
         # Seconds every request to the conversations API takes to be answered.
         self.delay = 0.0
+        # While set, requests arriving (or done waiting for `delay`) are held unanswered until it
+        # is cleared, or the bot closes the connection (then nothing was delivered): a Bot
+        # Connector that stalls, so that a test can stop or kill the bot mid-send.
+        self.hold = False
         # Every request to the conversations API, in order of arrival, with its answer.
         self.arrivals: list[Arrival] = []
         # Requests to the conversations API being held for `delay` right now.
@@ -171,18 +176,24 @@ class LoopbackConnector:
     async def _record(self, request: web.Request, method: str, reply_to: str | None) -> web.Response:
         arrived = time.monotonic()
         conversation = request.match_info["conversation"]
-        if self.delay:
+        try:
+            tenant = ((await request.json()).get("conversation") or {}).get("tenantId")
+        except ValueError:
+            tenant = None
+        if self.delay or self.hold:
             self.held += 1
             try:
                 await asyncio.sleep(self.delay)
+                while self.hold and not (request.transport is None or request.transport.is_closing()):
+                    await asyncio.sleep(0.02)
             finally:
                 self.held -= 1
             if request.transport is None or request.transport.is_closing():
                 # The bot gave up on the request (it stopped or died): nothing was delivered.
-                self.arrivals.append(Arrival(arrived, method, conversation, 499))
+                self.arrivals.append(Arrival(arrived, method, conversation, 499, tenant))
                 return web.Response(status=499)
         response = await self._answer(request, method, reply_to, conversation)
-        self.arrivals.append(Arrival(arrived, method, conversation, response.status))
+        self.arrivals.append(Arrival(arrived, method, conversation, response.status, tenant))
         return response
 
     async def _answer(self, request: web.Request, method: str, reply_to: str | None,
