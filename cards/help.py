@@ -7,20 +7,27 @@ from collections.abc import Callable
 from cards.base import adaptive_card, bullet_list, heading, paragraph, subheading
 
 SECTIONS = (
-    (None, "help.commands_title", ("help", "mentor"), "help.commands"),
-    ("mentor", "help.mentor_commands_title", ("available", "away", "my_requests", "log", "my_hours"),
-     "help.mentor_commands"),
-    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq"),
+    (None, "help.commands_title", ("help", "mentor", "book", "my_agreements"), "help.commands"),
+    ("mentor", "help.mentor_commands_title",
+     ("available", "away", "my_requests", "log", "log_agreement", "my_hours", "agreement"), "help.mentor_commands"),
+    ("helper", "help.helper_commands_title", ("my_requests", "my_hours", "stop_helping"), "help.helper_commands"),
+    ("coordinator", "help.coordinator_commands_title", ("stats", "gaps", "export", "mentors", "faq", "agreement"),
      "help.coordinator_commands"),
 )
 
 
-def help_card(texts: Callable[..., str], has_role: Callable[[str], bool]) -> dict:
+def help_card(texts: Callable[..., str], has_role: Callable[[str], bool], *, open_helpers: bool = False) -> dict:
+    """`open_helpers`: the organisation's mentor model lets anyone offer help (open, both)."""
     body = [heading(texts("help.title")), paragraph(texts("help.ask"))]
     for role, title_key, commands, prefix in SECTIONS:
         if role is not None and not has_role(role):
             continue
+        if role == "helper" and has_role("mentor"):
+            continue  # a mentor's own section has these
+        lines = [texts(f"{prefix}.{command}") for command in commands]
+        if role is None and open_helpers and not has_role("helper"):
+            lines.append(texts("help.commands.help_with"))
         body.append(subheading(texts(title_key)))
-        body.append(bullet_list([texts(f"{prefix}.{command}") for command in commands]))
+        body.append(bullet_list(lines))
     body.append(paragraph(texts("help.privacy"), isSubtle=True, spacing="Medium"))
     return adaptive_card(body)

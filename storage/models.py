@@ -6,13 +6,14 @@ Python process, decides races. Times are stored in UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -97,6 +98,10 @@ class Organization(Base):
     working_hours_end: Mapped[str] = mapped_column(String(5), default="16:00")
     # Rules that place people found through Microsoft Graph (dialogs.rules.department_mapping).
     department_rules: Mapped[list] = mapped_column(JSON, default=list)
+    # named: only the file's digimentors; open | both: anyone may also offer help on topics.
+    mentor_model: Mapped[str] = mapped_column(String(10), default="named", server_default="named")
+    # The weekly allowance of those open helpers, in minutes.
+    helper_weekly_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -131,7 +136,7 @@ class PersonRole(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     __table_args__ = (
-        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin')", name="known_role"),
+        CheckConstraint("role IN ('employee', 'mentor', 'coordinator', 'admin', 'supervisor')", name="known_role"),
     )
 
 
@@ -304,6 +309,8 @@ class HelpRequest(Base):
     __tablename__ = "help_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # question: one person's question; session: a team's booking of a digitutor (team_sessions).
+    kind: Mapped[str] = mapped_column(String(10), default="question", server_default="question")
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), unique=True)
     asker_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     asker_aad_object_id: Mapped[str] = mapped_column(String(64))
@@ -362,6 +369,8 @@ class MentorTimeEntry(Base):
     # Not unique: a request reopened and resolved again is a second stretch of work.
     request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"), index=True)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    # A meeting of a peer-mentoring agreement: it counts against the agreement too.
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
     minutes: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
     logged_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
@@ -437,3 +446,133 @@ class OutboxMessage(Base):
         Index("ix_outbox_messages_state_due_at", "state", "due_at"),
         Index("ix_outbox_messages_recipient_state", "recipient", "state"),
     )
+
+
+class TeamSession(Base):
+    """A team's booking of a digitutor. It is a help request of kind "session", offered, accepted
+    and resolved through the same rows and conditional updates as a question; this row holds
+    what the booker asked for and what the mentor chose."""
+
+    __tablename__ = "team_sessions"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), primary_key=True)
+    # The booking form and its content: the same form sent twice books once.
+    booking_key: Mapped[str] = mapped_column(String(64), unique=True)
+    topic: Mapped[str] = mapped_column(String(200))  # as the booker wrote it, masked
+    slots: Mapped[list] = mapped_column(JSON, default=list)  # the preferred starts, ISO UTC
+    headcount: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)  # masked
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    chosen_slot: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The reminder to both sides one working day before; claimed once by setting reminded_at.
+    remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The Teams meeting through Graph: none (no Graph) | wanted | created | failed.
+    meeting_state: Mapped[str] = mapped_column(String(20), default="none", index=True)
+    meeting_url: Mapped[str | None] = mapped_column(String(2000))
+    meeting_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    meeting_lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    participants: Mapped[int | None] = mapped_column(Integer)  # as the mentor recorded it
+
+    __table_args__ = (CheckConstraint("headcount BETWEEN 1 AND 500", name="sane_headcount"),)
+
+
+class SessionParticipant(Base):
+    """Someone the booker named for a session: they get the one-question feedback card."""
+
+    __tablename__ = "session_participants"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+    __table_args__ = (CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),)
+
+
+class Agreement(Base):
+    """A peer-mentoring agreement between a mentor and a mentee (a person, or a team: a unit,
+    answered for by its supervisor or coordinator). It starts only when the mentee accepts."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The form and its content: the same form sent twice makes one agreement.
+    creation_key: Mapped[str] = mapped_column(String(64), unique=True)
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    mentee_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    mentee_unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    # Who accepted or declined it for the mentee side (the mentee, or a team's supervisor).
+    mentee_contact_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    topic: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2))
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date] = mapped_column(Date)
+    planned_meetings: Mapped[int] = mapped_column(Integer)
+    minutes_per_meeting: Mapped[int] = mapped_column(Integer)
+    # proposed | active | declined | closed (dialogs.rules.agreements)
+    state: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # Planned meetings whose due date has been reminded of (when nothing was logged).
+    reminded_meetings: Mapped[int] = mapped_column(Integer, default=0)
+    # When the reminder and closing round should look at it next.
+    next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+
+    __table_args__ = (
+        CheckConstraint("(mentee_person_id IS NULL) <> (mentee_unit_id IS NULL)", name="one_mentee"),
+        CheckConstraint("planned_meetings BETWEEN 1 AND 100", name="sane_meetings"),
+    )
+
+
+class AgreementGoal(Base):
+    __tablename__ = "agreement_goals"
+
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1..5
+    text: Mapped[str] = mapped_column(Text)
+
+
+class AgreementEvaluation(Base):
+    """One side's answer at the close: a 1-5 rating (and a comment); per goal in the next table."""
+
+    __tablename__ = "agreement_evaluations"
+
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    given_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
+
+
+class AgreementGoalAnswer(Base):
+    __tablename__ = "agreement_goal_answers"
+
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(10))
+
+    __table_args__ = (CheckConstraint("answer IN ('yes', 'partly', 'no')", name="known_answer"),)
+
+
+class OpenHelper(Base):
+    """Someone who offered, in chat, to help on topics they know ("anyone who knows helps"):
+    offered questions on those topics after the named mentors, under the organisation's
+    helper allowance."""
+
+    __tablename__ = "open_helpers"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    topics: Mapped[list] = mapped_column(JSON, default=list)
+    # active | withdrawn (by themselves) | removed (by a coordinator)
+    state: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    removed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -61,6 +61,8 @@ class OrganizationPlan:
     department_rules: list[dict[str, str]]
     units: list[UnitPlan]
     people: list[PersonPlan]
+    mentor_model: str = "named"
+    helper_weekly_minutes: int = 60
 
 
 @dataclass
@@ -99,6 +101,8 @@ async def _apply_settings(session, plan: OrganizationPlan, summary: ImportSummar
         "working_hours_start": plan.working_hours_start,
         "working_hours_end": plan.working_hours_end,
         "department_rules": plan.department_rules,
+        "mentor_model": plan.mentor_model,
+        "helper_weekly_minutes": plan.helper_weekly_minutes,
     }
     row = await session.get(Organization, 1)
     if row is None:

@@ -19,6 +19,9 @@ from storage.audit_repository import add_entry
 from storage.db import Database
 from storage.models import (
     REDACTED,
+    Agreement,
+    AgreementEvaluation,
+    AgreementGoal,
     AuditLog,
     ConversationReference,
     CoordinatorScope,
@@ -29,12 +32,15 @@ from storage.models import (
     HelpRequest,
     MentorProfile,
     MentorTimeEntry,
+    OpenHelper,
     OutboxMessage,
     Person,
     PersonRole,
     Question,
     RequestOffer,
     RequestState,
+    SessionParticipant,
+    TeamSession,
 )
 from storage.personal_data import PersonFound, people_with_email
 
@@ -111,6 +117,7 @@ class PersonErasure:
         await session.execute(update(HelpRequest).where(requested).values(asker_aad_object_id=erased_as))
         await run("time_entry_notes", update(MentorTimeEntry).where(
             MentorTimeEntry.mentor_id == person_id, _written(MentorTimeEntry.note)).values(note=REDACTED))
+        await self._erase_collaboration(session, person_id, request_ids, run)
         counts["mentions"] = await _scrub_name(session, self._database, found.name)
 
         await run("conversation_references", delete(ConversationReference)
@@ -135,6 +142,33 @@ class PersonErasure:
             name=REDACTED, email=None, aad_object_id=erased_as, languages=[], active=False, source=ERASED_SOURCE,
             updated_at=self._database.now()))
         return counts
+
+
+    @staticmethod
+    async def _erase_collaboration(session, person_id: int, request_ids, run) -> None:
+        """Their words in sessions and agreements: the topic and note of sessions they booked,
+        their session feedback and evaluation comments, and the goals of agreements they are a
+        side of (goals describe the mentee's work and were written by the mentor). Counts,
+        ratings and goal answers stay."""
+        await run("session_texts", update(TeamSession).where(TeamSession.request_id.in_(request_ids),
+                                                             _written(TeamSession.note)).values(note=REDACTED))
+        await run("session_texts", update(TeamSession).where(TeamSession.request_id.in_(request_ids),
+                                                             TeamSession.topic != REDACTED).values(topic=REDACTED))
+        await run("comments", update(SessionParticipant).where(SessionParticipant.person_id == person_id,
+                                                               _written(SessionParticipant.comment))
+                  .values(comment=REDACTED))
+        await run("comments", update(AgreementEvaluation).where(AgreementEvaluation.person_id == person_id,
+                                                                _written(AgreementEvaluation.comment))
+                  .values(comment=REDACTED))
+        sides = select(Agreement.id).where(or_(Agreement.mentor_id == person_id,
+                                               Agreement.mentee_person_id == person_id)).scalar_subquery()
+        await run("agreement_goals", update(AgreementGoal).where(AgreementGoal.agreement_id.in_(sides),
+                                                                 AgreementGoal.text != REDACTED)
+                  .values(text=REDACTED))
+        await run("agreement_topics", update(Agreement).where(Agreement.id.in_(sides), Agreement.topic != REDACTED)
+                  .values(topic=REDACTED))
+        await session.execute(update(OpenHelper).where(OpenHelper.person_id == person_id, OpenHelper.state == "active")
+                              .values(state="withdrawn"))
 
 
 def _written(column):
@@ -180,7 +214,9 @@ async def _scrub_name(session, database: Database, name: str) -> int:
         return 0
     scrubbed = 0
     for model, column in ((Question, Question.text), (Feedback, Feedback.comment),
-                          (MentorTimeEntry, MentorTimeEntry.note)):
+                          (MentorTimeEntry, MentorTimeEntry.note), (TeamSession, TeamSession.note),
+                          (SessionParticipant, SessionParticipant.comment), (AgreementGoal, AgreementGoal.text),
+                          (AgreementEvaluation, AgreementEvaluation.comment)):
         replaced = func.replace(column, name, REDACTED)
         result = await session.execute(update(model).where(column.is_not(None), replaced != column)
                                        .values({column.key: replaced}))

@@ -26,7 +26,8 @@ from storage.directory_repository import OrganizationSettings
 from storage.organization_repository import MentorPlan, OrganizationPlan, PersonPlan, UnitPlan
 
 Language = Literal[LANGUAGES]
-Role = Literal["employee", "mentor", "coordinator", "admin"]
+Role = Literal["employee", "mentor", "coordinator", "admin", "supervisor"]
+MentorModel = Literal["named", "open", "both"]
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 AAD_OBJECT_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
@@ -45,6 +46,10 @@ class OrganizationSpec(_Strict):
     mentor_weekly_minutes: int = Field(default=_DEFAULTS.mentor_weekly_minutes, ge=0, le=MAX_WEEKLY_MINUTES)
     offer_timeout_minutes: float = Field(default=_DEFAULTS.offer_timeout.total_seconds() / 60, gt=0, le=1440)
     working_hours: str = f"{_DEFAULTS.working_hours_start}-{_DEFAULTS.working_hours_end}"
+    # named: the file's digimentors only; open / both: anyone may also offer help on topics.
+    mentor_model: MentorModel = _DEFAULTS.mentor_model
+    # Extension: the weekly allowance of those open helpers.
+    helper_weekly_minutes: int = Field(default=_DEFAULTS.helper_weekly_minutes, ge=0, le=MAX_WEEKLY_MINUTES)
 
     @field_validator("working_hours")
     @classmethod
@@ -215,6 +220,8 @@ def to_plan(spec: OrganizationFile) -> OrganizationPlan:
         working_hours_start=settings.working_hours_start,
         working_hours_end=settings.working_hours_end,
         department_rules=rules_to_dicts([rule.to_rule() for rule in spec.graph.department_rules]),
+        mentor_model=settings.mentor_model,
+        helper_weekly_minutes=settings.helper_weekly_minutes,
         units=[UnitPlan(unit.id, unit.parent, dict(unit.name)) for unit in spec.units],
         people=[
             PersonPlan(
