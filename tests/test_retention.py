@@ -111,7 +111,7 @@ def _with_redacted_texts(figures: dict) -> dict:
     export = figures["export"]
     requests = [row[:6] + (REDACTED,) + row[7:] for row in export["requests"]]
     time_entries = [row[:6] + ((REDACTED,) if row[6] else (None,)) for row in export["time_entries"]]
-    feedback = [row[:4] + (REDACTED,) for row in export["feedback"]]
+    feedback = [row[:4] + (REDACTED,) + row[5:] for row in export["feedback"]]
     return {**figures, "export": {"requests": requests, "time_entries": time_entries, "feedback": feedback}}
 
 
