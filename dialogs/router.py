@@ -56,6 +56,7 @@ class Router:
             "coverage": lambda m, a, t, s: flows.coverage.report(m, t),
             "announce": lambda m, a, t, s: flows.announcements.form(m, t),
             "impact": lambda m, a, t, s: flows.impact.report(m, a, t),
+            "book": lambda m, a, t, s: flows.sessions.form(m, t),
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),
@@ -87,6 +88,10 @@ class Router:
             "showAnnouncement": Verb(flows.announcements.status, "coordinator"),
             # Checked against the deliveries: only a mentor it went to may acknowledge it.
             "acknowledgeAnnouncement": Verb(flows.announcements.acknowledge),
+            # Anyone may book; the session's own clicks check the mentor and the named participants.
+            "bookSession": Verb(flows.sessions.book),
+            "resolveSession": Verb(flows.sessions.resolve),
+            "rateSession": Verb(flows.sessions.rate),
         }
         self._requests = requests
         self._tools = tools

@@ -26,6 +26,8 @@ from dialogs.flows.offer_rounds import OfferRounds
 from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, DEFAULT_SURVEY_RETENTION_DAYS, Privacy
 from dialogs.flows.reports import Reports
 from dialogs.flows.request_actions import RequestActions
+from dialogs.flows.session_background import SessionRounds
+from dialogs.flows.sessions import TeamSessions
 from dialogs.flows.survey_answering import SurveyAnswering
 from dialogs.flows.survey_instruments import Instruments
 from dialogs.flows.survey_results import SurveyResults
@@ -53,6 +55,7 @@ from storage.processes import ProcessRegistry
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
 from storage.retention import Retention
+from storage.session_repository import SessionRepository
 from storage.stats_repository import StatsRepository
 from storage.survey_instruments import SurveyInstrumentRepository
 from storage.survey_responses import SurveyResponseRepository
@@ -106,6 +109,8 @@ class Flows:
     helpdesk: HelpdeskReferrals
     announcements: Announcements
     impact: ImpactReport
+    sessions: TeamSessions
+    session_rounds: SessionRounds
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -136,12 +141,15 @@ class Flows:
                               options.public_base_url, clock)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
         deliveries = Deliveries(outbox, messenger, requests, offers, clock, announcement_card=announcements.card_for)
-        request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
-                                         group_chats=options.group_chats)
         # A transaction that stored messages wakes this process's worker at once.
         database.outbox_listeners.append(deliveries.wake)
         request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
                                          group_chats=options.group_chats)
+        # Team sessions ride on the request flows: the same offers, verbs and transitions.
+        session_repository = SessionRepository(database)
+        sessions = TeamSessions(handoff, offers, session_repository, directory_repository, library,
+                                meetings=graph is not None)
+        handoff.sessions, offers.session_cards, request_actions.sessions = session_repository, sessions, sessions
         instruments, survey_rounds_repository = Instruments(SurveyInstrumentRepository(database)), \
             SurveyRoundRepository(database)
         survey_rounds = SurveyRounds(instruments, survey_rounds_repository, directory_repository, directory, clock)
@@ -178,5 +186,7 @@ class Flows:
             helpdesk=HelpdeskReferrals(asking, request_actions, directory, directory_repository),
             announcements=announcements,
             impact=impact,
+            sessions=sessions,
+            session_rounds=SessionRounds(sessions, handoff, clock, graph),
             unit_ids=directory_repository.unit_parents,
         )

@@ -41,6 +41,7 @@ class SessionRecord:
     meeting_url: str | None
     participants: int | None
     invitees: tuple[int, ...]  # the people the booker named
+    meeting_attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def _record(row: TeamSession, invitees: Sequence[int]) -> SessionRecord:
         slots=tuple(datetime.fromisoformat(s) for s in row.slots or ()), headcount=row.headcount, note=row.note,
         duration_minutes=row.duration_minutes, chosen_slot=row.chosen_slot, remind_at=row.remind_at,
         meeting_state=row.meeting_state, meeting_url=row.meeting_url, participants=row.participants,
-        invitees=tuple(invitees))
+        invitees=tuple(invitees), meeting_attempts=row.meeting_attempts)
 
 
 class SessionRepository:

@@ -9,8 +9,10 @@ transaction as the offers and the next timer, and delivered by dialogs/flows/del
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cards import requests as request_cards
 from cards.formatting import clock_time, day
@@ -29,6 +31,12 @@ from storage.request_repository import RequestRecord
 CLAIM_LEASE = timedelta(seconds=60)
 
 
+class SessionCards(Protocol):
+    async def offer_cards(self, request: RequestRecord) -> Callable[[Texts], dict]: ...
+
+    async def unanswered_card(self, request: RequestRecord) -> dict: ...
+
+
 class OfferRounds:
     def __init__(self, handoff: Handoff, mentors: MentorRepository, library: FaqLibrary, *, group_size: int = 3,
                  graph: Graph | None = None, teams_app_id: str = "", manifest_id: str = "") -> None:
@@ -42,6 +50,9 @@ class OfferRounds:
         self._teams_app_id = teams_app_id
         self._manifest_id = manifest_id
         self._installs_tried: set[str] = set()
+        # Team sessions' cards (dialogs/flows/sessions.py, set by dialogs/wiring.py): a session is
+        # offered, widened and expired like a question, with its own offer and waiting cards.
+        self.session_cards: SessionCards | None = None
 
     async def offer(self, request: RequestRecord, *, widen: bool = False,
                     view: request_cards.RequestView | None = None, fresh: bool = False) -> None:
@@ -73,8 +84,9 @@ class OfferRounds:
                                     group_size=self._group_size)
             if chosen:
                 view = view or await handoff.view(request)
+                make = await self._offer_card_maker(request, view)
                 cards = {c.person_id: Outgoing(c.aad_object_id, "offer", request_id=request.id, mentor_id=c.person_id,
-                                               card=request_cards.offer_card(Texts(_first_language(c, request)), view))
+                                               card=make(Texts(_first_language(c, request))))
                          for c in chosen}
                 widened = [await self._widened_notice(request, tier, tiers, parents)] if tier > request.tier else []
                 await handoff.requests.add_offers(request.id, tier, [c.person_id for c in chosen],
@@ -83,6 +95,12 @@ class OfferRounds:
                 return
             tier += 1
         await self._expire(request, parents, tier)
+
+    async def _offer_card_maker(self, request: RequestRecord,
+                                view: request_cards.RequestView) -> Callable[[Texts], dict]:
+        if request.is_session and self.session_cards is not None:
+            return await self.session_cards.offer_cards(request)
+        return lambda texts: request_cards.offer_card(texts, view)
 
     async def offer_failed(self, request_id: int, mentor_id: int, unreachable: bool) -> None:
         """An offer card could not be delivered: when it was the last open offer, the round goes
@@ -177,17 +195,21 @@ class OfferRounds:
         view = await handoff.view(request)
         coordinator = None
         coordinators = await self._mentors.coordinators_for(request.unit_id, parents)
+        session = request.is_session and self.session_cards is not None
         if coordinators:
             person_id, aad = coordinators[0]
-            coordinator = (person_id, Outgoing(aad, "offer", request_id=request.id, mentor_id=person_id,
-                                               card=request_cards.coordinator_alert_card(texts, view)))
+            # A session's coordinator gets its offer card: they may take it, picking a slot.
+            alert = (await self.session_cards.offer_cards(request))(texts) if session \
+                else request_cards.coordinator_alert_card(texts, view)
+            coordinator = (person_id, Outgoing(aad, "offer", request_id=request.id, mentor_id=person_id, card=alert))
         suggestions = []
         if request.question_id is not None:
             stored = await handoff.questions.get(request.question_id)
             titles = await self._library.titles(list(stored.shown_entry_ids), request.language)
             suggestions = [(entry_id, title, request.question_id) for entry_id, title in titles]
-        told = Outgoing(request.asker_aad_object_id, request_id=request.id,
-                        card=request_cards.asker_unanswered_card(texts, view, suggestions))
+        unanswered = await self.session_cards.unanswered_card(request) if session \
+            else request_cards.asker_unanswered_card(texts, view, suggestions)
+        told = Outgoing(request.asker_aad_object_id, request_id=request.id, card=unanswered)
         await handoff.requests.expire(request.id, from_states=TRANSITIONS[Action.EXPIRE].sources,
                                       from_tier=request.tier, to_tier=to_tier, coordinator=coordinator,
                                       messages=[told])
