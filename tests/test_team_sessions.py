@@ -17,7 +17,7 @@ from cards.i18n import Texts
 from storage.models import MentorTimeEntry, RequestEvent, SessionParticipant, TeamSession
 from tests.conftest import BotClient, settings_for, start_bot
 from tests.support.graph_server import LoopbackGraph, loopback_credential
-from tests.support.office import AINO, KAISA, MAIJA, PEKKA, SARI, VILLE, Office, body_text, offer_of
+from tests.support.office import AINO, KAISA, MAIJA, OLLI, PEKKA, SARI, VILLE, Office, body_text, offer_of
 
 FI = Texts("fi")
 # The clock stands on Wednesday 25 Nov 2026 at 10:00 in Helsinki. Friday 27 Nov 13:00 and
@@ -241,3 +241,53 @@ async def test_with_graph_the_chosen_slot_becomes_a_teams_meeting(database_url, 
         assert len(graph.events) == 1
     finally:
         await client.close()
+
+
+async def test_nobody_takes_it_so_the_booking_widens_and_a_coordinator_may_take_it(office):
+    request_id = await book(office)
+    for person in (PEKKA, VILLE):
+        await office.click(person, "declineRequest", {"request_id": request_id})
+    # Everyone in the unit said no: the parent unit's digimentor gets the session's own offer card.
+    widened = office.cards(AINO)[-1]
+    assert widened["body"][0]["text"] == FI("sessions.offer_title") and offer_of(widened) == request_id
+    await office.click(AINO, "declineRequest", {"request_id": request_id})
+    for person in (SARI, OLLI):
+        await office.click(person, "declineRequest", {"request_id": request_id})
+    # Past the last circle: the coordinator gets the offer (slots and all), the booker is told honestly.
+    assert office.cards(MAIJA)[-1]["body"][0]["text"] == FI("sessions.unanswered_title")
+    alert = office.cards(KAISA)[-1]
+    assert alert["body"][0]["text"] == FI("sessions.offer_title")
+    await office.click(KAISA, "acceptRequest", {"request_id": request_id, "slot": FRIDAY_SLOT})
+    assert office.cards(MAIJA)[-1]["body"][0]["text"] == FI("sessions.confirmed_title", mentor="Kaisa Laine")
+    record, events = await office.request(request_id)
+    assert record.state == "accepted" and "expire" in events
+
+
+async def test_a_mentor_who_gives_the_session_back_frees_the_slot_and_it_is_offered_again(office):
+    request_id = await book(office)
+    await office.click(PEKKA, "acceptRequest", {"request_id": request_id, "slot": MONDAY_SLOT})
+    # The question verbs refuse what belongs to the session's own card.
+    assert FI("session_refusal.use_session_card") in body_text(
+        await office.click(PEKKA, "resolveRequest", {"request_id": request_id, "minutes": "30"}))
+    reply = await office.click(PEKKA, "releaseRequest", {"request_id": request_id})
+    assert FI("sessions.released_mentor") in body_text(reply)
+    assert FI("sessions.released", mentor="Pekka Korhonen") in office.texts(MAIJA)
+    row = await session_row(office, request_id)
+    assert row.chosen_slot is None and row.remind_at is None
+    assert office.cards(AINO)[-1]["body"][0]["text"] == FI("sessions.offer_title")
+    # No reminder is due for a session given back.
+    office.clock.freeze(FRIDAY_MORNING)
+    assert await office.flows.session_rounds.run() == 0
+
+
+async def test_the_booker_cancels_and_the_mentors_cards_say_so(office):
+    request_id = await book(office)
+    await office.click(PEKKA, "acceptRequest", {"request_id": request_id, "slot": MONDAY_SLOT})
+    assert FI("request_refusal.only_asker") in body_text(
+        await office.click(VILLE, "cancelRequest", {"request_id": request_id}))
+    cancelled = await office.click(MAIJA, "cancelRequest", {"request_id": request_id})
+    assert cancelled["value"]["body"][0]["text"] == FI("sessions.cancelled_title")
+    assert office.cards(PEKKA, "update")[-1]["body"][0]["text"] == FI("request.cancelled_title")
+    assert (await office.request(request_id))[0].state == "cancelled"
+    office.clock.freeze(FRIDAY_MORNING)
+    assert await office.flows.session_rounds.run() == 0
