@@ -291,3 +291,17 @@ async def test_the_booker_cancels_and_the_mentors_cards_say_so(office):
     assert (await office.request(request_id))[0].state == "cancelled"
     office.clock.freeze(FRIDAY_MORNING)
     assert await office.flows.session_rounds.run() == 0
+
+
+async def test_a_held_session_counts_in_impact(office):
+    request_id = await book(office)
+    await office.click(PEKKA, "acceptRequest", {"request_id": request_id, "slot": MONDAY_SLOT})
+    office.clock.freeze(MONDAY_AFTER)
+    await office.click(PEKKA, "resolveSession", {"request_id": request_id, "minutes": "90", "participants": "9"})
+    await office.say(KAISA, "vaikuttavuus 2026-11")
+    figures = facts(office.cards(KAISA)[-1])
+    assert figures[FI("impact.sessions_held")].startswith("1") and "9" in figures[FI("impact.sessions_held")]
+    # The participants are people reached; the session is not a question a digimentor resolved.
+    assert figures[FI("impact.people_reached")].startswith("9")
+    assert figures[FI("impact.mentor_helped")].startswith("0")
+    assert "1,5" in figures[FI("impact.mentor_hours")]

@@ -70,4 +70,5 @@ def render_session_cards(add: Add) -> None:
                       sessions=SessionFigures(booked=3, held=2, participants=19, minutes=150, feedback_count=7,
                                               feedback_mean=4.3))
     add(reports.stats_card, "fi/with team sessions", reports.stats_card(
-        fi, scope="Osasto 3", period=month, previous_period=month.previous(), figures=figures, delta=changes(figures, Figures())))
+        fi, scope="Osasto 3", period=month, previous_period=month.previous(), figures=figures,
+        delta=changes(figures, Figures())))
