@@ -8,9 +8,11 @@ participants, the participants the booker named are asked for feedback, and it a
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import UTC, datetime
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from cards.i18n import Texts
@@ -171,6 +173,15 @@ async def test_minutes_and_participants_reach_stats_and_the_mentors_hours(office
     assert "75" in figures[FI("stats.sessions_minutes")]
     # Two ratings below the whole organisation are not shown (fewer than five).
     assert "4,5" not in figures[FI("stats.sessions_feedback")]
+
+    # The activity export's sessions sheet, with the two ratings' mean withheld below the organisation.
+    await office.say(KAISA, "vienti 2026-11")
+    link = [a["url"] for a in office.cards(KAISA)[-1]["actions"] if a["url"].endswith(".xlsx")][0]
+    workbook = load_workbook(io.BytesIO(await (await office.bot.http.get("/" + link.split("/", 3)[3])).read()))
+    header, row = list(workbook[FI("export.sheets.sessions")].iter_rows(values_only=True))
+    assert header[3] == FI("export.columns.topic")
+    assert row[2:10] == ("ward-3", "Outlookin kalenteri", "resolved", row[5], "Pekka Korhonen", 8, 7, 75)
+    assert row[10:] == (2, FI("stats.fewer_than_five"))
 
     await office.say(PEKKA, "my hours")
     hours = facts(office.cards(PEKKA)[-1])
