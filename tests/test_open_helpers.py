@@ -50,7 +50,7 @@ people:
   - {{aad_object_id: {VILLE}, name: Ville Heikkinen, unit: ward-3}}
   - {{aad_object_id: {AINO}, name: Aino Mäkinen, unit: sote}}
   - {{aad_object_id: {SARI}, name: Sari Lehto, unit: ward-5}}
-  - {{aad_object_id: {OLLI}, name: Olli Nieminen, unit: hr}}
+  - {{aad_object_id: {OLLI}, name: Olli Nieminen, email: olli.nieminen@example.fi, unit: hr}}
   - {{aad_object_id: {KAISA}, name: Kaisa Laine, unit: sote, roles: [employee, coordinator], coordinator_of: [hva]}}
 """
 # The both model: ward-3 has a named digimentor of its own, Ville.
@@ -266,3 +266,15 @@ def _actions(card: dict) -> list[dict]:
         found += element.get("actions", [])
         stack += element.get("items", [])
     return found
+
+
+async def test_a_helpers_offer_is_in_their_export_and_ends_with_their_erasure(office):
+    await offer_help(office, OLLI, "voin auttaa excelissä")
+    exported = await office.flows.privacy.export("olli.nieminen@example.fi")
+    [offer] = exported["people"][0]["open_helper"]
+    assert offer["topics"] == ["excel"] and offer["state"] == "active"
+    await office.flows.privacy.erase("olli.nieminen@example.fi", apply=True)
+    office.flows.directory.forget()
+    assert await office.count(OpenHelper, state="withdrawn") == 1
+    await ask(office, EXCEL_QUESTION)
+    assert offers_to(office, OLLI) == []
