@@ -38,12 +38,15 @@ class HelperRepository:
             await session.execute(self._database.insert(OpenHelper).values(
                 person_id=person_id, topics=[], state="active", since=now, reachable=True)
                 .on_conflict_do_nothing())
-            row = await session.get(OpenHelper, person_id, populate_existing=True)
+            # Locked (PostgreSQL), so that a coordinator's removal at the same moment either
+            # comes first and is kept, or comes after and ends this offer.
+            row = await session.get(OpenHelper, person_id, populate_existing=True, with_for_update=True)
             if row.state == "removed":
                 return None
             if row.state != "active":
                 row.state, row.since, row.ended_at, row.topics = "active", now, None, []
             row.topics = list(dict.fromkeys([*(row.topics or ()), *topics]))
+            row.reachable = True  # offering again means "you can reach me"
             return tuple(row.topics)
 
     async def withdraw(self, person_id: int | None) -> bool:
