@@ -191,6 +191,7 @@ ERASURE_COUNTS = {
     "audit_entries_by_them": "audit entries by them (actor pseudonymised)",
     "roles": "roles",
     "coordinator_scopes": "coordinator scopes",
+    "helper_offer": "their offer of help (ended)",
 }
 
 

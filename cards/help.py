@@ -31,7 +31,7 @@ def help_card(texts: Callable[..., str], has_role: Callable[[str], bool], *, ope
         if role == "helper" and has_role("mentor"):
             continue  # a mentor's own section has these
         lines = [texts(f"{prefix}.{command}") for command in commands]
-        if role is None and open_helpers and not has_role("helper"):
+        if role is None and open_helpers and not has_role("helper") and not has_role("mentor"):
             lines.append(texts("help.commands.help_with"))
         body.append(subheading(texts(title_key)))
         body.append(bullet_list(lines))

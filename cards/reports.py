@@ -281,7 +281,7 @@ def _helpers(texts: Texts, helpers, unit_names: dict[str, str], not_shown: int, 
 def helper_thanks_card(texts: Texts, *, helped: int, topics: tuple[str, ...]) -> dict:
     """The weekly digest of an open helper: thanks, with the people they helped last week."""
     body = [heading(texts("helpers.thanks_title")),
-            paragraph(texts("helpers.thanks_body", count=helped)),
+            paragraph(texts("helpers.thanks_body", count=helped) if helped else texts("helpers.thanks_none")),
             paragraph(texts("helpers.thanks_topics", topics=", ".join(topics)), isSubtle=True)]
     return adaptive_card(body)
 

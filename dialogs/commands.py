@@ -88,9 +88,11 @@ _ARGUMENTS = {
 # `log 45 #12 pivot tables` / `kirjaa 45 min #12`: minutes, then the agreement's number.
 _AGREEMENT_LOG = re.compile(r"\d{1,4}\s*(?:min|minuuttia|minuter|minutes)?\s*#\d{1,10}(?:\s.*)?", re.DOTALL)
 # "I can help with ...": topics, a few words at most. A longer sentence is a question ("voin
-# auttaa kollegaa, mutta miten jaan tiedoston?") unless it names a topic the bot knows.
+# auttaa kollegaa, mutta miten jaan tiedoston excelissä") unless it is mostly topics the bot
+# knows ("voin auttaa excelissä ja teamsissa"); a question mark always makes it a question.
 _HELP_WITH = re.compile(r"[^?]{1,200}")
 HELP_WITH_MAX_WORDS = 3
+HELP_WITH_MAX_OTHER_WORDS = 2  # beside named topics ("excel pivot tables")
 _REPORTS = {"stats", "export", "impact"}  # a period and/or a unit id
 _ALIASES = sorted(
     ((alias, name) for name, (_, aliases) in COMMANDS.items() for alias in aliases),
@@ -174,8 +176,8 @@ def _accepts(name: str, argument: str, unit_ids: Collection[str], topics: Collec
     if name == "help with":
         if not _HELP_WITH.fullmatch(argument):
             return False
-        named, _ = topics_named(argument, set(topics))
-        return bool(named) or len(argument.split()) <= HELP_WITH_MAX_WORDS
+        named, other = topics_named(argument, set(topics))
+        return (bool(named) and len(other) <= HELP_WITH_MAX_OTHER_WORDS) or len(argument.split()) <= HELP_WITH_MAX_WORDS
     if name in _REPORTS:
         words = argument.split()
         periods = [w for w in words if looks_like_period(w)]

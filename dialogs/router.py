@@ -10,7 +10,7 @@ from cards.help import help_card
 from cards.i18n import Texts
 from cards.welcome import welcome_card
 from dialogs.card_action import CardAction
-from dialogs.commands import Command, names_a_report, parse_command
+from dialogs.commands import Command, names_a_report, offers_help, parse_command
 from dialogs.flows.asking import masked_notice
 from dialogs.replies import Reply, refused
 from dialogs.rules.limits import MAX_QUESTION_CHARACTERS
@@ -57,6 +57,8 @@ class Router:
             "announce": lambda m, a, t, s: flows.announcements.form(m, t),
             "impact": lambda m, a, t, s: flows.impact.report(m, a, t),
             "book": lambda m, a, t, s: flows.sessions.form(m, t),
+            "help with": lambda m, a, t, s: flows.open_helpers.offer(m, a, t),
+            "stop helping": lambda m, a, t, s: flows.open_helpers.stop(m, t),
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),
@@ -76,6 +78,7 @@ class Router:
             "addMentor": Verb(admin.add, "coordinator"),
             "removeMentor": Verb(admin.remove, "coordinator"),
             "setAllowance": Verb(admin.set_allowance, "coordinator"),
+            "removeHelper": Verb(admin.remove_helper, "coordinator"),
             "approveVariant": Verb(faq_admin.approve_variant, "coordinator"),
             "rejectVariant": Verb(faq_admin.reject_variant, "coordinator"),
             "startSurvey": Verb(rounds.start, "coordinator"),
@@ -97,12 +100,15 @@ class Router:
         self._tools = tools
         self._helpdesk = flows.helpdesk
         self._unit_ids = flows.unit_ids
+        self._helpers = flows.open_helpers
+        self._directory = flows.directory
 
     async def text(self, member: Member, text: str, texts: Texts, *, shared_conversation: bool = False) -> Reply:
         if len(text) > MAX_QUESTION_CHARACTERS:
             return Reply(text=texts("reply.text_too_long", length=len(text), limit=MAX_QUESTION_CHARACTERS))
         units = await self._unit_ids() if names_a_report(text) else ()
-        command = parse_command(text, units)
+        topics = await self._helpers.known_topics() if offers_help(text) else ()
+        command = parse_command(text, units, topics)
         if command is not None:
             # A Finnish or Swedish command word is answered in its own language.
             texts = Texts(command.language) if command.language else texts
@@ -141,7 +147,8 @@ class Router:
         return await self._survey_commands[command.subcommand](member, command.subcommand_argument, texts, shared)
 
     async def _help(self, member: Member, texts: Texts) -> Reply:
-        return Reply(card=help_card(texts, member.has_role))
+        settings = await self._directory.settings()
+        return Reply(card=help_card(texts, member.has_role, open_helpers=settings.open_helpers))
 
     async def _ask_mentor(self, member: Member, text: str, texts: Texts, shared: bool) -> Reply:
         """`mentor <question>`: skip the FAQ and ask a person."""

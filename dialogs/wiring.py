@@ -23,6 +23,7 @@ from dialogs.flows.impact import ImpactReport
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
+from dialogs.flows.open_helpers import OpenHelpers
 from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, DEFAULT_SURVEY_RETENTION_DAYS, Privacy
 from dialogs.flows.reports import Reports
 from dialogs.flows.request_actions import RequestActions
@@ -46,6 +47,7 @@ from storage.directory_repository import DirectoryRepository
 from storage.embedding_repository import EmbeddingRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
+from storage.helper_repository import HelperRepository
 from storage.impact_repository import ImpactRepository
 from storage.mentor_repository import MentorRepository
 from storage.outbox import OutboxRepository
@@ -111,6 +113,7 @@ class Flows:
     impact: ImpactReport
     sessions: TeamSessions
     session_rounds: SessionRounds
+    open_helpers: OpenHelpers
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -130,6 +133,7 @@ class Flows:
                         rollout_for=announcements.rollout_for)
         signer = LinkSigner(key_from(options.export_signing_key))
         processes = ProcessRegistry(database)
+        helpers = HelperRepository(database)
         outbox = OutboxRepository(database, processes)
         handoff = Handoff(requests, directory, questions, outbox, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
@@ -170,11 +174,13 @@ class Flows:
             requests=request_actions,
             mentor_tools=mentor_tools,
             reports=reports,
-            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock, after_change=coverage.alert_due),
+            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock, after_change=coverage.alert_due,
+                                     helpers=helpers),
             exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository,
                             survey_tables=survey_results.export_tables, impact=impact),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
-                          weekday=options.digest_weekday, at=options.digest_time, survey=survey_results),
+                          weekday=options.digest_weekday, at=options.digest_time, survey=survey_results,
+                          helpers=helpers),
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
                             retention_days=options.retention_days,
                             survey_retention_days=options.survey_retention_days),
@@ -188,5 +194,6 @@ class Flows:
             impact=impact,
             sessions=sessions,
             session_rounds=SessionRounds(sessions, handoff, clock, graph),
+            open_helpers=OpenHelpers(helpers, directory, library),
             unit_ids=directory_repository.unit_parents,
         )

@@ -12,7 +12,7 @@ from sqlalchemy import distinct, func, select, update
 
 from storage.audit_repository import add_entry
 from storage.db import Database
-from storage.models import HelpRequest, OpenHelper, Person, RequestState
+from storage.models import HelpRequest, OpenHelper, Person, RequestEvent, RequestState
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,15 @@ class HelperRepository:
             await session.execute(self._database.insert(OpenHelper).values(
                 person_id=person_id, topics=[], state="active", since=now, reachable=True)
                 .on_conflict_do_nothing())
-            row = await session.get(OpenHelper, person_id, populate_existing=True)
+            # Locked (PostgreSQL), so that a coordinator's removal at the same moment either
+            # comes first and is kept, or comes after and ends this offer.
+            row = await session.get(OpenHelper, person_id, populate_existing=True, with_for_update=True)
             if row.state == "removed":
                 return None
             if row.state != "active":
                 row.state, row.since, row.ended_at, row.topics = "active", now, None, []
             row.topics = list(dict.fromkeys([*(row.topics or ()), *topics]))
+            row.reachable = True  # offering again means "you can reach me"
             return tuple(row.topics)
 
     async def withdraw(self, person_id: int | None) -> bool:
@@ -77,13 +80,7 @@ class HelperRepository:
 
     async def helpers(self, units: Collection[str] | None = None) -> list[HelperRecord]:
         """Active helpers (of `units`), by name, with the people each has helped since starting."""
-        helped = (
-            select(func.count(distinct(HelpRequest.asker_person_id)))
-            .where(HelpRequest.assigned_mentor_id == OpenHelper.person_id,
-                   HelpRequest.state == RequestState.RESOLVED.value,
-                   HelpRequest.updated_at >= OpenHelper.since)
-            .scalar_subquery()
-        )
+        helped = _people_helped(OpenHelper.person_id, OpenHelper.since).scalar_subquery()
         query = (select(Person.id, Person.name, Person.unit_id, OpenHelper.topics, OpenHelper.since, helped)
                  .join(OpenHelper, OpenHelper.person_id == Person.id)
                  .where(OpenHelper.state == "active", Person.active.is_(True)).order_by(Person.name, Person.id))
@@ -94,6 +91,12 @@ class HelperRepository:
         return [HelperRecord(person_id, name, unit_id, tuple(topics or ()), since, int(count or 0))
                 for person_id, name, unit_id, topics, since, count in rows]
 
+    async def people_helped(self, person_id: int, start: datetime, end: datetime) -> int:
+        """How many different people the person helped in [start, end): requests they resolved
+        then (and that stay resolved), counted once per asker."""
+        async with self._database.transaction() as session:
+            return int(await session.scalar(_people_helped(person_id, start, end)) or 0)
+
     async def active_ids(self) -> list[tuple[int, str]]:
         """(person id, aad id) of every active helper, for the weekly thanks."""
         async with self._database.transaction() as session:
@@ -101,3 +104,15 @@ class HelperRepository:
                 select(Person.id, Person.aad_object_id).join(OpenHelper, OpenHelper.person_id == Person.id)
                 .where(OpenHelper.state == "active", Person.active.is_(True)).order_by(Person.id))).all()]
 
+
+
+def _people_helped(person_id, start, end=None):
+    """Different askers of the requests `person_id` resolved from `start` (to `end`) that are
+    resolved still: a reopened request is not help given yet."""
+    resolved = select(RequestEvent.request_id).where(
+        RequestEvent.kind == "resolve", RequestEvent.actor_person_id == person_id, RequestEvent.at >= start)
+    if end is not None:
+        resolved = resolved.where(RequestEvent.at < end)
+    return (select(func.count(distinct(HelpRequest.asker_aad_object_id)))
+            .where(HelpRequest.id.in_(resolved), HelpRequest.assigned_mentor_id == person_id,
+                   HelpRequest.state == RequestState.RESOLVED.value))

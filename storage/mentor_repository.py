@@ -97,11 +97,13 @@ class MentorRepository:
                                 units: Collection[str] | None = None) -> list[MentorCandidate]:
         """Every active open helper (of `units`, when given), as a candidate with their topics and
         the organisation's helper allowance. They have no duty of their own: offering help is
-        being on duty, and "stop helping" ends it."""
+        being on duty, and "stop helping" ends it. A named mentor is offered as a mentor only
+        (their own topics and allowance), even if they offered help before becoming one."""
+        named_mentor = exists().where(PersonRole.person_id == Person.id, PersonRole.role == "mentor")
         query = (
             select(Person, OpenHelper, *self._load(week_start))
             .join(OpenHelper, OpenHelper.person_id == Person.id)
-            .where(Person.active.is_(True), OpenHelper.state == "active")
+            .where(Person.active.is_(True), OpenHelper.state == "active", ~named_mentor)
         )
         if units is not None:
             query = query.where(Person.unit_id.in_(sorted(units)))

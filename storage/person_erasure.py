@@ -122,6 +122,10 @@ class PersonErasure:
         await run("time_entry_notes", update(MentorTimeEntry).where(
             MentorTimeEntry.mentor_id == person_id, _written(MentorTimeEntry.note)).values(note=REDACTED))
         await self._erase_collaboration(session, person_id, request_ids, run)
+        # An erased helper stops helping; the row (topics, dates) stays for the counts.
+        await run("helper_offer", update(OpenHelper).where(OpenHelper.person_id == person_id,
+                                                           OpenHelper.state == "active")
+                  .values(state="withdrawn", ended_at=self._database.now()))
         counts["mentions"] = await _scrub_name(session, self._database, found.name)
 
         await run("conversation_references", delete(ConversationReference)
@@ -183,8 +187,6 @@ class PersonErasure:
                   .values(text=REDACTED))
         await run("agreement_topics", update(Agreement).where(Agreement.id.in_(sides), Agreement.topic != REDACTED)
                   .values(topic=REDACTED))
-        await session.execute(update(OpenHelper).where(OpenHelper.person_id == person_id, OpenHelper.state == "active")
-                              .values(state="withdrawn"))
 
 
 def _written(column):

@@ -22,13 +22,15 @@ TEXTS = st.one_of(st.text(max_size=200), st.sampled_from(
      "x\x00y", "\ud800", "<at>Digimentor</at> ohje", "tilastot sote kuukausi extra", "kartoitus",
      "kartoitus tulokset 99999999999 ward-3", "survey results x y", "kartläggning status", "tiedote", "kattavuus",
      "vaikuttavuus 2026-13 sote", "mentori @", "mentori @@x.fi kysymys", "tunnukseni on lukittu", "varaa", "boka",
-     "book a session"]))
+     "book a session", "voin auttaa excelissä", "voin auttaa", "i can help with " + "excel " * 40,
+     "jag kan hjälpa med ??", "stop helping", "lopetan auttamisen"]))
 VERBS = st.sampled_from(["askMentor", "faqHelpful", "showFaq", "acceptRequest", "declineRequest",
                          "resolveRequest", "cancelRequest", "rateHelp", "reopenRequest", "openRequest",
                          "releaseRequest", "saveFaq", "draftFaq", "addMentor", "removeMentor", "setAllowance",
                          "approveVariant", "rejectVariant", "startSurvey", "closeSurvey", "openSurvey",
                          "answerSurvey", "bookSurveyMentor", "sendAnnouncement", "acknowledgeAnnouncement",
-                         "showAnnouncement", "bookSession", "resolveSession", "rateSession", "", "noSuchVerb"])
+                         "showAnnouncement", "bookSession", "resolveSession", "rateSession", "removeHelper", "",
+                         "noSuchVerb"])
 FIELDS = st.dictionaries(st.sampled_from(["question_id", "request_id", "faq_id", "helpful", "minutes", "rating",
                                           "comment", "variant_id", "person_id", "language", "answer", "question",
                                           "minutes_other", "faq_entry", "new_mentor", "propose_faq", "faq_answer",

@@ -23,7 +23,8 @@ from dialogs.ports import Graph
 from dialogs.rules.help_requests import TRANSITIONS, Action, State
 from dialogs.rules.mentor_choice import WorkingHours, choose_mentors
 from dialogs.rules.periods import HELSINKI, week_start
-from dialogs.rules.units import ancestor, offer_tiers, unit_name
+from dialogs.rules.units import OfferStep, ancestor, offer_steps, unit_name
+from storage.directory_repository import OrganizationSettings
 from storage.mentor_repository import MentorCandidate, MentorRepository
 from storage.outbox import Outgoing
 from storage.request_repository import RequestRecord
@@ -69,17 +70,18 @@ class OfferRounds:
             await self._wait_for_working_hours(request, hours.next_start(now))
             return
         parents = await handoff.directory.unit_parents()
-        tiers = offer_tiers(request.unit_id, parents)
+        # Open helpers take questions on their own topics only (a team session is a digitutor's).
+        helpers = settings.open_helpers and request.topic is not None and request.kind == "question"
+        tiers = offer_steps(request.unit_id, parents, open_helpers=helpers)
         tier = request.tier + (1 if widen else 0)
         # A request just created has no offers yet; `view` is its cards' view, when known.
         offered = set() if fresh else {offer.mentor_id for offer in await handoff.requests.offers(request.id)}
         exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
         while tier < len(tiers):
-            # The tier's own mentors: most rounds end in the asker's unit.
-            pool = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes,
-                                                         units=tiers[tier])
-            candidates = await self._with_presence(pool, tiers[tier], exclude)
-            chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
+            step = tiers[tier]
+            pool = await self._pool(step, request, week_start(now), settings)
+            candidates = await self._with_presence(pool, step.units, exclude)
+            chosen = choose_mentors(candidates, tier_units=step.units, language=request.language,
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
             if chosen:
@@ -101,6 +103,16 @@ class OfferRounds:
         if request.is_session and self.session_cards is not None:
             return await self.session_cards.offer_cards(request)
         return lambda texts: request_cards.offer_card(texts, view)
+
+    async def _pool(self, step: OfferStep, request: RequestRecord, week: datetime,
+                    settings: OrganizationSettings) -> list[MentorCandidate]:
+        """The step's candidates: its units' named mentors (most rounds end in the asker's own
+        unit), or the open helpers who offered to help on the request's topic, under the
+        organisation's helper allowance."""
+        if not step.helpers:
+            return await self._mentors.mentor_candidates(week, settings.mentor_weekly_minutes, units=step.units)
+        helpers = await self._mentors.helper_candidates(week, settings.helper_weekly_minutes)
+        return [helper for helper in helpers if request.topic in helper.topics]
 
     async def offer_failed(self, request_id: int, mentor_id: int, unreachable: bool) -> None:
         """An offer card could not be delivered: when it was the last open offer, the round goes
@@ -179,11 +191,15 @@ class OfferRounds:
     async def _widened_notice(self, request: RequestRecord, tier: int, tiers: list,
                               parents: dict[str, str | None]) -> Outgoing:
         texts = Handoff.texts_of(request)
-        whole_organisation = tiers[tier] is None
+        step = tiers[tier]
+        if step.helpers:
+            return Outgoing(request.asker_aad_object_id, request_id=request.id,
+                            text=texts("request.widened_helpers"))
+        whole_organisation = step.units is None
         name = None
         if not whole_organisation and request.unit_id:
             names = await self._handoff.directory.unit_names()
-            name = unit_name(names, ancestor(request.unit_id, parents, tier), request.language)
+            name = unit_name(names, ancestor(request.unit_id, parents, step.levels_up), request.language)
         return Outgoing(request.asker_aad_object_id, request_id=request.id,
                         text=request_cards.asker_widened_text(texts, 2 if whole_organisation else 1, name))
 
