@@ -8,6 +8,7 @@ from datetime import time
 
 from dialogs.clock import Clock
 from dialogs.embedding import Embeddings, shared_embeddings
+from dialogs.flows.agreements import Agreements
 from dialogs.flows.announcements import Announcements
 from dialogs.flows.asking import Asking
 from dialogs.flows.coverage import Coverage
@@ -34,6 +35,7 @@ from dialogs.ports import Graph, Messenger
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.signed_links import LinkSigner, key_from
 from storage.activity_claims import ActivityClaims
+from storage.agreement_repository import AgreementRepository
 from storage.announcement_repository import AnnouncementRepository
 from storage.audit_repository import AuditRepository
 from storage.conversation_repository import ConversationRepository
@@ -106,6 +108,7 @@ class Flows:
     helpdesk: HelpdeskReferrals
     announcements: Announcements
     impact: ImpactReport
+    agreements: Agreements
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -178,5 +181,6 @@ class Flows:
             helpdesk=HelpdeskReferrals(asking, request_actions, directory, directory_repository),
             announcements=announcements,
             impact=impact,
+            agreements=Agreements(AgreementRepository(database), directory_repository, asking, clock),
             unit_ids=directory_repository.unit_parents,
         )

@@ -248,12 +248,12 @@ def render_all() -> Rendered:
             add(reports.stats_card, f"{language}/{variant}", reports.stats_card(
                 texts, scope=texts("stats.whole_organisation") if whole else "Sosiaali- ja terveyspalvelut",
                 period=OCTOBER, previous_period=OCTOBER.previous(), figures=shown_figures, delta=delta))
-    add(reports.hours_card, "fi", reports.hours_card(fi, week=(95, 0, 0, 30), month=(410, 0, 0, 75), weekly_allowance=120,
-                                                     month_allowance=520))
-    add(reports.hours_card, "sv/nothing yet", reports.hours_card(sv, week=(0, 0, 0, 0), month=(0, 0, 0, 0), weekly_allowance=120,
-                                                                 month_allowance=520))
-    add(reports.hours_card, "en/over the allowance", reports.hours_card(en, week=(150, 60, 45, 45), month=(600, 120, 90, 90),
-                                                                        weekly_allowance=120, month_allowance=520))
+    add(reports.hours_card, "fi", reports.hours_card(fi, week=(95, 0, 0, 30), month=(410, 0, 0, 75),
+                                                     weekly_allowance=120, month_allowance=520))
+    add(reports.hours_card, "sv/nothing yet", reports.hours_card(sv, week=(0, 0, 0, 0), month=(0, 0, 0, 0),
+                                                                 weekly_allowance=120, month_allowance=520))
+    add(reports.hours_card, "en/over the allowance", reports.hours_card(
+        en, week=(150, 60, 45, 45), month=(600, 120, 90, 90), weekly_allowance=120, month_allowance=520))
     add(reports.gaps_card, "fi/10 groups", reports.gaps_card(fi, GAPS, 30))
     add(reports.gaps_card, "fi/none", reports.gaps_card(fi, [], 30))
     add(reports.gaps_card, "sv/2 groups", reports.gaps_card(sv, GAPS[:2], 30))
