@@ -5,9 +5,11 @@ asks both sides about each goal, which the coordinator then sees in `stats`."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
+from openpyxl import load_workbook
 
 from cards.i18n import Texts
 from storage.models import Agreement, AgreementEvaluation, AgreementGoalAnswer, MentorTimeEntry
@@ -203,6 +205,21 @@ async def test_closing_the_agreement_records_goal_attainment(office):
     assert figures[FI("stats.agreements_closed")] == "1"
     assert figures[FI("stats.agreements_goals")] == FI("stats.goals_value", yes="2", partly="1", no="1")
     assert figures[FI("stats.agreements_meetings")].startswith("1 ")
+
+    # And in the export, on a sheet of its own; two ratings in a unit are not shown one by one.
+    await office.say(KAISA, "vienti")
+    [link] = [a["url"] for a in office.cards(KAISA)[-1]["actions"] if a["url"].endswith(".xlsx")]
+    download = await office.bot.http.get("/" + link.split("/", 3)[3])
+    assert download.status == 200
+    book = load_workbook(io.BytesIO(await download.read()))
+    header, row = book[FI("export.sheets.agreements")].iter_rows(values_only=True)
+    exported = dict(zip(header, row, strict=True))
+    assert exported[FI("export.columns.agreement_id")] == agreement_id
+    assert exported[FI("export.columns.mentee")] == FI("agreements.fact_mentee")
+    assert exported[FI("export.columns.state")] == FI("agreements.states.closed")
+    assert (exported[FI("export.columns.meetings")], exported[FI("export.columns.minutes")]) == (1, 45)
+    assert [exported[FI(f"export.columns.goals_{a}")] for a in ("yes", "partly", "no")] == [2, 1, 1]
+    assert exported[FI("export.columns.rating_mean")] == FI("stats.fewer_than_five")
 
 
 async def test_an_agreement_reaching_its_end_date_closes_and_asks_both_sides(office):

@@ -15,7 +15,13 @@ from dialogs.rules.signed_links import LinkSigner
 from dialogs.rules.stats import SMALL_GROUP
 from storage.audit_repository import AuditRepository
 from storage.directory_repository import DirectoryRepository
-from storage.export_repository import FEEDBACK_COLUMNS, REQUEST_COLUMNS, TIME_COLUMNS, ExportRepository
+from storage.export_repository import (
+    AGREEMENT_COLUMNS,
+    FEEDBACK_COLUMNS,
+    REQUEST_COLUMNS,
+    TIME_COLUMNS,
+    ExportRepository,
+)
 
 # A survey round's sheets for a signed link: (round id, units or None, texts) -> tables or None.
 SurveyTables = Callable[[int, set[str] | None, Texts], Awaitable[list | None]]
@@ -61,6 +67,12 @@ class Exports:
         sheets = [("requests", REQUEST_COLUMNS, tables["requests"]),
                   ("time_entries", TIME_COLUMNS, tables["time_entries"]),
                   ("feedback", FEEDBACK_COLUMNS, tables["feedback"])]
+        start, end = datetime.fromisoformat(grant.start), datetime.fromisoformat(grant.end)
+        agreements = await self._agreement_rows(units, start, end, texts)
+        if agreements:
+            # A sheet only when the period has agreements, as in `stats`.
+            sheets.append(("agreements", AGREEMENT_COLUMNS, agreements))
+            tables["agreements"] = agreements
         # Writing a workbook of a large period takes CPU time: keep the event loop free.
         if kind == "xlsx":
             content = await asyncio.to_thread(workbook_bytes, texts, sheets)
@@ -68,6 +80,23 @@ class Exports:
             content = await asyncio.to_thread(csv_bytes, texts, sheets[0])
         await self._audited(grant, kind, {name: len(rows) for name, rows in tables.items()})
         return content, CONTENT_TYPES[kind]
+
+    async def _agreement_rows(self, units: set[str] | None, start: datetime, end: datetime,
+                              texts: Texts) -> list[tuple]:
+        """Agreements proposed or running in the period, the mentee by kind and unit only, states
+        in words. Below the whole organisation, ratings from fewer than five agreements are not
+        shown one agreement at a time."""
+        rows = (await self._exports.collaboration_rows(units, start, end))["agreements"]
+        kinds = {"team": texts("agreements.fact_team"), "person": texts("agreements.fact_mentee")}
+        rated = sum(1 for row in rows if row[-1] is not None)
+        hide_ratings = units is not None and rated < SMALL_GROUP
+        shown = []
+        for row in rows:
+            row = tuple(readable(value, texts) for value in row)
+            rating = texts("stats.fewer_than_five") if hide_ratings and row[-1] is not None else row[-1]
+            shown.append(row[:3] + (kinds[row[3]],) + row[4:6] + (texts(f"agreements.states.{row[6]}"),)
+                         + row[7:-1] + (rating,))
+        return shown
 
     async def _audited(self, grant, kind: str, rows: dict[str, int]) -> None:
         exporter = await self._directory.person(grant.person_id)
