@@ -267,3 +267,32 @@ async def test_the_form_refuses_what_cannot_be_an_agreement(office):
         reply = await office.click(PEKKA, "createAgreement", {"form": "f", "mentee": MAIJA_EMAIL, **TERMS, **change})
         assert reply["value"] == refusal, change
     assert await office.count(Agreement) == 0 and office.cards(MAIJA) == []
+
+
+async def test_forged_clicks_on_agreements_change_nothing(office):
+    agreement_id = await propose(office)
+    forged = [("acceptAgreement", {"agreement_id": "9" * 5000}, FI("card_refusal.bad_data")),
+              ("acceptAgreement", {"agreement_id": agreement_id + 100}, FI("agreement_refusal.unknown")),
+              ("closeAgreement", {"agreement_id": agreement_id}, FI("agreement_refusal.not_a_side")),
+              ("evaluateAgreement", {"agreement_id": agreement_id, "goal_1": "yes", "goal_2": "yes", "rating": "5"},
+               FI("agreement_refusal.not_a_side")),
+              ("openAgreement", {"agreement_id": agreement_id}, FI("agreement_refusal.not_a_side")),
+              ("createAgreement", {"form": "f", "mentee": ["x"], **{k: v for k, v in TERMS.items() if k != "goals"}},
+               FI("reply.refused_role", role=FI("reply.role_or", first=FI("roles.mentor"),
+                                               second=FI("roles.coordinator"))))]
+    for verb, data, refusal in forged:
+        assert (await office.click(MAIJA if verb == "createAgreement" else VILLE, verb, data))["value"] == refusal, verb
+    # The mentor's own forged field types, and an evaluation before the close.
+    assert (await office.click(PEKKA, "createAgreement", {"form": "g", "mentee": ["x"], **TERMS}))["value"] == \
+        FI("card_refusal.bad_data")
+    await office.click(MAIJA, "acceptAgreement", {"agreement_id": agreement_id})
+    early = await office.click(PEKKA, "evaluateAgreement", {"agreement_id": agreement_id, "goal_1": "yes",
+                                                           "goal_2": "yes", "rating": "5"})
+    assert early["value"] == FI("agreement_refusal.not_closed")
+    assert (await office.click(PEKKA, "logAgreementMeeting", {"agreement_id": agreement_id, "minutes": "45",
+                                                              "note": "x" * 600}))["value"] == \
+        FI("agreement_refusal.oversized")
+    await office.say(PEKKA, "log 45 #99999999999 x")
+    assert office.texts(PEKKA)[-1] == FI("agreement_refusal.unknown")
+    assert await state_of(office, agreement_id) == "active"
+    assert await office.count(MentorTimeEntry) == 0 and await office.count(AgreementEvaluation) == 0

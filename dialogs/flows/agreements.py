@@ -28,7 +28,7 @@ from cards.agreements import (
 )
 from cards.formatting import day
 from cards.i18n import Texts
-from dialogs.card_action import CardAction
+from dialogs.card_action import MAX_INTEGER, CardAction
 from dialogs.clock import Clock
 from dialogs.flows.agreement_sides import AgreementSides, Side
 from dialogs.flows.asking import Asking
@@ -43,7 +43,7 @@ from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 
-_LOG = re.compile(r"^\s*(\d{1,4})\s*(?:min|minuuttia|minuter|minutes)?\s*#(\d{1,10})\s*(.*)$",
+_LOG = re.compile(r"^\s*(\d{1,4})\s*(?:min|minuuttia|minuter|minutes)?\s*#(\d+)\s*(.*)$",
                   re.IGNORECASE | re.DOTALL)
 # `my agreements` shows closed agreements this long after they closed.
 RECENT = timedelta(days=90)
@@ -187,6 +187,8 @@ class Agreements:
         match = _LOG.match(argument or "")
         if not match:
             return _problem(texts, "log_usage", limit=MAX_MINUTES_PER_ENTRY)
+        if len(match.group(2)) > 10 or int(match.group(2)) > MAX_INTEGER:  # not an id the database's INTEGER can hold
+            return _problem(texts, "unknown")
         reply, _ = await self._log(member, int(match.group(2)), int(match.group(1)), match.group(3), texts)
         return reply
 
