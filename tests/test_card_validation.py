@@ -43,6 +43,7 @@ from dialogs.rules.stats import changes, protect_small_groups
 from storage.faq_repository import FaqLink
 from storage.mentor_repository import MentorCandidate
 from storage.stats_repository import Figures, MentorMinutes
+from tests.support.agreement_cards import render_agreement_cards
 from tests.support.network_cards import render_network_cards
 from tests.support.time import WEDNESDAY_MORNING
 
@@ -277,6 +278,7 @@ def render_all() -> Rendered:
     add(reports.export_card, "en", reports.export_card(en, period=parse_period("quarter", WEDNESDAY_MORNING),
                                                                   links=links, minutes=15))
     render_network_cards(add)
+    render_agreement_cards(add)
     out += render_survey(by_language)
     return out
 
