@@ -5,6 +5,7 @@ asks both sides about each goal, which the coordinator then sees in `stats`."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import UTC, datetime
 
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 
 from cards.i18n import Texts
 from storage.models import Agreement, AgreementEvaluation, AgreementGoalAnswer, MentorTimeEntry
+from tests.support.activities import card_click
 from tests.support.office import KAISA, MAIJA, ORG, PEKKA, VILLE, Office, body_text
 
 FI = Texts("fi")
@@ -296,3 +298,38 @@ async def test_forged_clicks_on_agreements_change_nothing(office):
     assert office.texts(PEKKA)[-1] == FI("agreement_refusal.unknown")
     assert await state_of(office, agreement_id) == "active"
     assert await office.count(MentorTimeEntry) == 0 and await office.count(AgreementEvaluation) == 0
+
+
+async def test_accept_and_decline_clicked_at_once_have_one_outcome(office):
+    agreement_id = await propose(office)
+
+    async def click(index: int) -> dict:
+        verb = "acceptAgreement" if index % 2 else "declineAgreement"
+        response = await office.bot.post(card_click(verb, {"agreement_id": agreement_id},
+                                                    service_url=office.connector.url, user=MAIJA,
+                                                    name="Maija Virtanen"))
+        return await response.json()
+
+    replies = await asyncio.gather(*(click(i) for i in range(12)))
+    await office.settle()
+    state = await state_of(office, agreement_id)
+    assert state in ("active", "declined")
+    answered = FI("agreements.accepted_reply" if state == "active" else "agreements.declined_reply")
+    assert office.texts(MAIJA).count(answered) == 1
+    assert sum(1 for r in replies if r["type"] == "application/vnd.microsoft.card.adaptive") == 1
+    notices = [t for t in office.texts(PEKKA) if t.startswith("Maija Virtanen")]
+    assert len(notices) == 1
+
+
+async def test_closing_early_and_the_end_date_sweep_at_once_close_it_once(office):
+    agreement_id = await propose(office)
+    await office.click(MAIJA, "acceptAgreement", {"agreement_id": agreement_id})
+    office.clock.freeze(AFTER_THE_END)
+    click = office.bot.post(card_click("closeAgreement", {"agreement_id": agreement_id},
+                                       service_url=office.connector.url, user=PEKKA, name="Pekka Korhonen"))
+    await asyncio.gather(click, office.flows.agreements.sweep(), office.flows.agreements.sweep())
+    await office.settle()
+    closing_cards = [card for card in office.cards(MAIJA) if card.get("actions", [{}])[0].get("verb")
+                     == "evaluateAgreement"]
+    assert len(closing_cards) == 1
+    assert await state_of(office, agreement_id) == "closed"
