@@ -135,7 +135,7 @@ def closing_card(texts: Texts, view: AgreementView, *, comment_limit: int) -> di
               "choices": [{"title": texts(f"request.ratings.{value}"), "value": value} for value in RATINGS]},
              {"type": "Input.Text", "id": "comment", "label": texts("request.comment_label"),
               "placeholder": texts("request.comment_placeholder"), "isMultiline": True, "maxLength": comment_limit}]
-    return adaptive_card(body, [execute(texts("agreements.send_evaluation"), "closeAgreement", _ref(view),
+    return adaptive_card(body, [execute(texts("agreements.send_evaluation"), "evaluateAgreement", _ref(view),
                                         style="positive")])
 
 

@@ -86,7 +86,7 @@ _ARGUMENTS = {
     "survey": re.compile(r"(?i:(?:status|tila|tilanne|läge|lage)|(?:results|tulokset|resultat)(?:\s+\S{1,100}){0,2})"),
 }
 # `log 45 #12 pivot tables` / `kirjaa 45 min #12`: minutes, then the agreement's number.
-_AGREEMENT_LOG = re.compile(r"\d{1,4}\s*(?:min|minuuttia|minuter|minutes)?\s*#\d{1,10}(?:\s.*)?", re.DOTALL)
+_AGREEMENT_LOG = re.compile(r"\d{1,4}\s*(?:min|minuuttia|minuter|minutes)?\s*#\d+(?:\s.*)?", re.DOTALL)
 # "I can help with ...": topics, a few words at most. A longer sentence is a question ("voin
 # auttaa kollegaa, mutta miten jaan tiedoston excelissä") unless it is mostly topics the bot
 # knows ("voin auttaa excelissä ja teamsissa"); a question mark always makes it a question.

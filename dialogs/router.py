@@ -24,7 +24,7 @@ VerbHandler = Callable[[CardAction, Member, Texts], Awaitable[Reply]]
 @dataclass(frozen=True)
 class Verb:
     handler: VerbHandler
-    role: str | None = None
+    role: str | tuple[str, ...] | None = None  # any one of several roles may
 
 
 class Router:
@@ -32,6 +32,7 @@ class Router:
         asking, requests, faq_admin = flows.asking, flows.requests, flows.faq_admin
         tools, reports, admin = flows.mentor_tools, flows.reports, flows.mentor_admin
         rounds, answering, results = flows.survey_rounds, flows.survey_answering, flows.survey_results
+        agreements = flows.agreements
         self._asking = asking
         self._survey_commands: dict[str | None, CommandHandler] = {
             None: lambda m, a, t, s: rounds.form(m, t),
@@ -59,6 +60,9 @@ class Router:
             "book": lambda m, a, t, s: flows.sessions.form(m, t),
             "help with": lambda m, a, t, s: flows.open_helpers.offer(m, a, t),
             "stop helping": lambda m, a, t, s: flows.open_helpers.stop(m, t),
+            "agreement": lambda m, a, t, s: agreements.form(m, t),
+            "my agreements": lambda m, a, t, s: agreements.mine(m, t),
+            "log agreement": lambda m, a, t, s: agreements.log_typed(m, a, t),
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),
@@ -95,6 +99,14 @@ class Router:
             "bookSession": Verb(flows.sessions.book),
             "resolveSession": Verb(flows.sessions.resolve),
             "rateSession": Verb(flows.sessions.rate),
+            # Peer-mentoring agreements: the flow checks that the clicker is a side of the agreement.
+            "createAgreement": Verb(agreements.create, ("mentor", "coordinator")),
+            "acceptAgreement": Verb(agreements.accept),
+            "declineAgreement": Verb(agreements.decline),
+            "closeAgreement": Verb(agreements.close),
+            "evaluateAgreement": Verb(agreements.evaluate),
+            "logAgreementMeeting": Verb(agreements.log_clicked, ("mentor", "coordinator")),
+            "openAgreement": Verb(agreements.open),
         }
         self._requests = requests
         self._tools = tools
@@ -121,8 +133,9 @@ class Router:
         verb = self._verbs.get(action.verb)
         if verb is None:
             return refused(texts, "unknown_action")
-        if verb.role is not None and not member.has_role(verb.role):
-            return _role_refusal(texts, verb.role)
+        roles = (verb.role,) if isinstance(verb.role, str) else verb.role or ()
+        if roles and not any(member.has_role(role) for role in roles):
+            return _role_refusal(texts, *roles)
         return await verb.handler(action, member, texts)
 
     async def installed(self, member: Member, texts: Texts) -> Reply:

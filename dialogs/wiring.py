@@ -8,6 +8,7 @@ from datetime import time
 
 from dialogs.clock import Clock
 from dialogs.embedding import Embeddings, shared_embeddings
+from dialogs.flows.agreements import Agreements
 from dialogs.flows.announcements import Announcements
 from dialogs.flows.asking import Asking
 from dialogs.flows.coverage import Coverage
@@ -37,6 +38,7 @@ from dialogs.ports import Graph, Messenger
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.signed_links import LinkSigner, key_from
 from storage.activity_claims import ActivityClaims
+from storage.agreement_repository import AgreementRepository
 from storage.announcement_repository import AnnouncementRepository
 from storage.audit_repository import AuditRepository
 from storage.conversation_repository import ConversationRepository
@@ -114,6 +116,7 @@ class Flows:
     sessions: TeamSessions
     session_rounds: SessionRounds
     open_helpers: OpenHelpers
+    agreements: Agreements
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -195,5 +198,6 @@ class Flows:
             sessions=sessions,
             session_rounds=SessionRounds(sessions, handoff, clock, graph),
             open_helpers=OpenHelpers(helpers, directory, library),
+            agreements=Agreements(AgreementRepository(database), directory_repository, asking, clock),
             unit_ids=directory_repository.unit_parents,
         )

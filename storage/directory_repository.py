@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -173,6 +174,15 @@ class DirectoryRepository:
         async with self._database.transaction() as session:
             rows = (await session.execute(query)).all()
         return [PersonSummary(*row) for row in rows]
+
+    async def coordinators_of(self, unit_ids: Collection[str]) -> list[tuple[int, str]]:
+        """(person id, aad id) of the active coordinators whose coordinator_of names one of the
+        units (a unit and its ancestors: those who coordinate it)."""
+        async with self._database.transaction() as session:
+            return [tuple(row) for row in (await session.execute(
+                select(Person.id, Person.aad_object_id).join(CoordinatorScope, CoordinatorScope.person_id == Person.id)
+                .where(CoordinatorScope.unit_id.in_(sorted(unit_ids)), Person.active.is_(True))
+                .distinct().order_by(Person.id))).all()]
 
     async def coordinated_units(self, person_id: int | None) -> set[str]:
         """The units named in the person's coordinator_of (not their subtrees)."""

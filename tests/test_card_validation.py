@@ -43,6 +43,7 @@ from dialogs.rules.stats import changes, protect_small_groups
 from storage.faq_repository import FaqLink
 from storage.mentor_repository import MentorCandidate
 from storage.stats_repository import Figures, MentorMinutes
+from tests.support.agreement_cards import render_agreement_cards
 from tests.support.helper_cards import render_helper_cards
 from tests.support.network_cards import render_network_cards
 from tests.support.session_cards import render_session_cards
@@ -281,6 +282,7 @@ def render_all() -> Rendered:
     render_network_cards(add)
     render_session_cards(add)
     render_helper_cards(add, CANDIDATES)
+    render_agreement_cards(add)
     out += render_survey(by_language)
     return out
 

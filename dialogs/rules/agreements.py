@@ -120,25 +120,24 @@ class Check:
 
 def check(*, starts: date, ends: date, meetings: int, logged: int, reminded: int, now: datetime,
           working_start: time) -> Check:
-    """On its end date an agreement closes (both sides are asked how it went). Before that, when
-    a planned meeting's day has come and fewer meetings are logged, both sides are reminded,
-    once per meeting; the next look is at the next meeting's day, or the end date."""
+    """The day after its end date an agreement closes (both sides are asked how it went): its
+    last meeting may still be held and logged on the end date itself. Before that, when a planned
+    meeting's day has passed and fewer meetings are logged, both sides are reminded, once per
+    meeting; the next look is the morning after the next meeting's day."""
     today = now.astimezone(HELSINKI).date()
-    if today >= ends:
+    if today > ends:
         return Check(close=True)
     dues = meeting_due_days(starts, ends, meetings)
-    due_now = [k for k, day in enumerate(dues, start=1) if day <= today]
-    latest = due_now[-1] if due_now else 0
-    remind = latest if latest > reminded and logged < latest else None
-    seen = max(reminded, remind or 0, latest)
-    upcoming = [day for day in dues[seen:] if day < ends]
-    return Check(remind_up_to=remind, next_check=_morning(upcoming[0] if upcoming else ends, working_start))
+    overdue = sum(1 for day in dues if day < today)
+    remind = overdue if overdue > reminded and logged < overdue else None
+    following = dues[overdue] if overdue < len(dues) else ends
+    return Check(remind_up_to=remind, next_check=_morning(following + timedelta(days=1), working_start))
 
 
 def first_check(starts: date, ends: date, meetings: int, working_start: time) -> datetime:
-    """When an agreement just accepted is first looked at: its first meeting's day."""
-    dues = [day for day in meeting_due_days(starts, ends, meetings) if day < ends]
-    return _morning(dues[0] if dues else ends, working_start)
+    """When an agreement just accepted is first looked at: the morning after its first
+    meeting's day."""
+    return _morning(meeting_due_days(starts, ends, meetings)[0] + timedelta(days=1), working_start)
 
 
 def parse_answers(data: dict, goals: int) -> dict[int, str]:
