@@ -180,6 +180,9 @@ ERASURE_COUNTS = {
     "proposal_texts": "texts of FAQ proposals still waiting",
     "comments": "rating comments",
     "time_entry_notes": "time-entry notes",
+    "session_texts": "topics and notes of team sessions they booked",
+    "agreement_goals": "goals of agreements they are a side of",
+    "agreement_topics": "topics of those agreements",
     "mentions": "texts by others naming them",
     "conversation_references": "conversation references",
     "survey_answers": "survey answers (the results of closed rounds stay)",
@@ -188,6 +191,7 @@ ERASURE_COUNTS = {
     "audit_entries_by_them": "audit entries by them (actor pseudonymised)",
     "roles": "roles",
     "coordinator_scopes": "coordinator scopes",
+    "helper_offer": "their offer of help (ended)",
 }
 
 

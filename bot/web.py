@@ -122,6 +122,11 @@ async def _lifecycle(app: web.Application):
     # Announcements whose start date has come go to everyone in their units (at once after a
     # restart, too: a fan-out is one transaction, and the outbox resumes its sends).
     background.every(30, flows.announcements.release_due, "announcement release", at_once=True)
+    # Team sessions: the reminders one working day before, and the Teams meetings (with Graph).
+    background.every(15, flows.session_rounds.run, "team sessions", at_once=True)
+    # Agreements: reminders of planned meetings not logged, and closing at the end date; each
+    # claimed by a conditional update, so several processes send them once.
+    background.every(60, flows.agreements.sweep, "agreement sweep", at_once=True)
     # At once as well: a request a crashed process left without a timer gets one at this start.
     background.every(300, flows.offers.sweep_stranded, "stranded-request sweep", at_once=True)
     background.run(flows.deliveries.run, "outbox")

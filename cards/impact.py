@@ -62,6 +62,8 @@ def impact_card(texts: Texts, *, scope: str, period, previous_period, current, p
         (texts("impact.faq_answers"), count(c.faq_answers, "faq_answers")),
         (texts("impact.mentor_helped"), count(c.mentor_helped, "mentor_helped")),
         (texts("impact.people_reached"), count(c.people_reached, "people_reached")),
+        (texts("impact.sessions_held"), texts("impact.sessions_value", count=count(c.sessions_held, "sessions_held"),
+                                              participants=number(c.session_participants, lang))),
         (texts("impact.mentor_hours"), hours),
         (texts("stats.satisfaction"), satisfaction),
         (texts("impact.helpdesk_share"), helpdesk),

@@ -118,19 +118,62 @@ def stats_card(texts: Texts, *, scope: str, period, previous_period, figures, de
     if f.top_topics:
         body.append(subheading(texts("stats.top_topics")))
         body.append(_facts([(topic, number(count, lang)) for topic, count in f.top_topics]))
+    body += _collaboration(texts, f.sessions, f.agreements)
     return adaptive_card(body)
 
 
-def hours_card(texts: Texts, *, week: tuple[int, int], month: tuple[int, int], weekly_allowance: int,
+def _mean(texts: Texts, mean: float | None, count: int, hidden: bool) -> str:
+    if hidden:
+        return texts("stats.fewer_than_five")
+    if mean is None:
+        return MISSING
+    return texts("stats.satisfaction_value", mean=number(float(mean), texts.language), count=count)
+
+
+def _collaboration(texts: Texts, sessions, agreements) -> list[dict]:
+    """Team sessions and peer-mentoring agreements, when the period has any."""
+    lang, body = texts.language, []
+    if sessions.booked or sessions.held or sessions.minutes or sessions.feedback_count:
+        body.append(subheading(texts("stats.sessions_title")))
+        body.append(_facts([
+            (texts("stats.sessions_booked"), number(sessions.booked, lang)),
+            (texts("stats.sessions_held"), number(sessions.held, lang)),
+            (texts("stats.sessions_participants"), number(sessions.participants, lang)),
+            (texts("stats.sessions_minutes"), _minutes(texts, sessions.minutes)),
+            (texts("stats.sessions_feedback"), _mean(texts, sessions.feedback_mean, sessions.feedback_count,
+                                                     sessions.feedback_hidden)),
+        ]))
+    a = agreements
+    if a.active or a.started or a.closed or a.declined or a.meetings or a.goals_answered:
+        goals = texts("stats.goals_value", yes=number(a.goals.get("yes", 0), lang),
+                      partly=number(a.goals.get("partly", 0), lang), no=number(a.goals.get("no", 0), lang))
+        body.append(subheading(texts("stats.agreements_title")))
+        body.append(_facts([
+            (texts("stats.agreements_active"), number(a.active, lang)),
+            (texts("stats.agreements_started"), number(a.started, lang)),
+            (texts("stats.agreements_closed"), number(a.closed, lang)),
+            (texts("stats.agreements_declined"), number(a.declined, lang)),
+            (texts("stats.agreements_meetings"), texts("stats.meetings_value", count=number(a.meetings, lang),
+                                                       minutes=_minutes(texts, a.minutes))),
+            (texts("stats.agreements_goals"), goals if a.goals_answered else MISSING),
+            (texts("stats.agreements_rating"), _mean(texts, a.rating_mean, a.rating_count, a.rating_hidden)),
+        ]))
+    return body
+
+
+def hours_card(texts: Texts, *, week: tuple[int, ...], month: tuple[int, ...], weekly_allowance: int,
                month_allowance: int) -> dict:
-    """week/month: (minutes on requests, other logged minutes)."""
+    """week/month: (minutes on questions, on team sessions, on agreements' meetings, other
+    logged minutes); sessions and agreements are shown when there are any."""
     lang = texts.language
     week_total, month_total = sum(week), sum(month)
     rows = [
         (texts("hours.this_week"), texts("hours.value", minutes=number(week_total, lang),
                                          allowance=number(weekly_allowance, lang))),
         (texts("hours.on_requests"), _minutes(texts, week[0])),
-        (texts("hours.other"), _minutes(texts, week[1])),
+        *[(texts(key), _minutes(texts, minutes)) for key, minutes in (("hours.on_sessions", week[1]),
+                                                                      ("hours.on_agreements", week[2])) if minutes],
+        (texts("hours.other"), _minutes(texts, week[3])),
         (texts("hours.this_month"), texts("hours.value", minutes=number(month_total, lang),
                                           allowance=number(month_allowance, lang))),
     ]
@@ -183,8 +226,11 @@ def gaps_card(texts: Texts, groups, days: int, variants=()) -> dict:
 
 
 def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available_now,
-                 allowance_limit: int, not_shown: int = 0) -> dict:
-    """The coordinator's view of the mentors in scope, with the changes they may make."""
+                 allowance_limit: int, not_shown: int = 0, helpers=(), helpers_not_shown: int = 0,
+                 helper_allowance: int | None = None) -> dict:
+    """The coordinator's view of the mentors in scope, with the changes they may make; in the
+    open and both models (`helper_allowance` given) also the open helpers, who may be removed.
+    `helpers`: storage.helper_repository.HelperRecord."""
     body = [heading(texts("mentors.title"))]
     if not mentors:
         body.append(paragraph(texts("mentors.none")))
@@ -207,9 +253,37 @@ def mentors_card(texts: Texts, mentors, unit_names: dict[str, str], *, available
         ]})
     if not_shown:
         body.append(paragraph(texts("mentors.more", count=not_shown), isSubtle=True))
+    if helper_allowance is not None:
+        body += _helpers(texts, helpers, unit_names, helpers_not_shown, helper_allowance)
     body.append({"type": "Input.Text", "id": "new_mentor", "label": texts("mentors.add_label"),
                  "placeholder": texts("mentors.add_placeholder"), "maxLength": 320, "separator": True})
     return adaptive_card(body, [execute(texts("mentors.add"), "addMentor", {}, style="positive")])
+
+
+def _helpers(texts: Texts, helpers, unit_names: dict[str, str], not_shown: int, allowance: int) -> list[dict]:
+    body = [subheading(texts("helpers.title")),
+            paragraph(texts("helpers.intro", allowance=allowance), isSubtle=True)]
+    if not helpers:
+        body.append(paragraph(texts("helpers.none")))
+    for helper in helpers:
+        body.append({"type": "Container", "separator": True, "items": [
+            paragraph(f"**{helper.name}** – {unit_names.get(helper.unit_id, helper.unit_id or '')}"),
+            paragraph(texts("helpers.line", topics=", ".join(helper.topics), helped=helper.people_helped),
+                      isSubtle=True),
+            {"type": "ActionSet", "actions": [
+                execute(texts("helpers.remove"), "removeHelper", {"person_id": helper.person_id})]},
+        ]})
+    if not_shown:
+        body.append(paragraph(texts("mentors.more", count=not_shown), isSubtle=True))
+    return body
+
+
+def helper_thanks_card(texts: Texts, *, helped: int, topics: tuple[str, ...]) -> dict:
+    """The weekly digest of an open helper: thanks, with the people they helped last week."""
+    body = [heading(texts("helpers.thanks_title")),
+            paragraph(texts("helpers.thanks_body", count=helped) if helped else texts("helpers.thanks_none")),
+            paragraph(texts("helpers.thanks_topics", topics=", ".join(topics)), isSubtle=True)]
+    return adaptive_card(body)
 
 
 def export_card(texts: Texts, *, period, links: dict[str, str], minutes: int) -> dict:

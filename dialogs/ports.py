@@ -5,6 +5,7 @@ own, but the suite runs the real ones against loopback servers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple, Protocol
 
 
@@ -60,5 +61,11 @@ class Graph(Protocol):
     async def install_app_for(self, aad_object_id: str, teams_app_id: str) -> bool: ...
 
     async def create_group_chat(self, aad_object_ids: list[str], topic: str) -> str | None: ...
+
+    async def create_meeting(self, *, organizer: str, subject: str, start: datetime, end: datetime,
+                             attendees: list[str]) -> str | None:
+        """An online (Teams) event in the organizer's calendar, the attendees (e-mail
+        addresses) invited; its join URL, or None."""
+        ...
 
     async def close(self) -> None: ...

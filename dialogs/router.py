@@ -10,7 +10,7 @@ from cards.help import help_card
 from cards.i18n import Texts
 from cards.welcome import welcome_card
 from dialogs.card_action import CardAction
-from dialogs.commands import Command, names_a_report, parse_command
+from dialogs.commands import Command, names_a_report, offers_help, parse_command
 from dialogs.flows.asking import masked_notice
 from dialogs.replies import Reply, refused
 from dialogs.rules.limits import MAX_QUESTION_CHARACTERS
@@ -24,7 +24,7 @@ VerbHandler = Callable[[CardAction, Member, Texts], Awaitable[Reply]]
 @dataclass(frozen=True)
 class Verb:
     handler: VerbHandler
-    role: str | None = None
+    role: str | tuple[str, ...] | None = None  # any one of several roles may
 
 
 class Router:
@@ -32,6 +32,7 @@ class Router:
         asking, requests, faq_admin = flows.asking, flows.requests, flows.faq_admin
         tools, reports, admin = flows.mentor_tools, flows.reports, flows.mentor_admin
         rounds, answering, results = flows.survey_rounds, flows.survey_answering, flows.survey_results
+        agreements = flows.agreements
         self._asking = asking
         self._survey_commands: dict[str | None, CommandHandler] = {
             None: lambda m, a, t, s: rounds.form(m, t),
@@ -56,6 +57,12 @@ class Router:
             "coverage": lambda m, a, t, s: flows.coverage.report(m, t),
             "announce": lambda m, a, t, s: flows.announcements.form(m, t),
             "impact": lambda m, a, t, s: flows.impact.report(m, a, t),
+            "book": lambda m, a, t, s: flows.sessions.form(m, t),
+            "help with": lambda m, a, t, s: flows.open_helpers.offer(m, a, t),
+            "stop helping": lambda m, a, t, s: flows.open_helpers.stop(m, t),
+            "agreement": lambda m, a, t, s: agreements.form(m, t),
+            "my agreements": lambda m, a, t, s: agreements.mine(m, t),
+            "log agreement": lambda m, a, t, s: agreements.log_typed(m, a, t),
         }
         self._verbs: dict[str, Verb] = {
             "showFaq": Verb(asking.show_suggestion),
@@ -75,6 +82,7 @@ class Router:
             "addMentor": Verb(admin.add, "coordinator"),
             "removeMentor": Verb(admin.remove, "coordinator"),
             "setAllowance": Verb(admin.set_allowance, "coordinator"),
+            "removeHelper": Verb(admin.remove_helper, "coordinator"),
             "approveVariant": Verb(faq_admin.approve_variant, "coordinator"),
             "rejectVariant": Verb(faq_admin.reject_variant, "coordinator"),
             "startSurvey": Verb(rounds.start, "coordinator"),
@@ -87,17 +95,32 @@ class Router:
             "showAnnouncement": Verb(flows.announcements.status, "coordinator"),
             # Checked against the deliveries: only a mentor it went to may acknowledge it.
             "acknowledgeAnnouncement": Verb(flows.announcements.acknowledge),
+            # Anyone may book; the session's own clicks check the mentor and the named participants.
+            "bookSession": Verb(flows.sessions.book),
+            "resolveSession": Verb(flows.sessions.resolve),
+            "rateSession": Verb(flows.sessions.rate),
+            # Peer-mentoring agreements: the flow checks that the clicker is a side of the agreement.
+            "createAgreement": Verb(agreements.create, ("mentor", "coordinator")),
+            "acceptAgreement": Verb(agreements.accept),
+            "declineAgreement": Verb(agreements.decline),
+            "closeAgreement": Verb(agreements.close),
+            "evaluateAgreement": Verb(agreements.evaluate),
+            "logAgreementMeeting": Verb(agreements.log_clicked, ("mentor", "coordinator")),
+            "openAgreement": Verb(agreements.open),
         }
         self._requests = requests
         self._tools = tools
         self._helpdesk = flows.helpdesk
         self._unit_ids = flows.unit_ids
+        self._helpers = flows.open_helpers
+        self._directory = flows.directory
 
     async def text(self, member: Member, text: str, texts: Texts, *, shared_conversation: bool = False) -> Reply:
         if len(text) > MAX_QUESTION_CHARACTERS:
             return Reply(text=texts("reply.text_too_long", length=len(text), limit=MAX_QUESTION_CHARACTERS))
         units = await self._unit_ids() if names_a_report(text) else ()
-        command = parse_command(text, units)
+        topics = await self._helpers.known_topics() if offers_help(text) else ()
+        command = parse_command(text, units, topics)
         if command is not None:
             # A Finnish or Swedish command word is answered in its own language.
             texts = Texts(command.language) if command.language else texts
@@ -110,8 +133,9 @@ class Router:
         verb = self._verbs.get(action.verb)
         if verb is None:
             return refused(texts, "unknown_action")
-        if verb.role is not None and not member.has_role(verb.role):
-            return _role_refusal(texts, verb.role)
+        roles = (verb.role,) if isinstance(verb.role, str) else verb.role or ()
+        if roles and not any(member.has_role(role) for role in roles):
+            return _role_refusal(texts, *roles)
         return await verb.handler(action, member, texts)
 
     async def installed(self, member: Member, texts: Texts) -> Reply:
@@ -136,7 +160,8 @@ class Router:
         return await self._survey_commands[command.subcommand](member, command.subcommand_argument, texts, shared)
 
     async def _help(self, member: Member, texts: Texts) -> Reply:
-        return Reply(card=help_card(texts, member.has_role))
+        settings = await self._directory.settings()
+        return Reply(card=help_card(texts, member.has_role, open_helpers=settings.open_helpers))
 
     async def _ask_mentor(self, member: Member, text: str, texts: Texts, shared: bool) -> Reply:
         """`mentor <question>`: skip the FAQ and ask a person."""

@@ -8,6 +8,7 @@ from datetime import time
 
 from dialogs.clock import Clock
 from dialogs.embedding import Embeddings, shared_embeddings
+from dialogs.flows.agreements import Agreements
 from dialogs.flows.announcements import Announcements
 from dialogs.flows.asking import Asking
 from dialogs.flows.coverage import Coverage
@@ -23,9 +24,12 @@ from dialogs.flows.impact import ImpactReport
 from dialogs.flows.mentor_admin import MentorAdmin
 from dialogs.flows.mentor_tools import MentorTools
 from dialogs.flows.offer_rounds import OfferRounds
+from dialogs.flows.open_helpers import OpenHelpers
 from dialogs.flows.privacy import DEFAULT_RETENTION_DAYS, DEFAULT_SURVEY_RETENTION_DAYS, Privacy
 from dialogs.flows.reports import Reports
 from dialogs.flows.request_actions import RequestActions
+from dialogs.flows.session_background import SessionRounds
+from dialogs.flows.sessions import TeamSessions
 from dialogs.flows.survey_answering import SurveyAnswering
 from dialogs.flows.survey_instruments import Instruments
 from dialogs.flows.survey_results import SurveyResults
@@ -34,6 +38,7 @@ from dialogs.ports import Graph, Messenger
 from dialogs.rules.language import LanguageDetector
 from dialogs.rules.signed_links import LinkSigner, key_from
 from storage.activity_claims import ActivityClaims
+from storage.agreement_repository import AgreementRepository
 from storage.announcement_repository import AnnouncementRepository
 from storage.audit_repository import AuditRepository
 from storage.conversation_repository import ConversationRepository
@@ -44,6 +49,7 @@ from storage.directory_repository import DirectoryRepository
 from storage.embedding_repository import EmbeddingRepository
 from storage.export_repository import ExportRepository
 from storage.faq_repository import FaqRepository
+from storage.helper_repository import HelperRepository
 from storage.impact_repository import ImpactRepository
 from storage.mentor_repository import MentorRepository
 from storage.outbox import OutboxRepository
@@ -53,6 +59,7 @@ from storage.processes import ProcessRegistry
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRepository
 from storage.retention import Retention
+from storage.session_repository import SessionRepository
 from storage.stats_repository import StatsRepository
 from storage.survey_instruments import SurveyInstrumentRepository
 from storage.survey_responses import SurveyResponseRepository
@@ -106,6 +113,10 @@ class Flows:
     helpdesk: HelpdeskReferrals
     announcements: Announcements
     impact: ImpactReport
+    sessions: TeamSessions
+    session_rounds: SessionRounds
+    open_helpers: OpenHelpers
+    agreements: Agreements
     unit_ids: Callable[[], Awaitable[Collection[str]]]
 
     @classmethod
@@ -125,6 +136,7 @@ class Flows:
                         rollout_for=announcements.rollout_for)
         signer = LinkSigner(key_from(options.export_signing_key))
         processes = ProcessRegistry(database)
+        helpers = HelperRepository(database)
         outbox = OutboxRepository(database, processes)
         handoff = Handoff(requests, directory, questions, outbox, clock)
         offers = OfferRounds(handoff, mentors, library, group_size=options.offer_group_size, graph=graph,
@@ -136,12 +148,15 @@ class Flows:
                               options.public_base_url, clock)
         mentor_tools = MentorTools(mentors, requests, stats, directory_repository, asking, clock)
         deliveries = Deliveries(outbox, messenger, requests, offers, clock, announcement_card=announcements.card_for)
-        request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
-                                         group_chats=options.group_chats)
         # A transaction that stored messages wakes this process's worker at once.
         database.outbox_listeners.append(deliveries.wake)
         request_actions = RequestActions(handoff, offers, mentors, library, variants, graph=graph,
                                          group_chats=options.group_chats)
+        # Team sessions ride on the request flows: the same offers, verbs and transitions.
+        session_repository = SessionRepository(database)
+        sessions = TeamSessions(handoff, offers, session_repository, directory_repository, library,
+                                meetings=graph is not None)
+        handoff.sessions, offers.session_cards, request_actions.sessions = session_repository, sessions, sessions
         instruments, survey_rounds_repository = Instruments(SurveyInstrumentRepository(database)), \
             SurveyRoundRepository(database)
         survey_rounds = SurveyRounds(instruments, survey_rounds_repository, directory_repository, directory, clock)
@@ -162,11 +177,13 @@ class Flows:
             requests=request_actions,
             mentor_tools=mentor_tools,
             reports=reports,
-            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock, after_change=coverage.alert_due),
+            mentor_admin=MentorAdmin(mentors, directory_repository, directory, clock, after_change=coverage.alert_due,
+                                     helpers=helpers),
             exports=Exports(ExportRepository(database), signer, clock, audit, directory_repository,
                             survey_tables=survey_results.export_tables, impact=impact),
             digest=Digest(DigestRepository(database), directory, reports, mentor_tools, clock,
-                          weekday=options.digest_weekday, at=options.digest_time, survey=survey_results),
+                          weekday=options.digest_weekday, at=options.digest_time, survey=survey_results,
+                          helpers=helpers),
             privacy=Privacy(PersonExport(database), PersonErasure(database), Retention(database), audit, clock,
                             retention_days=options.retention_days,
                             survey_retention_days=options.survey_retention_days),
@@ -178,5 +195,9 @@ class Flows:
             helpdesk=HelpdeskReferrals(asking, request_actions, directory, directory_repository),
             announcements=announcements,
             impact=impact,
+            sessions=sessions,
+            session_rounds=SessionRounds(sessions, handoff, clock, graph),
+            open_helpers=OpenHelpers(helpers, directory, library),
+            agreements=Agreements(AgreementRepository(database), directory_repository, asking, clock),
             unit_ids=directory_repository.unit_parents,
         )

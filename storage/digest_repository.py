@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import DigestSent, Person, PersonRole
+from storage.models import DigestSent, OpenHelper, Person, PersonRole
 from storage.outbox import Outgoing, enqueue
 
 
@@ -17,18 +17,24 @@ class DigestRepository:
         self._database = database
 
     async def recipients(self) -> list[tuple[str, str]]:
-        """(aad id, kind) of active coordinators and admins, then mentors; one kind per person."""
+        """(aad id, kind) of active coordinators and admins, then mentors, then open helpers
+        (their thanks); one kind per person."""
         async with self._database.transaction() as session:
             rows = (await session.execute(
                 select(Person.aad_object_id, PersonRole.role).join(PersonRole, PersonRole.person_id == Person.id)
                 .where(Person.active.is_(True), PersonRole.role.in_(["coordinator", "admin", "mentor"]))
                 .order_by(Person.id)
             )).all()
+            helpers = (await session.scalars(
+                select(Person.aad_object_id).join(OpenHelper, OpenHelper.person_id == Person.id)
+                .where(Person.active.is_(True), OpenHelper.state == "active").order_by(Person.id))).all()
         kinds: dict[str, str] = {}
         for aad, role in rows:
             kind = "mentor" if role == "mentor" else "coordinator"
             if kinds.get(aad) != "coordinator":
                 kinds[aad] = kind
+        for aad in helpers:
+            kinds.setdefault(aad, "helper")
         return list(kinds.items())
 
     async def sent(self, person_id: int, week: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from storage.audit_repository import GRAPH_ACTOR, add_entry
 from storage.db import Database
-from storage.models import CoordinatorScope, Organization, Person, PersonRole, Unit
+from storage.models import CoordinatorScope, OpenHelper, Organization, Person, PersonRole, Unit
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,18 @@ class OrganizationSettings:
     working_hours_start: str = "08:00"
     working_hours_end: str = "16:00"
     department_rules: tuple[dict, ...] = ()
-    mentor_model: str = "named"
+    mentor_model: str = "named"  # named | open | both
+    helper_weekly_minutes: int = 60
     # {name, phone, url, hours}; name and hours are {language: text}. None: no helpdesk given.
     helpdesk: dict | None = None
     coverage_goal: int = 100  # percent of units with a named digimentor
     minutes_per_faq_answer: float = 5.0
     minutes_per_helpdesk_contact: float = 15.0
+
+    @property
+    def open_helpers(self) -> bool:
+        """Whether anyone may offer help on topics (the open and both models)."""
+        return self.mentor_model in ("open", "both")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class PersonSummary:
     aad_object_id: str
     name: str
     unit_id: str | None
+    email: str | None = None
+    languages: tuple[str, ...] = ()
 
 
 class DirectoryRepository:
@@ -68,6 +77,7 @@ class DirectoryRepository:
             coverage_goal=row.coverage_goal,
             minutes_per_faq_answer=row.minutes_per_faq_answer,
             minutes_per_helpdesk_contact=row.minutes_per_helpdesk_contact,
+            helper_weekly_minutes=row.helper_weekly_minutes,
         )
 
     async def unit_parents(self) -> dict[str, str | None]:
@@ -88,14 +98,40 @@ class DirectoryRepository:
                                                                Person.active.is_(True)))
             if person is None:
                 return None
-            roles = (await session.scalars(select(PersonRole.role).where(PersonRole.person_id == person.id))).all()
+            roles = set((await session.scalars(select(PersonRole.role)
+                                               .where(PersonRole.person_id == person.id))).all())
+            # "helper" is no role in the file: it is someone's own offer of help, while it lasts.
+            helper = await session.scalar(select(OpenHelper.state).where(OpenHelper.person_id == person.id))
+            if helper == "active":
+                roles.add("helper")
         return DirectoryEntry(person.id, aad_object_id, person.name, person.unit_id,
                               tuple(person.languages or ()), frozenset(roles))
 
     async def person(self, person_id: int) -> PersonSummary | None:
         async with self._database.transaction() as session:
             row = await session.get(Person, person_id)
-        return PersonSummary(row.aad_object_id, row.name, row.unit_id) if row else None
+        return PersonSummary(row.aad_object_id, row.name, row.unit_id, row.email, tuple(row.languages or ())) \
+            if row else None
+
+    async def find(self, text: str) -> tuple[int, PersonSummary] | None:
+        """An active person by e-mail (any case) or Entra object id."""
+        key = text.strip().lower()
+        if not key:
+            return None
+        async with self._database.transaction() as session:
+            row = await session.scalar(select(Person).where(
+                Person.active.is_(True), (func.lower(Person.email) == key) | (Person.aad_object_id == key))
+                .order_by(Person.id).limit(1))
+        return (row.id, PersonSummary(row.aad_object_id, row.name, row.unit_id, row.email,
+                                      tuple(row.languages or ()))) if row else None
+
+    async def people_with_role(self, role: str, unit_id: str) -> list[tuple[int, str]]:
+        """(person id, aad id) of the unit's active people with the role (a team's supervisors)."""
+        async with self._database.transaction() as session:
+            return [tuple(row) for row in (await session.execute(
+                select(Person.id, Person.aad_object_id).join(PersonRole, PersonRole.person_id == Person.id)
+                .where(PersonRole.role == role, Person.unit_id == unit_id, Person.active.is_(True))
+                .order_by(Person.id))).all()]
 
     async def add_graph_person(self, *, aad_object_id: str, name: str, email: str | None, unit_id: str,
                                language: str) -> None:
@@ -138,6 +174,15 @@ class DirectoryRepository:
         async with self._database.transaction() as session:
             rows = (await session.execute(query)).all()
         return [PersonSummary(*row) for row in rows]
+
+    async def coordinators_of(self, unit_ids: Collection[str]) -> list[tuple[int, str]]:
+        """(person id, aad id) of the active coordinators whose coordinator_of names one of the
+        units (a unit and its ancestors: those who coordinate it)."""
+        async with self._database.transaction() as session:
+            return [tuple(row) for row in (await session.execute(
+                select(Person.id, Person.aad_object_id).join(CoordinatorScope, CoordinatorScope.person_id == Person.id)
+                .where(CoordinatorScope.unit_id.in_(sorted(unit_ids)), Person.active.is_(True))
+                .distinct().order_by(Person.id))).all()]
 
     async def coordinated_units(self, person_id: int | None) -> set[str]:
         """The units named in the person's coordinator_of (not their subtrees)."""

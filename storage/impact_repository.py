@@ -10,7 +10,16 @@ from datetime import datetime
 from sqlalchemy import and_, case, distinct, func, literal, null, select, union
 
 from storage.db import Database
-from storage.models import Feedback, HelpRequest, MentorProfile, MentorTimeEntry, Person, PersonRole, Question
+from storage.models import (
+    Feedback,
+    HelpRequest,
+    MentorProfile,
+    MentorTimeEntry,
+    Person,
+    PersonRole,
+    Question,
+    TeamSession,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,8 @@ class ImpactFigures:
     helpdesk_avoided: int = 0  # of them, yes
     sent_to_helpdesk: int = 0  # questions shown the helpdesk's card
     referred_by_helpdesk: int = 0  # questions a helpdesk agent handed to the digimentors
+    sessions_held: int = 0  # team sessions resolved whose chosen slot fell in the period
+    session_participants: int = 0  # in them, as their mentors recorded (counts, not people)
 
 
 def _sum(condition):
@@ -61,8 +72,14 @@ class ImpactRepository:
         questions = grouped(select(_sum(answered), _sum(Question.helpdesk.is_not(None)),
                                    _sum(Question.filed_by_person_id.is_not(None))).where(in_period),
                             Question.unit_id)
+        # Questions a digimentor resolved; team sessions count apart, by when they were held.
         resolved = and_(HelpRequest.created_at >= start, HelpRequest.created_at < end, scoped(HelpRequest.unit_id),
-                        HelpRequest.state == "resolved")
+                        HelpRequest.state == "resolved", HelpRequest.kind == "question")
+        held = and_(HelpRequest.state == "resolved", TeamSession.chosen_slot >= start, TeamSession.chosen_slot < end,
+                    scoped(HelpRequest.unit_id))
+        sessions = grouped(select(func.count(), func.coalesce(func.sum(TeamSession.participants), 0))
+                           .select_from(TeamSession).join(HelpRequest, HelpRequest.id == TeamSession.request_id)
+                           .where(held), HelpRequest.unit_id)
         requests = grouped(select(func.count()).select_from(HelpRequest).where(resolved), HelpRequest.unit_id)
         # Everyone helped: by the FAQ or by a person. A person asking in two units counts in both
         # per unit, once in the whole.
@@ -89,12 +106,13 @@ class ImpactRepository:
                            HelpRequest.unit_id)
         # Independent aggregates: side by side on PostgreSQL's pool, in turn on SQLite.
         results = await asyncio.gather(*(self._rows(q) for q in (questions, requests, reached, minutes, allowance,
-                                                                 feedback)))
+                                                                 feedback, sessions)))
         keys = {row[-1] for rows in results for row in rows}
         found: dict[str | None, dict] = {key: {} for key in keys}
         names = (("faq_answers", "sent_to_helpdesk", "referred_by_helpdesk"), ("mentor_helped",), ("people_reached",),
                  ("mentor_minutes",), ("allowance_minutes",),
-                 ("satisfaction_count", "satisfaction_sum", "helpdesk_answers", "helpdesk_avoided"))
+                 ("satisfaction_count", "satisfaction_sum", "helpdesk_answers", "helpdesk_avoided"),
+                 ("sessions_held", "session_participants"))
         for fields, rows in zip(names, results, strict=True):
             for row in rows:
                 found[row[-1]].update({field: int(value or 0) for field, value in zip(fields, row[:-1], strict=True)})

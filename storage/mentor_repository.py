@@ -16,6 +16,7 @@ from storage.models import (
     HelpRequest,
     MentorProfile,
     MentorTimeEntry,
+    OpenHelper,
     Person,
     PersonRole,
     RequestEvent,
@@ -67,11 +68,53 @@ class MentorRepository:
             await session.execute(update(MentorProfile).where(MentorProfile.person_id == person_id,
                                                               MentorProfile.reachable.is_(False))
                                   .values(reachable=True))
+            await session.execute(update(OpenHelper).where(OpenHelper.person_id == person_id,
+                                                           OpenHelper.reachable.is_(False))
+                                  .values(reachable=True))
 
     async def mentor_candidates(self, week_start: datetime, default_allowance: int,
                                 units: Collection[str] | None = None) -> list[MentorCandidate]:
         """Every active mentor (of `units`, when given) with the figures eligibility and fairness
         need, in one query."""
+        query = (
+            select(Person, MentorProfile, *self._load(week_start))
+            .join(MentorProfile, MentorProfile.person_id == Person.id)
+            .join(PersonRole, and_(PersonRole.person_id == Person.id, PersonRole.role == "mentor"))
+            .where(Person.active.is_(True))
+        )
+        if units is not None:
+            query = query.where(Person.unit_id.in_(sorted(units)))
+        async with self._database.transaction() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            _candidate(person, tuple(profile.topics or ()), profile.status, profile.away_until,
+                       profile.weekly_minutes if profile.weekly_minutes is not None else default_allowance,
+                       profile.reachable, load)
+            for person, profile, *load in rows
+        ]
+
+    async def helper_candidates(self, week_start: datetime, allowance: int,
+                                units: Collection[str] | None = None) -> list[MentorCandidate]:
+        """Every active open helper (of `units`, when given), as a candidate with their topics and
+        the organisation's helper allowance. They have no duty of their own: offering help is
+        being on duty, and "stop helping" ends it. A named mentor is offered as a mentor only
+        (their own topics and allowance), even if they offered help before becoming one."""
+        named_mentor = exists().where(PersonRole.person_id == Person.id, PersonRole.role == "mentor")
+        query = (
+            select(Person, OpenHelper, *self._load(week_start))
+            .join(OpenHelper, OpenHelper.person_id == Person.id)
+            .where(Person.active.is_(True), OpenHelper.state == "active", ~named_mentor)
+        )
+        if units is not None:
+            query = query.where(Person.unit_id.in_(sorted(units)))
+        async with self._database.transaction() as session:
+            rows = (await session.execute(query)).all()
+        return [_candidate(person, tuple(helper.topics or ()), "available", None, allowance, helper.reachable, load)
+                for person, helper, *load in rows]
+
+    def _load(self, week_start: datetime) -> tuple:
+        """This week's minutes, open requests, recent acceptances and whether the person can be
+        reached: correlated subqueries on Person."""
         week_minutes = (
             select(func.coalesce(func.sum(MentorTimeEntry.minutes), 0))
             .where(MentorTimeEntry.mentor_id == Person.id, MentorTimeEntry.logged_at >= week_start)
@@ -92,35 +135,7 @@ class MentorRepository:
             ConversationReference.aad_object_id == Person.aad_object_id,
             ConversationReference.conversation_type == "personal",
         )
-        query = (
-            select(Person, MentorProfile, week_minutes, open_requests, recent, has_conversation)
-            .join(MentorProfile, MentorProfile.person_id == Person.id)
-            .join(PersonRole, and_(PersonRole.person_id == Person.id, PersonRole.role == "mentor"))
-            .where(Person.active.is_(True))
-        )
-        if units is not None:
-            query = query.where(Person.unit_id.in_(sorted(units)))
-        async with self._database.transaction() as session:
-            rows = (await session.execute(query)).all()
-        return [
-            MentorCandidate(
-                person_id=person.id,
-                name=person.name,
-                unit_id=person.unit_id,
-                languages=tuple(person.languages or ()),
-                topics=tuple(profile.topics or ()),
-                status=profile.status,
-                away_until=profile.away_until,
-                weekly_allowance=profile.weekly_minutes if profile.weekly_minutes is not None else default_allowance,
-                minutes_this_week=int(minutes),
-                reachable=profile.reachable,
-                has_conversation=bool(reachable_chat),
-                open_requests=int(open_count),
-                recent_requests=int(recent_count),
-                aad_object_id=person.aad_object_id,
-            )
-            for person, profile, minutes, open_count, recent_count, reachable_chat in rows
-        ]
+        return week_minutes, open_requests, recent, has_conversation
 
     async def coordinators_for(self, unit_id: str | None, parents: dict[str, str | None]) -> list[tuple[int, str]]:
         """(person id, aad id) of coordinators whose scope covers the unit, nearest first, then admins."""
@@ -189,3 +204,24 @@ class MentorRepository:
             row = await session.scalar(select(Person).where(
                 Person.active.is_(True), (func.lower(Person.email) == key) | (Person.aad_object_id == key)))
         return (row.id, row.name, row.unit_id) if row else None
+
+
+def _candidate(person: Person, topics: tuple[str, ...], status: str, away_until: datetime | None, allowance: int,
+               reachable: bool, load) -> MentorCandidate:
+    minutes, open_count, recent_count, reachable_chat = load
+    return MentorCandidate(
+        person_id=person.id,
+        name=person.name,
+        unit_id=person.unit_id,
+        languages=tuple(person.languages or ()),
+        topics=topics,
+        status=status,
+        away_until=away_until,
+        weekly_allowance=allowance,
+        minutes_this_week=int(minutes),
+        reachable=reachable,
+        has_conversation=bool(reachable_chat),
+        open_requests=int(open_count),
+        recent_requests=int(recent_count),
+        aad_object_id=person.aad_object_id,
+    )

@@ -108,6 +108,8 @@ class Organization(Base):
     # avoided are worth, printed on the card.
     minutes_per_faq_answer: Mapped[float] = mapped_column(Float, default=5.0, server_default="5")
     minutes_per_helpdesk_contact: Mapped[float] = mapped_column(Float, default=15.0, server_default="15")
+    # The weekly allowance of the open helpers ("anyone who knows helps"), in minutes.
+    helper_weekly_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -332,6 +334,8 @@ class HelpRequest(Base):
     __tablename__ = "help_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # question: one person's question; session: a team's booking of a digitutor (team_sessions).
+    kind: Mapped[str] = mapped_column(String(10), default="question", server_default="question")
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"), unique=True)
     asker_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     asker_aad_object_id: Mapped[str] = mapped_column(String(64))
@@ -390,6 +394,8 @@ class MentorTimeEntry(Base):
     # Not unique: a request reopened and resolved again is a second stretch of work.
     request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"), index=True)
     unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    # A meeting of a peer-mentoring agreement: it counts against the agreement too.
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
     minutes: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
     logged_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
@@ -477,6 +483,17 @@ class OutboxMessage(Base):
 # the end, so that Base.metadata (migrations, the schema test) always describes them too.
 from storage import survey_models  # noqa: E402, F401
 
+# Help beyond single questions (team sessions, agreements, open helpers) lives beside it too.
+from storage.collaboration_models import (  # noqa: E402
+    Agreement,
+    AgreementEvaluation,
+    AgreementGoal,
+    AgreementGoalAnswer,
+    OpenHelper,
+    SessionParticipant,
+    TeamSession,
+)
+
 # The mentor network's tables (coverage, announcements) live beside this module; imported here
 # so that the metadata, the migrations' check and every `from storage.models import` see them.
 from storage.network_models import (  # noqa: E402
@@ -487,4 +504,6 @@ from storage.network_models import (  # noqa: E402
     UnitCoverage,
 )
 
-__all__ = ["Announcement", "AnnouncementDelivery", "AnnouncementUnit", "CoverageChange", "UnitCoverage"]
+__all__ = ["Agreement", "AgreementEvaluation", "AgreementGoal", "AgreementGoalAnswer", "Announcement",
+           "AnnouncementDelivery", "AnnouncementUnit", "CoverageChange", "OpenHelper", "SessionParticipant",
+           "TeamSession", "UnitCoverage"]

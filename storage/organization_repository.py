@@ -67,6 +67,7 @@ class OrganizationPlan:
     coverage_goal: int = 100
     minutes_per_faq_answer: float = 5.0
     minutes_per_helpdesk_contact: float = 15.0
+    helper_weekly_minutes: int = 60
 
 
 @dataclass
@@ -114,6 +115,7 @@ async def _apply_settings(session, plan: OrganizationPlan, summary: ImportSummar
         "coverage_goal": plan.coverage_goal,
         "minutes_per_faq_answer": float(plan.minutes_per_faq_answer),
         "minutes_per_helpdesk_contact": float(plan.minutes_per_helpdesk_contact),
+        "helper_weekly_minutes": plan.helper_weekly_minutes,
     }
     row = await session.get(Organization, 1)
     if row is None:

@@ -21,6 +21,9 @@ from storage.coverage_repository import sync_coverage
 from storage.db import Database
 from storage.models import (
     REDACTED,
+    Agreement,
+    AgreementEvaluation,
+    AgreementGoal,
     AnnouncementDelivery,
     AuditLog,
     ConversationReference,
@@ -32,12 +35,15 @@ from storage.models import (
     HelpRequest,
     MentorProfile,
     MentorTimeEntry,
+    OpenHelper,
     OutboxMessage,
     Person,
     PersonRole,
     Question,
     RequestOffer,
     RequestState,
+    SessionParticipant,
+    TeamSession,
 )
 from storage.personal_data import PersonFound, people_with_email
 from storage.survey_models import SurveyAnswer, SurveyResponse
@@ -115,6 +121,11 @@ class PersonErasure:
         await session.execute(update(HelpRequest).where(requested).values(asker_aad_object_id=erased_as))
         await run("time_entry_notes", update(MentorTimeEntry).where(
             MentorTimeEntry.mentor_id == person_id, _written(MentorTimeEntry.note)).values(note=REDACTED))
+        await self._erase_collaboration(session, person_id, request_ids, run)
+        # An erased helper stops helping; the row (topics, dates) stays for the counts.
+        await run("helper_offer", update(OpenHelper).where(OpenHelper.person_id == person_id,
+                                                           OpenHelper.state == "active")
+                  .values(state="withdrawn", ended_at=self._database.now()))
         counts["mentions"] = await _scrub_name(session, self._database, found.name)
 
         await run("conversation_references", delete(ConversationReference)
@@ -151,6 +162,31 @@ class PersonErasure:
         # An erased mentor leaves their unit: if they were its last, the loss is recorded now.
         await sync_coverage(session, self._database)
         return counts
+
+
+    @staticmethod
+    async def _erase_collaboration(session, person_id: int, request_ids, run) -> None:
+        """Their words in sessions and agreements: the topic and note of sessions they booked,
+        their session feedback and evaluation comments, and the goals of agreements they are a
+        side of (goals describe the mentee's work and were written by the mentor). Counts,
+        ratings and goal answers stay."""
+        await run("session_texts", update(TeamSession).where(TeamSession.request_id.in_(request_ids),
+                                                             _written(TeamSession.note)).values(note=REDACTED))
+        await run("session_texts", update(TeamSession).where(TeamSession.request_id.in_(request_ids),
+                                                             TeamSession.topic != REDACTED).values(topic=REDACTED))
+        await run("comments", update(SessionParticipant).where(SessionParticipant.person_id == person_id,
+                                                               _written(SessionParticipant.comment))
+                  .values(comment=REDACTED))
+        await run("comments", update(AgreementEvaluation).where(AgreementEvaluation.person_id == person_id,
+                                                                _written(AgreementEvaluation.comment))
+                  .values(comment=REDACTED))
+        sides = select(Agreement.id).where(or_(Agreement.mentor_id == person_id,
+                                               Agreement.mentee_person_id == person_id)).scalar_subquery()
+        await run("agreement_goals", update(AgreementGoal).where(AgreementGoal.agreement_id.in_(sides),
+                                                                 AgreementGoal.text != REDACTED)
+                  .values(text=REDACTED))
+        await run("agreement_topics", update(Agreement).where(Agreement.id.in_(sides), Agreement.topic != REDACTED)
+                  .values(topic=REDACTED))
 
 
 def _written(column):
@@ -196,7 +232,9 @@ async def _scrub_name(session, database: Database, name: str) -> int:
         return 0
     scrubbed = 0
     for model, column in ((Question, Question.text), (Feedback, Feedback.comment),
-                          (MentorTimeEntry, MentorTimeEntry.note)):
+                          (MentorTimeEntry, MentorTimeEntry.note), (TeamSession, TeamSession.note),
+                          (SessionParticipant, SessionParticipant.comment), (AgreementGoal, AgreementGoal.text),
+                          (AgreementEvaluation, AgreementEvaluation.comment)):
         replaced = func.replace(column, name, REDACTED)
         result = await session.execute(update(model).where(column.is_not(None), replaced != column)
                                        .values({column.key: replaced}))

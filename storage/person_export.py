@@ -7,6 +7,10 @@ from sqlalchemy import func, or_, select
 
 from storage.db import Database
 from storage.models import (
+    Agreement,
+    AgreementEvaluation,
+    AgreementGoal,
+    AgreementGoalAnswer,
     Announcement,
     AnnouncementDelivery,
     AuditLog,
@@ -20,11 +24,14 @@ from storage.models import (
     HelpRequest,
     MentorProfile,
     MentorTimeEntry,
+    OpenHelper,
     OutboxMessage,
     Person,
     Question,
     RequestEvent,
     RequestOffer,
+    SessionParticipant,
+    TeamSession,
 )
 from storage.personal_data import PersonFound, people_with_email, plain
 from storage.survey_models import SurveyAnswer, SurveyBooking, SurveyResponse, SurveyRound
@@ -112,6 +119,43 @@ async def _person(session, found: PersonFound) -> dict:
         "audit": await _rows(session, select(AuditLog).where(or_(AuditLog.actor == aad,
                                                                  AuditLog.person_id == person_id))
                              .order_by(AuditLog.at, AuditLog.id)),
+        **await _collaboration(session, person_id, [r["id"] for r in as_asker + as_mentor]),
+    }
+
+
+async def _collaboration(session, person_id: int, request_ids: list[int]) -> dict:
+    """Sessions they booked or held (without the participants' own feedback), their feedback on
+    sessions, agreements they are a side of (with the goals, without the other side's
+    evaluation), their evaluations, and their offer of help."""
+    sessions = await _rows(session, select(TeamSession).where(TeamSession.request_id.in_(request_ids))
+                           .order_by(TeamSession.request_id))
+    named = (await session.execute(select(SessionParticipant.request_id, SessionParticipant.person_id)
+                                   .where(SessionParticipant.request_id.in_(request_ids)))).all()
+    for booking in sessions:
+        booking["participants_named"] = sorted(p for r, p in named if r == booking["request_id"])
+    side = or_(Agreement.mentor_id == person_id, Agreement.mentee_person_id == person_id,
+               Agreement.mentee_contact_id == person_id, Agreement.closed_by == person_id)
+    agreements = await _rows(session, select(Agreement).where(side).order_by(Agreement.created_at, Agreement.id))
+    goals = await _rows(session, select(AgreementGoal).where(
+        AgreementGoal.agreement_id.in_([a["id"] for a in agreements]))
+        .order_by(AgreementGoal.agreement_id, AgreementGoal.position))
+    for agreement in agreements:
+        agreement["goals"] = [g["text"] for g in goals if g["agreement_id"] == agreement["id"]]
+    evaluations = await _rows(session, select(AgreementEvaluation).where(AgreementEvaluation.person_id == person_id)
+                              .order_by(AgreementEvaluation.given_at))
+    answers = await _rows(session, select(AgreementGoalAnswer).where(AgreementGoalAnswer.person_id == person_id)
+                          .order_by(AgreementGoalAnswer.agreement_id, AgreementGoalAnswer.position))
+    for evaluation in evaluations:
+        evaluation["goal_answers"] = {a["position"]: a["answer"] for a in answers
+                                      if a["agreement_id"] == evaluation["agreement_id"]}
+    return {
+        "sessions": sessions,
+        "session_participation": await _rows(session, select(SessionParticipant).where(
+            SessionParticipant.person_id == person_id).order_by(SessionParticipant.request_id)),
+        "agreements": agreements,
+        "agreement_evaluations": evaluations,
+        "open_helper": await _rows(session, select(OpenHelper).where(
+            or_(OpenHelper.person_id == person_id, OpenHelper.removed_by == person_id)).order_by(OpenHelper.since)),
     }
 
 

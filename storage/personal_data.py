@@ -61,6 +61,20 @@ PERSON_COLUMNS: dict[tuple[str, str], str] = {
     ("announcement_deliveries", "person_id"): "announcements_received",
     ("audit_log", "actor"): "audit",
     ("audit_log", "person_id"): "audit",
+    # Team sessions: the booking of a request they asked or took, and their own feedback on one.
+    ("team_sessions", "request_id"): "sessions",
+    ("session_participants", "request_id"): "sessions",
+    ("session_participants", "person_id"): "session_participation",
+    # Peer-mentoring agreements they are a side of (or closed), and their own evaluations.
+    ("agreements", "mentor_id"): "agreements",
+    ("agreements", "mentee_person_id"): "agreements",
+    ("agreements", "mentee_contact_id"): "agreements",
+    ("agreements", "closed_by"): "agreements",
+    ("agreement_evaluations", "person_id"): "agreement_evaluations",
+    ("agreement_goal_answers", "person_id"): "agreement_evaluations",
+    # Their own offer of help, and the helpers a coordinator removed.
+    ("open_helpers", "person_id"): "open_helper",
+    ("open_helpers", "removed_by"): "open_helper",
 }
 
 

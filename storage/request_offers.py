@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from storage.db import Database
-from storage.models import HelpRequest, MentorProfile, Person, RequestEvent, RequestOffer, RequestState
+from storage.models import HelpRequest, MentorProfile, OpenHelper, Person, RequestEvent, RequestOffer, RequestState
 from storage.outbox import Outgoing, enqueue
 
 # Offers a mentor can still act on.
@@ -107,6 +107,9 @@ class OfferStore:
                     update(MentorProfile).where(MentorProfile.person_id == mentor_id)
                     .values(reachable=False, last_send_refused_at=self._database.now())
                 )
+                # An open helper is offered through the same rows.
+                await session.execute(update(OpenHelper).where(OpenHelper.person_id == mentor_id)
+                                      .values(reachable=False))
 
     async def open_offers(self, offers: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these (request id, mentor id) offers can still be accepted: worth sending."""

@@ -25,6 +25,7 @@ from storage.models import (
     RequestEvent,
     RequestOffer,
     RequestState,
+    TeamSession,
 )
 from storage.outbox import Outgoing, enqueue
 from storage.request_offers import (
@@ -34,6 +35,7 @@ from storage.request_offers import (
     OfferStore,
     add_widening_events,
 )
+from storage.session_repository import SessionChange
 
 __all__ = ["OPEN_OFFER_STATES", "OfferRecord", "RequestNotFound", "RequestRecord", "RequestRepository",
            "StateConflict"]
@@ -65,11 +67,17 @@ class RequestRecord:
     tier: int
     assigned_mentor_id: int | None
     created_at: datetime
+    kind: str = "question"  # question | session (storage.session_repository)
+
+    @property
+    def is_session(self) -> bool:
+        return self.kind == "session"
 
 
 def _record(row: HelpRequest) -> RequestRecord:
     return RequestRecord(
         id=row.id,
+        kind=row.kind,
         question_id=row.question_id,
         asker_person_id=row.asker_person_id,
         asker_aad_object_id=row.asker_aad_object_id,
@@ -149,6 +157,7 @@ class RequestRepository(OfferStore):
         messages: Sequence[Outgoing] = (),
         offer_cards: dict | None = None,
         offer_cards_except: int | None = None,
+        session_change: SessionChange | None = None,
     ) -> RequestRecord:
         """Moves the request to `to_state` if it is in one of `from_states` (and the other
         conditions hold), with its event, in one conditional UPDATE: of two concurrent clicks
@@ -156,7 +165,7 @@ class RequestRepository(OfferStore):
 
         In the same transaction: `messages` are stored for delivery, and with `offer_cards`
         every offer card of the request (but that of `offer_cards_except`) is to be replaced
-        by that card."""
+        by that card; a session's row takes `session_change` (its chosen slot, its count)."""
         now = self._database.now()
         conditions = [HelpRequest.id == request_id, HelpRequest.state.in_([s.value for s in from_states])]
         if require_offer_to is not None:
@@ -198,6 +207,9 @@ class RequestRepository(OfferStore):
                     .where(RequestOffer.request_id == request_id, RequestOffer.mentor_id == assign_mentor)
                     .values(state="won")
                 )
+            if session_change is not None and session_change.values():
+                await session.execute(update(TeamSession).where(TeamSession.request_id == request_id)
+                                      .values(**session_change.values()))
             if offer_cards is not None:
                 messages = [*messages, *await _offer_card_updates(session, request_id, offer_cards,
                                                                   offer_cards_except)]

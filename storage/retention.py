@@ -10,11 +10,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, select, text, update
+from sqlalchemy import and_, delete, func, select, text, update
 
 from storage.audit_repository import add_entry
 from storage.db import Database
-from storage.models import REDACTED, FaqEntry, FaqTranslation, FaqVariant, Feedback, MentorTimeEntry, Question
+from storage.models import (
+    REDACTED,
+    Agreement,
+    AgreementEvaluation,
+    AgreementGoal,
+    FaqEntry,
+    FaqTranslation,
+    FaqVariant,
+    Feedback,
+    HelpRequest,
+    MentorTimeEntry,
+    Question,
+    SessionParticipant,
+    TeamSession,
+)
 from storage.survey_models import SurveyAnswer, SurveyResponse, SurveyRound
 
 # An arbitrary constant, distinct from the migration lock (storage.migrate).
@@ -54,6 +68,23 @@ class Retention:
                 FaqTranslation.entry_id.in_(select(FaqEntry.id).where(FaqEntry.status == "proposed",
                                                                       FaqEntry.updated_at < cutoff)),
                 FaqTranslation.question != REDACTED).values(question=REDACTED),
+            # A session's note, from its booking; its topic stays (like an FAQ topic, it says what,
+            # not who).
+            "session_notes": update(TeamSession).where(
+                TeamSession.request_id.in_(select(HelpRequest.id).where(HelpRequest.created_at < cutoff)),
+                _written(TeamSession.note)).values(note=REDACTED),
+            "session_comments": update(SessionParticipant).where(SessionParticipant.rated_at < cutoff,
+                                                                 _written(SessionParticipant.comment))
+            .values(comment=REDACTED),
+            # An agreement's goals are kept while it runs, and for the retention time after.
+            "agreement_goals": update(AgreementGoal).where(
+                AgreementGoal.agreement_id.in_(select(Agreement.id).where(
+                    Agreement.state.in_(("closed", "declined", "withdrawn")),
+                    func.coalesce(Agreement.closed_at, Agreement.decided_at, Agreement.created_at) < cutoff)),
+                AgreementGoal.text != REDACTED).values(text=REDACTED),
+            "agreement_comments": update(AgreementEvaluation).where(AgreementEvaluation.given_at < cutoff,
+                                                                    _written(AgreementEvaluation.comment))
+            .values(comment=REDACTED),
         }
         async with self._database.transaction() as session:
             if self._database.dialect == "postgresql" and not await session.scalar(

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Float, and_, case, cast, func, literal, select
 
+from storage.collaboration_stats import AgreementFigures, CollaborationStats, SessionFigures
 from storage.db import Database
 from storage.models import (
     Announcement,
@@ -53,6 +54,8 @@ class Figures:
     satisfaction_hidden: bool = False
     mentor_minutes: tuple[MentorMinutes, ...] = ()
     top_topics: tuple[tuple[str, int], ...] = ()
+    sessions: SessionFigures = field(default_factory=SessionFigures)
+    agreements: AgreementFigures = field(default_factory=AgreementFigures)
 
     @property
     def faq_share(self) -> float | None:
@@ -70,6 +73,8 @@ class Figures:
 class StatsRepository:
     def __init__(self, database: Database) -> None:
         self._database = database
+        # Team sessions, agreements and open helpers' figures (also for the impact report).
+        self.collaboration = CollaborationStats(database)
 
     def _seconds_between(self, later, earlier):
         if self._database.dialect == "postgresql":
@@ -112,13 +117,14 @@ class StatsRepository:
             func.coalesce(func.sum(case((HelpRequest.state == "cancelled", 1), else_=0)), 0),
             func.coalesce(func.sum(case((HelpRequest.state == "expired", 1), else_=0)), 0),
             func.coalesce(func.sum(case((HelpRequest.escalated.is_(True), 1), else_=0)), 0),
-        ).where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id))
+        ).where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id),
+                HelpRequest.kind == "question")
 
         durations = (
             select(cast(self._seconds_between(HelpRequest.accepted_at, HelpRequest.created_at), Float)
                    .label("seconds"))
             .where(HelpRequest.created_at >= start, HelpRequest.created_at < end, in_units(HelpRequest.unit_id),
-                   HelpRequest.accepted_at.is_not(None))
+                   HelpRequest.accepted_at.is_not(None), HelpRequest.kind == "question")
             .subquery()
         )
         ranked = select(
@@ -168,9 +174,12 @@ class StatsRepository:
         # connections; SQLite's single connection takes them in turn.
         (asked, answered, after_hours), (helpful, not_helpful), \
             (handed, resolved, cancelled, unanswered, escalated_count), \
-            (accepted, in_time, p50, p90), rating_rows, mentor_rows, topic_rows = await asyncio.gather(
+            (accepted, in_time, p50, p90), rating_rows, mentor_rows, topic_rows, sessions, agreements = \
+            await asyncio.gather(
                 self._one(questions), self._one(faq_feedback), self._one(requests), self._one(accept_summary),
-                self._all(satisfaction), self._all(minutes), self._all(topics))
+                self._all(satisfaction), self._all(minutes), self._all(topics),
+                self.collaboration.session_figures(units, start, end),
+                self.collaboration.agreement_figures(units, start, end))
         distribution = {int(rating): int(count) for rating, count in rating_rows}
 
         rated = sum(distribution.values())
@@ -198,6 +207,8 @@ class StatsRepository:
                 for name, unit, total, weekly in mentor_rows
             ),
             top_topics=tuple((topic, int(count)) for topic, count in topic_rows),
+            sessions=sessions,
+            agreements=agreements,
         )
 
     async def _one(self, statement) -> tuple:
@@ -230,15 +241,22 @@ class StatsRepository:
                                           .where(MentorProfile.person_id == mentor_id))
         return default if weekly is None else int(weekly)
 
-    async def minutes_of(self, mentor_id: int, start: datetime, end: datetime) -> tuple[int, int]:
-        """(minutes on requests, minutes logged otherwise) for one mentor."""
+    async def minutes_of(self, mentor_id: int, start: datetime, end: datetime) -> tuple[int, int, int, int]:
+        """(minutes on questions, on team sessions, on agreements' meetings, logged otherwise)
+        for one mentor."""
+        on_request = MentorTimeEntry.request_id.is_not(None)
+        session = select(HelpRequest.id).where(HelpRequest.kind == "session").scalar_subquery()
+
+        def total(condition):
+            return func.coalesce(func.sum(case((condition, MentorTimeEntry.minutes), else_=0)), 0)
+
         query = select(
-            func.coalesce(func.sum(case((MentorTimeEntry.request_id.is_not(None), MentorTimeEntry.minutes),
-                                        else_=0)), 0),
-            func.coalesce(func.sum(case((MentorTimeEntry.request_id.is_(None), MentorTimeEntry.minutes),
-                                        else_=0)), 0),
+            total(and_(on_request, MentorTimeEntry.request_id.not_in(session))),
+            total(MentorTimeEntry.request_id.in_(session)),
+            total(MentorTimeEntry.agreement_id.is_not(None)),
+            total(and_(~on_request, MentorTimeEntry.agreement_id.is_(None))),
         ).where(MentorTimeEntry.mentor_id == mentor_id, MentorTimeEntry.logged_at >= start,
                 MentorTimeEntry.logged_at < end)
-        async with self._database.transaction() as session:
-            on_requests, other = (await session.execute(query)).one()
-        return int(on_requests), int(other)
+        async with self._database.transaction() as connection:
+            questions, sessions, agreements, other = (await connection.execute(query)).one()
+        return int(questions), int(sessions), int(agreements), int(other)

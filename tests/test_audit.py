@@ -116,7 +116,7 @@ async def test_faq_edits_variant_decisions_and_exports_are_audited_without_anyon
     # The period as the coordinator chose it, in Helsinki time: November.
     assert (export["data"]["start"], export["data"]["end"]) == ("2026-11-01T00:00:00+02:00",
                                                                 "2026-12-01T00:00:00+02:00")
-    assert export["data"]["rows"] == {"requests": 2, "time_entries": 2, "feedback": 1}
+    assert export["data"]["rows"] == {"requests": 2, "time_entries": 2, "feedback": 1, "sessions": 0}
     printed = json.dumps(entries, ensure_ascii=False).lower()
     for words in (PARAPHRASE, HANDED_STORED, OPEN_QUESTION, COMMENT, NOTE, PROPOSAL, "maija virtanen"):
         assert words.lower() not in printed

@@ -43,7 +43,10 @@ from dialogs.rules.stats import changes, protect_small_groups
 from storage.faq_repository import FaqLink
 from storage.mentor_repository import MentorCandidate
 from storage.stats_repository import Figures, MentorMinutes
+from tests.support.agreement_cards import render_agreement_cards
+from tests.support.helper_cards import render_helper_cards
 from tests.support.network_cards import render_network_cards
+from tests.support.session_cards import render_session_cards
 from tests.support.time import WEDNESDAY_MORNING
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,12 +251,12 @@ def render_all() -> Rendered:
             add(reports.stats_card, f"{language}/{variant}", reports.stats_card(
                 texts, scope=texts("stats.whole_organisation") if whole else "Sosiaali- ja terveyspalvelut",
                 period=OCTOBER, previous_period=OCTOBER.previous(), figures=shown_figures, delta=delta))
-    add(reports.hours_card, "fi", reports.hours_card(fi, week=(95, 30), month=(410, 75), weekly_allowance=120,
-                                                     month_allowance=520))
-    add(reports.hours_card, "sv/nothing yet", reports.hours_card(sv, week=(0, 0), month=(0, 0), weekly_allowance=120,
-                                                                 month_allowance=520))
-    add(reports.hours_card, "en/over the allowance", reports.hours_card(en, week=(150, 45), month=(600, 90),
-                                                                        weekly_allowance=120, month_allowance=520))
+    add(reports.hours_card, "fi", reports.hours_card(fi, week=(95, 0, 0, 30), month=(410, 0, 0, 75),
+                                                     weekly_allowance=120, month_allowance=520))
+    add(reports.hours_card, "sv/nothing yet", reports.hours_card(sv, week=(0, 0, 0, 0), month=(0, 0, 0, 0),
+                                                                 weekly_allowance=120, month_allowance=520))
+    add(reports.hours_card, "en/over the allowance", reports.hours_card(
+        en, week=(150, 60, 45, 45), month=(600, 120, 90, 90), weekly_allowance=120, month_allowance=520))
     add(reports.gaps_card, "fi/10 groups", reports.gaps_card(fi, GAPS, 30))
     add(reports.gaps_card, "fi/none", reports.gaps_card(fi, [], 30))
     add(reports.gaps_card, "sv/2 groups", reports.gaps_card(sv, GAPS[:2], 30))
@@ -277,6 +280,9 @@ def render_all() -> Rendered:
     add(reports.export_card, "en", reports.export_card(en, period=parse_period("quarter", WEDNESDAY_MORNING),
                                                                   links=links, minutes=15))
     render_network_cards(add)
+    render_session_cards(add)
+    render_helper_cards(add, CANDIDATES)
+    render_agreement_cards(add)
     out += render_survey(by_language)
     return out
 

@@ -21,19 +21,27 @@ TEXTS = st.one_of(st.text(max_size=200), st.sampled_from(
     ["ohje", "log 30", "log in to outlook", "stats 2026-13", "away 25:99", "mentor", "faq ../../etc",
      "x\x00y", "\ud800", "<at>Digimentor</at> ohje", "tilastot sote kuukausi extra", "kartoitus",
      "kartoitus tulokset 99999999999 ward-3", "survey results x y", "kartläggning status", "tiedote", "kattavuus",
-     "vaikuttavuus 2026-13 sote", "mentori @", "mentori @@x.fi kysymys", "tunnukseni on lukittu"]))
+     "vaikuttavuus 2026-13 sote", "mentori @", "mentori @@x.fi kysymys", "tunnukseni on lukittu", "varaa", "boka",
+     "book a session", "voin auttaa excelissä", "voin auttaa", "i can help with " + "excel " * 40,
+     "jag kan hjälpa med ??", "stop helping", "lopetan auttamisen", "sopimus", "omat sopimukset",
+     "log 45 #99999999999 x", "log 0 #1", "kirjaa 45 min #1 pivot", "mina avtal"]))
 VERBS = st.sampled_from(["askMentor", "faqHelpful", "showFaq", "acceptRequest", "declineRequest",
                          "resolveRequest", "cancelRequest", "rateHelp", "reopenRequest", "openRequest",
                          "releaseRequest", "saveFaq", "draftFaq", "addMentor", "removeMentor", "setAllowance",
                          "approveVariant", "rejectVariant", "startSurvey", "closeSurvey", "openSurvey",
                          "answerSurvey", "bookSurveyMentor", "sendAnnouncement", "acknowledgeAnnouncement",
-                         "showAnnouncement", "", "noSuchVerb"])
+                         "showAnnouncement", "bookSession", "resolveSession", "rateSession", "removeHelper",
+                         "createAgreement", "acceptAgreement", "declineAgreement", "closeAgreement",
+                         "evaluateAgreement", "logAgreementMeeting", "openAgreement", "",
+                         "noSuchVerb"])
 FIELDS = st.dictionaries(st.sampled_from(["question_id", "request_id", "faq_id", "helpful", "minutes", "rating",
                                           "comment", "variant_id", "person_id", "language", "answer", "question",
                                           "minutes_other", "faq_entry", "new_mentor", "propose_faq", "faq_answer",
                                           "round_id", "area", "direction", "revision", "units", "closes", "pretest",
                                           "rc-video", "announcement_id", "title", "text", "starts", "ends", "links",
-                                          "faq_entries", "form_id", "helpdesk"]),
+                                          "faq_entries", "form_id", "helpdesk", "form", "unit", "topic", "slots",
+                                          "slot", "headcount", "duration", "note", "participants", "agreement_id",
+                                          "mentee", "goals", "meetings", "goal_1", "goal_2"]),
                          st.one_of(IDS, TEXTS, st.lists(st.integers(), max_size=3)), max_size=8)
 
 

@@ -389,7 +389,7 @@ async def test_export_files_are_in_the_coordinators_language_and_dead_links_answ
         assert workbook.status == 200
         book = load_workbook(io.BytesIO(await workbook.read()))
         assert book.sheetnames == [texts("export.sheets.requests"), texts("export.sheets.time_entries"),
-                                   texts("export.sheets.feedback")]
+                                   texts("export.sheets.feedback"), texts("export.sheets.sessions")]
         [header] = book[texts("export.sheets.requests")].iter_rows(values_only=True)  # no requests yet
         assert header[:2] == (texts("export.columns.request_id"),
                               texts("export.utc", column=texts("export.columns.created_at")))

@@ -39,7 +39,8 @@ from tests.support.privacy_stage import (
 from tests.support.time import WEDNESDAY_MORNING
 
 EXPECTED = {"question_texts": 3, "comments": 1, "pending_faq_variants": 1, "time_entry_notes": 1,
-            "proposal_questions": 1, "survey_answers": 0, "survey_responses": 0}
+            "proposal_questions": 1, "survey_answers": 0, "survey_responses": 0, "session_notes": 0,
+            "session_comments": 0, "agreement_goals": 0, "agreement_comments": 0}
 
 
 @pytest.fixture

@@ -15,7 +15,14 @@ from dialogs.rules.signed_links import LinkSigner
 from dialogs.rules.stats import SMALL_GROUP
 from storage.audit_repository import AuditRepository
 from storage.directory_repository import DirectoryRepository
-from storage.export_repository import FEEDBACK_COLUMNS, REQUEST_COLUMNS, TIME_COLUMNS, ExportRepository
+from storage.export_repository import (
+    AGREEMENT_COLUMNS,
+    FEEDBACK_COLUMNS,
+    REQUEST_COLUMNS,
+    SESSION_COLUMNS,
+    TIME_COLUMNS,
+    ExportRepository,
+)
 
 # A survey round's sheets for a signed link: (round id, units or None, texts) -> tables or None.
 SurveyTables = Callable[[int, set[str] | None, Texts], Awaitable[list | None]]
@@ -50,9 +57,17 @@ class Exports:
         units = set(grant.units) if grant.units is not None else None
         if grant.round_id is not None:
             return await self._survey_file(grant, units, kind, texts)
-        tables = await self._exports.rows(units, datetime.fromisoformat(grant.start), datetime.fromisoformat(grant.end))
+        start, end = datetime.fromisoformat(grant.start), datetime.fromisoformat(grant.end)
+        tables = await self._exports.rows(units, start, end)
+        # Team sessions booked in the period, on their own sheet.
+        collaboration = await self._exports.collaboration_rows(units, start, end)
+        tables["sessions"] = collaboration["sessions"]
         tables = {name: [tuple(readable(value, texts) for value in row) for row in rows]
                   for name, rows in tables.items()}
+        if units is not None and sum(row[-2] or 0 for row in tables["sessions"]) < SMALL_GROUP:
+            # The participants' mean rating from fewer than five answers is not shown below the organisation.
+            tables["sessions"] = [row[:-1] + ((texts("stats.fewer_than_five") if row[-2] else None),)
+                                  for row in tables["sessions"]]
         # "Would you otherwise have contacted the IT helpdesk?" in words, not TRUE and FALSE.
         answer = {True: texts("request.helpdesk_yes"), False: texts("request.helpdesk_no"), None: None}
         tables["feedback"] = [row[:-1] + (answer[row[-1]],) for row in tables["feedback"]]
@@ -60,7 +75,13 @@ class Exports:
             tables = _without_feedback_detail(tables, texts("stats.fewer_than_five"))
         sheets = [("requests", REQUEST_COLUMNS, tables["requests"]),
                   ("time_entries", TIME_COLUMNS, tables["time_entries"]),
-                  ("feedback", FEEDBACK_COLUMNS, tables["feedback"])]
+                  ("feedback", FEEDBACK_COLUMNS, tables["feedback"]),
+                  ("sessions", SESSION_COLUMNS, tables["sessions"])]
+        agreements = _agreement_rows(collaboration["agreements"], units, texts)
+        if agreements:
+            # A sheet only when the period has agreements, as in `stats`.
+            sheets.append(("agreements", AGREEMENT_COLUMNS, agreements))
+            tables["agreements"] = agreements
         # Writing a workbook of a large period takes CPU time: keep the event loop free.
         if kind == "xlsx":
             content = await asyncio.to_thread(workbook_bytes, texts, sheets)
@@ -98,3 +119,19 @@ def _without_feedback_detail(tables: dict[str, list[tuple]], note: str) -> dict[
     requests = [row[:-1] + ((note if row[-1] is not None else None),) for row in tables["requests"]]
     feedback = [row[:3] + (note, note, note) for row in tables["feedback"]]
     return {**tables, "requests": requests, "feedback": feedback}
+
+
+def _agreement_rows(rows: list[tuple], units: set[str] | None, texts: Texts) -> list[tuple]:
+    """Agreements proposed or running in the period, the mentee by kind and unit only, states in
+    words. Below the whole organisation, ratings from fewer than five agreements are not shown one
+    agreement at a time."""
+    kinds = {"team": texts("agreements.fact_team"), "person": texts("agreements.fact_mentee")}
+    rated = sum(1 for row in rows if row[-1] is not None)
+    hide_ratings = units is not None and rated < SMALL_GROUP
+    shown = []
+    for row in rows:
+        row = tuple(readable(value, texts) for value in row)
+        rating = texts("stats.fewer_than_five") if hide_ratings and row[-1] is not None else row[-1]
+        shown.append(row[:3] + (kinds[row[3]],) + row[4:6] + (texts(f"agreements.states.{row[6]}"),)
+                     + row[7:-1] + (rating,))
+    return shown

@@ -220,6 +220,10 @@ class FaqLibrary:
     async def entry(self, entry_id: str) -> FaqRecord | None:
         return (await self.index()).entries.get(entry_id)
 
+    async def topics(self) -> set[str]:
+        """The topics of the published entries."""
+        return {entry.topic for entry in (await self.index()).entries.values() if entry.topic}
+
     async def topic_of(self, entry_id: str | None, question: str) -> str | None:
         """What a question is about, for choosing mentors who know it: the topic of the entry the
         asker was shown (or chose), else of the closest entry if it is at least plausibly related."""

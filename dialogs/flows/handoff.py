@@ -18,6 +18,7 @@ from dialogs.rules.units import unit_name
 from storage.outbox import OutboxRepository, Outgoing
 from storage.question_repository import QuestionRepository
 from storage.request_repository import RequestRecord, RequestRepository, StateConflict
+from storage.session_repository import SessionChange, SessionRepository
 
 
 class Handoff:
@@ -28,16 +29,20 @@ class Handoff:
         self.questions = questions
         self.outbox = outbox
         self.clock = clock
+        # Team sessions' bookings (set by dialogs/wiring.py): their topic stands for the question.
+        self.sessions: SessionRepository | None = None
 
     async def apply(self, request_id: int, action: Action, *, actor_person_id: int | None,
                     assign_mentor: int | None = None, require_offer_to: int | None = None,
                     require_assigned: int | None = None, event_data: dict | None = None,
                     messages: list[Outgoing] | tuple = (), offer_cards: dict | None = None,
-                    offer_cards_except: int | None = None) -> RequestRecord:
+                    offer_cards_except: int | None = None,
+                    session_change: SessionChange | None = None) -> RequestRecord:
         """The rule's transition, applied by the database; InvalidTransition when the request
         is in a state it may not start from, RequestNotFound when there is no such request.
         `messages`, and with `offer_cards` the replacement of every offer card (but that of
-        `offer_cards_except`), are stored in the same transaction."""
+        `offer_cards_except`), are stored in the same transaction; so is a team session's
+        `session_change` (its chosen slot, its participant count)."""
         rule = TRANSITIONS[action]
         try:
             return await self.requests.transition(
@@ -45,11 +50,15 @@ class Handoff:
                 actor_person_id=actor_person_id, assign_mentor=assign_mentor, unassign=rule.unassign,
                 stop_timer=rule.stop_timer, require_offer_to=require_offer_to, require_assigned=require_assigned,
                 event_data=event_data, messages=messages, offer_cards=offer_cards,
-                offer_cards_except=offer_cards_except)
+                offer_cards_except=offer_cards_except, session_change=session_change)
         except StateConflict as conflict:
             raise InvalidTransition(action, conflict.state) from None
 
     async def question_text(self, request: RequestRecord) -> str:
+        """The question, or a team session's topic (the request cards show it in its place)."""
+        if request.is_session and self.sessions is not None:
+            session = await self.sessions.get(request.id)
+            return session.topic if session else ""
         if request.question_id is None:
             return ""
         question = await self.questions.get(request.question_id)

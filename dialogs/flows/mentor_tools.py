@@ -63,7 +63,10 @@ class MentorTools:
         """This week so far (or the given week, for the digest) and its month, against the allowance."""
         now = self._clock.now()
         settings = await self._directory.settings()
-        allowance = await self._stats.weekly_allowance(member.person_id, settings.mentor_weekly_minutes)
+        # An open helper (no mentor profile) has the organisation's helper allowance.
+        default = settings.helper_weekly_minutes if member.has_role("helper") and not member.has_role("mentor") \
+            else settings.mentor_weekly_minutes
+        allowance = await self._stats.weekly_allowance(member.person_id, default)
         # The whole week, not up to now: an entry stamped this very moment counts too.
         week = week or parse_period("week", now)
         month = parse_period("month", week.start)

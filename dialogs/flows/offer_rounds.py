@@ -9,8 +9,10 @@ transaction as the offers and the next timer, and delivered by dialogs/flows/del
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from cards import requests as request_cards
 from cards.formatting import clock_time, day
@@ -21,12 +23,19 @@ from dialogs.ports import Graph
 from dialogs.rules.help_requests import TRANSITIONS, Action, State
 from dialogs.rules.mentor_choice import WorkingHours, choose_mentors
 from dialogs.rules.periods import HELSINKI, week_start
-from dialogs.rules.units import ancestor, offer_tiers, unit_name
+from dialogs.rules.units import OfferStep, ancestor, offer_steps, unit_name
+from storage.directory_repository import OrganizationSettings
 from storage.mentor_repository import MentorCandidate, MentorRepository
 from storage.outbox import Outgoing
 from storage.request_repository import RequestRecord
 
 CLAIM_LEASE = timedelta(seconds=60)
+
+
+class SessionCards(Protocol):
+    async def offer_cards(self, request: RequestRecord) -> Callable[[Texts], dict]: ...
+
+    async def unanswered_card(self, request: RequestRecord) -> dict: ...
 
 
 class OfferRounds:
@@ -42,6 +51,9 @@ class OfferRounds:
         self._teams_app_id = teams_app_id
         self._manifest_id = manifest_id
         self._installs_tried: set[str] = set()
+        # Team sessions' cards (dialogs/flows/sessions.py, set by dialogs/wiring.py): a session is
+        # offered, widened and expired like a question, with its own offer and waiting cards.
+        self.session_cards: SessionCards | None = None
 
     async def offer(self, request: RequestRecord, *, widen: bool = False,
                     view: request_cards.RequestView | None = None, fresh: bool = False) -> None:
@@ -58,23 +70,25 @@ class OfferRounds:
             await self._wait_for_working_hours(request, hours.next_start(now))
             return
         parents = await handoff.directory.unit_parents()
-        tiers = offer_tiers(request.unit_id, parents)
+        # Open helpers take questions on their own topics only (a team session is a digitutor's).
+        helpers = settings.open_helpers and request.topic is not None and request.kind == "question"
+        tiers = offer_steps(request.unit_id, parents, open_helpers=helpers)
         tier = request.tier + (1 if widen else 0)
         # A request just created has no offers yet; `view` is its cards' view, when known.
         offered = set() if fresh else {offer.mentor_id for offer in await handoff.requests.offers(request.id)}
         exclude = offered | ({request.asker_person_id} if request.asker_person_id else set())
         while tier < len(tiers):
-            # The tier's own mentors: most rounds end in the asker's unit.
-            pool = await self._mentors.mentor_candidates(week_start(now), settings.mentor_weekly_minutes,
-                                                         units=tiers[tier])
-            candidates = await self._with_presence(pool, tiers[tier], exclude)
-            chosen = choose_mentors(candidates, tier_units=tiers[tier], language=request.language,
+            step = tiers[tier]
+            pool = await self._pool(step, request, week_start(now), settings)
+            candidates = await self._with_presence(pool, step.units, exclude)
+            chosen = choose_mentors(candidates, tier_units=step.units, language=request.language,
                                     topic=request.topic, now=now, hours=hours, exclude=exclude,
                                     group_size=self._group_size)
             if chosen:
                 view = view or await handoff.view(request)
+                make = await self._offer_card_maker(request, view)
                 cards = {c.person_id: Outgoing(c.aad_object_id, "offer", request_id=request.id, mentor_id=c.person_id,
-                                               card=request_cards.offer_card(Texts(_first_language(c, request)), view))
+                                               card=make(Texts(_first_language(c, request))))
                          for c in chosen}
                 widened = [await self._widened_notice(request, tier, tiers, parents)] if tier > request.tier else []
                 await handoff.requests.add_offers(request.id, tier, [c.person_id for c in chosen],
@@ -83,6 +97,22 @@ class OfferRounds:
                 return
             tier += 1
         await self._expire(request, parents, tier)
+
+    async def _offer_card_maker(self, request: RequestRecord,
+                                view: request_cards.RequestView) -> Callable[[Texts], dict]:
+        if request.is_session and self.session_cards is not None:
+            return await self.session_cards.offer_cards(request)
+        return lambda texts: request_cards.offer_card(texts, view)
+
+    async def _pool(self, step: OfferStep, request: RequestRecord, week: datetime,
+                    settings: OrganizationSettings) -> list[MentorCandidate]:
+        """The step's candidates: its units' named mentors (most rounds end in the asker's own
+        unit), or the open helpers who offered to help on the request's topic, under the
+        organisation's helper allowance."""
+        if not step.helpers:
+            return await self._mentors.mentor_candidates(week, settings.mentor_weekly_minutes, units=step.units)
+        helpers = await self._mentors.helper_candidates(week, settings.helper_weekly_minutes)
+        return [helper for helper in helpers if request.topic in helper.topics]
 
     async def offer_failed(self, request_id: int, mentor_id: int, unreachable: bool) -> None:
         """An offer card could not be delivered: when it was the last open offer, the round goes
@@ -161,11 +191,15 @@ class OfferRounds:
     async def _widened_notice(self, request: RequestRecord, tier: int, tiers: list,
                               parents: dict[str, str | None]) -> Outgoing:
         texts = Handoff.texts_of(request)
-        whole_organisation = tiers[tier] is None
+        step = tiers[tier]
+        if step.helpers:
+            return Outgoing(request.asker_aad_object_id, request_id=request.id,
+                            text=texts("request.widened_helpers"))
+        whole_organisation = step.units is None
         name = None
         if not whole_organisation and request.unit_id:
             names = await self._handoff.directory.unit_names()
-            name = unit_name(names, ancestor(request.unit_id, parents, tier), request.language)
+            name = unit_name(names, ancestor(request.unit_id, parents, step.levels_up), request.language)
         return Outgoing(request.asker_aad_object_id, request_id=request.id,
                         text=request_cards.asker_widened_text(texts, 2 if whole_organisation else 1, name))
 
@@ -177,17 +211,21 @@ class OfferRounds:
         view = await handoff.view(request)
         coordinator = None
         coordinators = await self._mentors.coordinators_for(request.unit_id, parents)
+        session = request.is_session and self.session_cards is not None
         if coordinators:
             person_id, aad = coordinators[0]
-            coordinator = (person_id, Outgoing(aad, "offer", request_id=request.id, mentor_id=person_id,
-                                               card=request_cards.coordinator_alert_card(texts, view)))
+            # A session's coordinator gets its offer card: they may take it, picking a slot.
+            alert = (await self.session_cards.offer_cards(request))(texts) if session \
+                else request_cards.coordinator_alert_card(texts, view)
+            coordinator = (person_id, Outgoing(aad, "offer", request_id=request.id, mentor_id=person_id, card=alert))
         suggestions = []
         if request.question_id is not None:
             stored = await handoff.questions.get(request.question_id)
             titles = await self._library.titles(list(stored.shown_entry_ids), request.language)
             suggestions = [(entry_id, title, request.question_id) for entry_id, title in titles]
-        told = Outgoing(request.asker_aad_object_id, request_id=request.id,
-                        card=request_cards.asker_unanswered_card(texts, view, suggestions))
+        unanswered = await self.session_cards.unanswered_card(request) if session \
+            else request_cards.asker_unanswered_card(texts, view, suggestions)
+        told = Outgoing(request.asker_aad_object_id, request_id=request.id, card=unanswered)
         await handoff.requests.expire(request.id, from_states=TRANSITIONS[Action.EXPIRE].sources,
                                       from_tier=request.tier, to_tier=to_tier, coordinator=coordinator,
                                       messages=[told])

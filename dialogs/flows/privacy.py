@@ -26,6 +26,8 @@ def _utc_text(moment: datetime) -> str:
 def _json_value(value: object) -> object:
     if isinstance(value, datetime):
         return _utc_text(value)
+    if isinstance(value, date):  # an agreement's start and end: calendar days, no time zone
+        return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 

@@ -4,7 +4,10 @@ database and against who clicked; a stale or forged one is refused and changes n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cards import requests as request_cards
+from cards import sessions as session_cards
 from cards.faq_admin import faq_form_card
 from cards.i18n import Texts
 from dialogs.card_action import CardAction
@@ -26,7 +29,11 @@ from dialogs.rules.teams_links import group_chat_url, personal_chat_url
 from storage.mentor_repository import MentorRepository
 from storage.outbox import Outgoing
 from storage.request_repository import RequestNotFound, RequestRecord
+from storage.session_repository import SessionChange
 from storage.variant_repository import VariantRepository
+
+if TYPE_CHECKING:
+    from dialogs.flows.sessions import TeamSessions
 
 # The feedback card's optional "Would you otherwise have contacted the IT helpdesk?"
 HELPDESK_ANSWERS = {"yes": True, "true": True, "no": False, "false": False}
@@ -42,6 +49,9 @@ class RequestActions:
         self._mentors = mentors
         self._graph = graph
         self._group_chats = group_chats
+        # Team sessions (set by dialogs/wiring.py): a session's request takes these same verbs,
+        # and accepting one takes the slot the mentor picked.
+        self.sessions: TeamSessions | None = None
 
     # -- the asker -----------------------------------------------------------------------------
     async def ask(self, member: Member, question_id: int, texts: Texts, *, shared_conversation: bool = False,
@@ -101,12 +111,17 @@ class RequestActions:
                                       offer_cards=request_cards.cancelled_offer_card(Handoff.texts_of(request), view))
         except InvalidTransition as refusal:
             return Reply(text=texts(f"request_refusal.{refusal.reason}"))
+        if request.is_session and self.sessions is not None:
+            return Reply(card=session_cards.session_cancelled_card(texts, await self.sessions.view(request)))
         return Reply(card=request_cards.cancelled_card(texts, view))
 
     async def rate(self, action: CardAction, member: Member, texts: Texts) -> Reply:
         request = await self._askers_request(action, member, texts)
         if isinstance(request, Reply):
             return request
+        if request.is_session:
+            # A session's feedback comes from the participants (rateSession), not the booker.
+            return Reply(text=texts("request_refusal.invalid"))
         rating = action.integer("rating")
         if request.state != State.RESOLVED.value:
             return Reply(text=texts("request_refusal.not_resolved"))
@@ -125,6 +140,8 @@ class RequestActions:
         request = await self._askers_request(action, member, texts)
         if isinstance(request, Reply):
             return request
+        if request.is_session:
+            return Reply(text=texts("request_refusal.invalid"))
         try:
             request = await self._handoff.apply(request.id, Action.REOPEN, actor_person_id=member.person_id)
         except InvalidTransition as refusal:
@@ -155,6 +172,8 @@ class RequestActions:
         before = await handoff.requests.get(request_id)
         if before is None:
             return refused(texts, "unknown_question")
+        if before.is_session and self.sessions is not None:
+            return await self.sessions.accept(action, member, texts, before)
         # The cards are rendered first, so that they are stored with the acceptance itself: the
         # other mentors' cards turn to "taken by X", and the asker is told who helps.
         view = await handoff.view_taken_by(before, member.name, member.aad_object_id)
@@ -232,6 +251,8 @@ class RequestActions:
         before = await self._handoff.requests.get(request_id)
         if before is None:
             return refused(texts, "unknown_question")
+        if before.is_session:
+            return Reply(text=texts("session_refusal.use_session_card"))
         if proposed is not None:
             proposed = _masked(proposed, before)
         handoff = self._handoff
@@ -274,15 +295,21 @@ class RequestActions:
         request_id = action.integer("request_id")
         if request_id is None:
             return refused(texts, "bad_data")
+        before = await self._handoff.requests.get(request_id)
+        # A session given back forgets its slot, reminder and meeting; the booker is told.
+        session = before is not None and before.is_session
+        told = [Outgoing(before.asker_aad_object_id, request_id=request_id,
+                         text=Handoff.texts_of(before)("sessions.released", mentor=member.name))] if session else []
         try:
             request = await self._handoff.apply(request_id, Action.RELEASE, actor_person_id=member.person_id,
-                                                require_assigned=member.person_id)
+                                                require_assigned=member.person_id, messages=told,
+                                                session_change=SessionChange(reset=True) if session else None)
         except RequestNotFound:
             return refused(texts, "unknown_question")
         except InvalidTransition as refusal:
             return await self._mentor_refusal(member, request_id, refusal, texts)
         await self._rounds.offer(request)
-        return Reply(text=texts("request.released"))
+        return Reply(text=texts("sessions.released_mentor" if session else "request.released"))
 
     async def open_working_card(self, action: CardAction, member: Member, texts: Texts) -> Reply:
         """The working card again, for the mentor the request is assigned to."""
@@ -292,6 +319,8 @@ class RequestActions:
             return refused(texts, "unknown_question" if request_id is not None else "bad_data")
         if request.state != State.ACCEPTED.value or request.assigned_mentor_id != member.person_id:
             return Reply(text=texts("request_refusal.not_yours"))
+        if request.is_session and self.sessions is not None:
+            return Reply(card=self.sessions.working_card(texts, await self.sessions.view(request)))
         view = await self._handoff.view(request)
         choices = await self._library.closest(view.question, request.language)
         return Reply(card=working_card(texts, view, personal_chat_url(view.asker_aad_object_id), choices))

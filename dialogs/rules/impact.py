@@ -41,6 +41,8 @@ class Impact:
     referred_by_helpdesk: int
     hours_saved: float  # FAQ answers, plus helpdesk contacts avoided unless those are protected
     coverage: CoverageSummary | None
+    sessions_held: int = 0
+    session_participants: int = 0
 
     @property
     def allowance_share(self) -> float | None:
@@ -63,7 +65,11 @@ def impact(figures: ImpactFigures, assumptions: Assumptions, coverage: CoverageS
     if not helpdesk_hidden:
         saved += figures.helpdesk_avoided * assumptions.minutes_per_helpdesk_contact
     return Impact(
-        faq_answers=figures.faq_answers, mentor_helped=figures.mentor_helped, people_reached=figures.people_reached,
+        # A team session's participants are a count its mentor recorded, not identities: they
+        # add to the people reached (someone who also asked may count twice).
+        faq_answers=figures.faq_answers, mentor_helped=figures.mentor_helped,
+        people_reached=figures.people_reached + figures.session_participants,
+        sessions_held=figures.sessions_held, session_participants=figures.session_participants,
         mentor_hours=round(figures.mentor_minutes / 60, 1), allowance_hours=round(figures.allowance_minutes / 60, 1),
         satisfaction_mean=mean, satisfaction_count=figures.satisfaction_count, satisfaction_hidden=satisfaction_hidden,
         helpdesk_share=share, helpdesk_answers=figures.helpdesk_answers, helpdesk_hidden=helpdesk_hidden,
@@ -87,6 +93,7 @@ def changes(current: Impact, previous: Impact) -> dict[str, float | int | None]:
         "faq_answers": current.faq_answers - previous.faq_answers,
         "mentor_helped": current.mentor_helped - previous.mentor_helped,
         "people_reached": current.people_reached - previous.people_reached,
+        "sessions_held": current.sessions_held - previous.sessions_held,
         "mentor_hours": delta(current.mentor_hours, previous.mentor_hours, 1),
         "satisfaction_mean": None if hidden_satisfaction else delta(current.satisfaction_mean,
                                                                     previous.satisfaction_mean, 1),

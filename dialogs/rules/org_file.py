@@ -28,6 +28,7 @@ from storage.organization_repository import MentorPlan, OrganizationPlan, Person
 Language = Literal[LANGUAGES]
 # helpdesk: an IT helpdesk agent, who may hand a question to the digimentors for an employee.
 Role = Literal["employee", "mentor", "coordinator", "admin", "supervisor", "helpdesk"]
+MentorModel = Literal["named", "open", "both"]
 SLUG = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 AAD_OBJECT_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{3,28}[0-9]$")
@@ -103,7 +104,10 @@ class OrganizationSpec(_Strict):
     mentor_weekly_minutes: int = Field(default=_DEFAULTS.mentor_weekly_minutes, ge=0, le=MAX_WEEKLY_MINUTES)
     offer_timeout_minutes: float = Field(default=_DEFAULTS.offer_timeout.total_seconds() / 60, gt=0, le=1440)
     working_hours: str = f"{_DEFAULTS.working_hours_start}-{_DEFAULTS.working_hours_end}"
-    mentor_model: Literal["named", "open", "both"] = "named"
+    # named: the file's digimentors only; open / both: anyone may also offer help on topics.
+    mentor_model: MentorModel = _DEFAULTS.mentor_model
+    # Extension: the weekly allowance of those open helpers.
+    helper_weekly_minutes: int = Field(default=_DEFAULTS.helper_weekly_minutes, ge=0, le=MAX_WEEKLY_MINUTES)
     helpdesk: HelpdeskSpec | None = None
     coverage_goal: int = Field(default=_DEFAULTS.coverage_goal, ge=0, le=100)
     impact: ImpactSpec = Field(default_factory=ImpactSpec)
@@ -285,6 +289,7 @@ def to_plan(spec: OrganizationFile) -> OrganizationPlan:
         coverage_goal=settings.coverage_goal,
         minutes_per_faq_answer=settings.impact.minutes_per_faq_answer,
         minutes_per_helpdesk_contact=settings.impact.minutes_per_helpdesk_contact,
+        helper_weekly_minutes=settings.helper_weekly_minutes,
         units=[UnitPlan(unit.id, unit.parent, dict(unit.name)) for unit in spec.units],
         people=[
             PersonPlan(

@@ -25,7 +25,18 @@ def changes(current: Figures, previous: Figures) -> dict[str, float | int | None
     return delta
 
 
+def _too_few(count: int, whole_organisation: bool) -> bool:
+    return not whole_organisation and 0 < count < SMALL_GROUP
+
+
 def protect_small_groups(figures: Figures, *, whole_organisation: bool) -> Figures:
-    if whole_organisation or figures.satisfaction_count >= SMALL_GROUP or figures.satisfaction_count == 0:
+    """Below the whole organisation, satisfaction from fewer than five answers is hidden: that of
+    help requests, of team sessions and of agreements, each by its own count."""
+    sessions, agreements = figures.sessions, figures.agreements
+    if _too_few(sessions.feedback_count, whole_organisation):
+        figures = replace(figures, sessions=replace(sessions, feedback_mean=None, feedback_hidden=True))
+    if _too_few(agreements.rating_count, whole_organisation):
+        figures = replace(figures, agreements=replace(agreements, rating_mean=None, rating_hidden=True))
+    if not _too_few(figures.satisfaction_count, whole_organisation):
         return figures
     return replace(figures, satisfaction_mean=None, satisfaction_distribution={}, satisfaction_hidden=True)

@@ -37,3 +37,26 @@ def check_topic(topic: str) -> str:
     if problem:
         raise ValueError(f"{topic!r}: {problem}")
     return topic
+
+
+# Words between topics in "excel, teams and outlook" / "excelissä ja teamsissa" / "excel och teams".
+_JOINERS = {"and", "ja", "sekä", "och", "samt", "&", "with", "in", "on", "kanssa", "med", "i", "myös", "also"}
+
+
+def topics_named(text: str, known: set[str]) -> tuple[list[str], list[str]]:
+    """(known topics the text names, the other words): "excelissä ja teamsissa" names excel and
+    teams, because a Finnish inflection only adds to the end of the word."""
+    found: list[str] = []
+    unknown: list[str] = []
+    for word in re.split(r"[\s,;/+]+", (text or "").casefold()):
+        word = word.strip(".!?:()\"'")
+        if not word or word in _JOINERS:
+            continue
+        matches = [topic for topic in known if word == topic or (len(topic) >= 3 and word.startswith(topic))]
+        if matches:
+            topic = max(matches, key=len)
+            if topic not in found:
+                found.append(topic)
+        else:
+            unknown.append(word)
+    return found, unknown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 Parents = dict[str, str | None]
 
 
@@ -56,3 +58,26 @@ def unit_name(names: dict[str, dict[str, str]], unit_id: str | None, language: s
         return None
     localized = names.get(unit_id) or {}
     return localized.get(language) or localized.get("fi") or next(iter(localized.values()), unit_id)
+
+
+@dataclass(frozen=True)
+class OfferStep:
+    """One step of an offer's widening: the named mentors of `units` (None: everyone), or, with
+    `helpers`, the open helpers of the request's topic anywhere in the organisation. `levels_up`:
+    how far above the asker's unit the step's units start (for telling the asker where)."""
+
+    units: frozenset[str] | None
+    helpers: bool = False
+    levels_up: int = 0
+
+
+def offer_steps(unit_id: str | None, parents: Parents, *, open_helpers: bool) -> list[OfferStep]:
+    """The steps an offer widens through: `offer_tiers`, and with `open_helpers` (the open and
+    both models, a question with a topic) the helpers right after the asker's own unit's named
+    mentors, or first of all when the asker has no known unit. A unit without named mentors
+    skips its own step at once, so there the helpers come instead of them."""
+    steps = [OfferStep(units, levels_up=index) for index, units in enumerate(offer_tiers(unit_id, parents))]
+    if not open_helpers:
+        return steps
+    at = 1 if steps[0].units is not None else 0
+    return [*steps[:at], OfferStep(None, helpers=True), *steps[at:]]

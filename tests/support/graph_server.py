@@ -69,6 +69,7 @@ class LoopbackGraph:
         self.catalog: dict[str, str] = {}  # app-catalog id -> manifest (external) id
         self.installations: dict[tuple[str, str], str] = {}  # (user id, catalog id) -> installation id
         self.chats: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []  # calendar events (team sessions' Teams meetings)
         self.requests: list[GraphRequest] = []
         self.token_requests: list[dict[str, str]] = []
         self.failures: list[_Failure] = []
@@ -84,6 +85,7 @@ class LoopbackGraph:
         app.router.add_get("/v1.0/users/{user}/teamwork/installedApps", self._installed)
         app.router.add_get("/v1.0/users/{user}/teamwork/installedApps/{installation}/chat", self._personal_chat)
         app.router.add_post("/v1.0/chats", self._create_chat)
+        app.router.add_post("/v1.0/users/{user}/events", self._create_event)
         app.router.add_get("/v1.0/appCatalogs/teamsApps", self._catalog)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         self._server = TestServer(app, host="127.0.0.1")
@@ -242,6 +244,20 @@ class LoopbackGraph:
                 "lastUpdatedDateTime": "2024-01-01T08:00:00Z", "tenantId": TENANT_ID}
         self.chats.append({**chat, "request": body})
         return web.json_response(chat, status=201)
+
+    async def _create_event(self, request: web.Request) -> web.Response:
+        """A calendar event; an online one gets a Teams join URL, as Graph answers."""
+        body = request[JSON_BODY] or {}
+        if not body.get("subject") or not isinstance(body.get("start"), dict) or not isinstance(body.get("end"), dict):
+            return _error(400, "BadRequest", "subject, start and end are required.")
+        event_id = uuid.uuid4().hex
+        event = {"@odata.context": self._context("users('x')/events/$entity"), "id": event_id,
+                 "subject": body["subject"], "start": body["start"], "end": body["end"],
+                 "isOnlineMeeting": bool(body.get("isOnlineMeeting")), "attendees": body.get("attendees") or []}
+        if body.get("isOnlineMeeting"):
+            event["onlineMeeting"] = {"joinUrl": f"https://teams.microsoft.com/l/meetup-join/{event_id}"}
+        self.events.append({**event, "organizer": request.match_info["user"], "request": body})
+        return web.json_response(event, status=201)
 
     async def _catalog(self, request: web.Request) -> web.Response:
         match = re.fullmatch(r"externalId eq '([^']*)'", request.query.get("$filter", ""))
