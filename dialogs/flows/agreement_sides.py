@@ -14,7 +14,7 @@ from cards.i18n import Texts
 from dialogs.redacted import readable
 from dialogs.rules.language import preferred_language
 from dialogs.rules.people import Member
-from dialogs.rules.units import subtree, unit_name
+from dialogs.rules.units import lineage, subtree, unit_name
 from storage.agreement_repository import AgreementRecord
 from storage.directory_repository import DirectoryRepository
 
@@ -44,8 +44,7 @@ class AgreementSides:
         """(whom a team's proposal is sent to, everyone who may answer it): its supervisors, or,
         when it has none, the coordinators of the unit or of a unit above it; either may answer."""
         supervisors = await self._directory.people_with_role("supervisor", unit_id)
-        coordinators = await self._directory.coordinators_of(_with_ancestors(unit_id,
-                                                                            await self._directory.unit_parents()))
+        coordinators = await self._directory.coordinators_of(lineage(unit_id, await self._directory.unit_parents()))
         recipients = [await self.person(person_id) for person_id, _ in supervisors or coordinators]
         return [side for side in recipients if side], {person_id for person_id, _ in supervisors + coordinators}
 
@@ -105,11 +104,3 @@ class AgreementSides:
             goals=tuple(readable(goal, texts) for goal in record.goals), meetings_logged=record.meetings_logged,
             minutes_logged=record.minutes_logged, team=record.mentee_unit_id is not None)
 
-
-def _with_ancestors(unit_id: str, parents: dict[str, str | None]) -> set[str]:
-    found: set[str] = set()
-    unit: str | None = unit_id
-    while unit is not None and unit not in found:
-        found.add(unit)
-        unit = parents.get(unit)
-    return found

@@ -24,23 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dialogs.rules.stats import SMALL_GROUP
-from dialogs.rules.units import Parents
-
-
-def _chain(unit: str, parents: Parents) -> list[str]:
-    """The unit and its ancestors, nearest first; a unit the tree no longer has is its own root."""
-    chain, seen = [], set()
-    current: str | None = unit
-    while current is not None and current not in seen:
-        chain.append(current)
-        seen.add(current)
-        current = parents.get(current)
-    return chain
+from dialogs.rules.units import Parents, lineage
 
 
 def homes_in_area(respondents: dict[str, int], parents: Parents) -> dict[str, str | None]:
     """unit -> the unit whose reported figure counts that unit's respondents (in one area)."""
-    chains = {unit: _chain(unit, parents) for unit in respondents}
+    chains = {unit: lineage(unit, parents) for unit in respondents}
     depth: dict[str, int] = {}
     for chain in chains.values():
         for index, unit in enumerate(chain):

@@ -28,6 +28,16 @@ def topmost(units: set[str], parents: Parents) -> set[str]:
     return {u for u in units if parents.get(u) not in units}
 
 
+def lineage(unit_id: str, parents: Parents) -> list[str]:
+    """The unit and its ancestors, nearest first; a unit the tree no longer has is its own root."""
+    chain: list[str] = []
+    current: str | None = unit_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
 def ancestor(unit_id: str, parents: Parents, steps: int) -> str:
     """The unit `steps` levels up, or the root if the tree is shallower."""
     for _ in range(steps):
