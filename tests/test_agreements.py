@@ -72,6 +72,8 @@ async def test_an_agreement_declined_by_the_mentee_never_starts(office):
     proposal = office.cards(MAIJA)[-1]
     assert proposal["body"][0]["text"] == FI("agreements.proposal_title", mentor="Pekka Korhonen")
     assert verbs(proposal) == ["acceptAgreement", "declineAgreement"]
+    # The mentee is named, not the e-mail address the mentor typed.
+    assert facts(proposal)[FI("agreements.fact_mentee")] == "Maija Virtanen"
     # The same form sent twice (a double click) is one agreement.
     again = await office.click(PEKKA, "createAgreement", {"form": "form-1", "mentee": MAIJA_EMAIL, **TERMS})
     assert again["value"]["actions"][-1]["data"]["agreement_id"] == agreement_id
@@ -243,6 +245,7 @@ async def test_a_team_agreement_is_answered_for_by_the_units_coordinator(office)
     agreement_id = await propose(office, mentee="ward-3", form="form-team")
     proposal = office.cards(KAISA)[-1]
     assert proposal["body"][1]["text"] == FI("agreements.proposal_team_body")
+    assert facts(proposal)[FI("agreements.fact_team")] == "Osasto 3"
     assert (await office.click(MAIJA, "acceptAgreement", {"agreement_id": agreement_id}))["value"] == \
         FI("agreement_refusal.not_a_side")
     await office.click(KAISA, "acceptAgreement", {"agreement_id": agreement_id})

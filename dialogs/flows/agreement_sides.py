@@ -88,14 +88,16 @@ class AgreementSides:
                              await self._directory.unit_parents())
         return units
 
+    async def mentee_name(self, person_id: int | None, unit_id: str | None, texts: Texts) -> str:
+        """The mentee as the cards name them: a team by its unit's name, a person by their name."""
+        if unit_id is not None:
+            return unit_name(await self._directory.unit_names(), unit_id, texts.language) or unit_id
+        person = await self._directory.person(person_id) if person_id is not None else None
+        return readable(person.name, texts) if person else "–"
+
     async def view(self, record: AgreementRecord, texts: Texts) -> AgreementView:
         mentor = await self._directory.person(record.mentor_id)
-        if record.mentee_unit_id is not None:
-            names = await self._directory.unit_names()
-            mentee = unit_name(names, record.mentee_unit_id, texts.language) or record.mentee_unit_id
-        else:
-            person = await self._directory.person(record.mentee_person_id)
-            mentee = readable(person.name, texts) if person else "–"
+        mentee = await self.mentee_name(record.mentee_person_id, record.mentee_unit_id, texts)
         return AgreementView(
             agreement_id=record.id, topic=readable(record.topic, texts),
             mentor_name=readable(mentor.name, texts) if mentor else "–", mentee=mentee,

@@ -123,11 +123,14 @@ class Agreements:
                              starts=terms.starts, ends=terms.ends, planned_meetings=terms.meetings,
                              minutes_per_meeting=terms.minutes, goals=terms.goals, next_check_at=None)
         # The proposal cards are made before the transaction, with the id it will have.
-        proposals: list[tuple[Side, Texts]] = [(side, Texts(side.language)) for side in recipients if side]
+        # The mentee is named as the reader's cards name them (a person's name, a team's unit).
+        proposals: list[tuple[Side, Texts, str]] = [
+            (side, reader, await self._sides.mentee_name(mentee_person_id, mentee_unit_id, reader))
+            for side, reader in ((side, Texts(side.language)) for side in recipients if side)]
         agreement_id, created = await self._agreements.create(draft, lambda new_id: [
             Outgoing(side.aad_object_id, card=proposal_card(reader, self._draft_view(draft, new_id, member, reader,
-                                                                                     mentee_text)))
-            for side, reader in proposals])
+                                                                                     mentee)))
+            for side, reader, mentee in proposals])
         record = await self._agreements.get(agreement_id)
         view = await self._sides.view(record, texts)
         if created:
