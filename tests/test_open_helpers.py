@@ -159,6 +159,8 @@ async def test_in_the_both_model_the_units_own_mentor_comes_first_and_the_helper
 async def test_in_the_named_model_offering_help_is_answered_and_nothing_changes(bot, connector, database_url):
     office = await staged(bot, connector, database_url, NAMED_ORG)
     assert await offer_help(office, OLLI, "voin auttaa excelissä") == FI("helpers.named_model")
+    # A named digimentor is not told to ask to become one.
+    assert await offer_help(office, PEKKA, "voin auttaa excelissä") == FI("helpers.are_mentor")
     assert await office.count(OpenHelper) == 0
     excel = await ask(office, EXCEL_QUESTION)
     assert offers_to(office, OLLI) == [] and excel.id in offers_to(office, PEKKA)

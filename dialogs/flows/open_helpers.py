@@ -33,12 +33,14 @@ class OpenHelpers:
 
     async def offer(self, member: Member, argument: str, texts: Texts) -> Reply:
         """`I can help with <topics>`: adds the named topics to the member's offer of help."""
+        # A named mentor is told so in every model ("tell your coordinator if you would like to
+        # be one" would be odd for them).
+        if member.has_role("mentor"):
+            return Reply(text=texts("helpers.are_mentor"))
         if not (await self._directory.settings()).open_helpers:
             return Reply(text=texts("helpers.named_model"))
         if member.person_id is None:
             return Reply(text=texts("helpers.not_in_directory"))
-        if member.has_role("mentor"):
-            return Reply(text=texts("helpers.are_mentor"))
         known = await self.known_topics()
         named, unknown = topics_named(argument, known)
         examples = ", ".join(sorted(known)[:EXAMPLE_TOPICS])
