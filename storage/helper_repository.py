@@ -105,7 +105,6 @@ class HelperRepository:
                 .where(OpenHelper.state == "active", Person.active.is_(True)).order_by(Person.id))).all()]
 
 
-
 def _people_helped(person_id, start, end=None):
     """Different askers of the requests `person_id` resolved from `start` (to `end`) that are
     resolved still: a reopened request is not help given yet."""

@@ -130,8 +130,8 @@ def check(*, starts: date, ends: date, meetings: int, logged: int, reminded: int
     dues = meeting_due_days(starts, ends, meetings)
     overdue = sum(1 for day in dues if day < today)
     remind = overdue if overdue > reminded and logged < overdue else None
-    following = dues[overdue] if overdue < len(dues) else ends
-    return Check(remind_up_to=remind, next_check=_morning(following + timedelta(days=1), working_start))
+    # The last meeting falls due on the end date, which has not passed: there is always a next one.
+    return Check(remind_up_to=remind, next_check=_morning(dues[overdue] + timedelta(days=1), working_start))
 
 
 def first_check(starts: date, ends: date, meetings: int, working_start: time) -> datetime:
