@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -23,6 +24,13 @@ from sqlalchemy.ext.asyncio import (
 class StorageUnavailable(RuntimeError):
     """The database cannot be reached or refused the connection; the caller should answer 503."""
 
+
+# A pooled PostgreSQL connection idle longer than this is pinged before use: one that died while
+# idle (a server restart, a failover, an idle timeout) is replaced instead of failing a turn.
+# A busy pool is not pinged: SQLAlchemy's pre-ping costs three round trips (BEGIN, ";",
+# ROLLBACK) on every checkout, about a tenth of the bot's samples under bench/load_bench.py, and
+# a connection that breaks while in use is invalidated with the whole pool anyway.
+IDLE_BEFORE_PING_SECONDS = 2.0
 
 # PostgreSQL going down or starting up: "the database system is shutting down / starting up"
 # (57P03), "terminating connection due to administrator command" (57P01), crash shutdown (57P02).
@@ -67,7 +75,8 @@ class Database:
     """`clock` is the application's one source of time (dialogs.clock.Clock.now); every
     timestamp a repository writes comes from it. A handle opened only to read may omit it."""
 
-    def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None, echo: bool = False) -> None:
+    def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None, echo: bool = False,
+                 idle_before_ping: float = IDLE_BEFORE_PING_SECONDS) -> None:
         self.url = url
         self._clock = clock
         self.is_sqlite = url.startswith("sqlite")
@@ -87,13 +96,34 @@ class Database:
                 echo=echo,
                 pool_size=10,
                 max_overflow=10,
-                pool_pre_ping=True,
                 pool_timeout=10,
                 connect_args={"timeout": 5, "command_timeout": 30},
             )
+            self._ping_when_idle(idle_before_ping)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Called after a transaction that stored outbox messages commits (storage/outbox.py).
         self.outbox_listeners: list[Callable[[], None]] = []
+
+    def _ping_when_idle(self, idle_before_ping: float) -> None:
+        pool, dialect = self.engine.sync_engine.pool, self.engine.dialect
+
+        @event.listens_for(pool, "checkin")
+        def _checked_in(_dbapi_connection, record) -> None:
+            if record is not None:
+                record.info["idle_since"] = time.monotonic()
+
+        @event.listens_for(pool, "checkout")
+        def _checked_out(dbapi_connection, record, _proxy) -> None:
+            idle_since = record.info.pop("idle_since", None)
+            if idle_since is None or time.monotonic() - idle_since < idle_before_ping:
+                return
+            try:
+                alive = dialect.do_ping(dbapi_connection)
+            except Exception as error:
+                # The pool then discards this connection and checks out a new one.
+                raise DisconnectionError("an idle connection died") from error
+            if not alive:
+                raise DisconnectionError("an idle connection died")
 
     def now(self) -> datetime:
         if self._clock is None:

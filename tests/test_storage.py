@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 
@@ -16,7 +16,7 @@ from dialogs.rules.faq_file import parse_faq_file, render_faq_file
 from dialogs.rules.org_file import parse_organization_file
 from storage.activity_claims import ActivityClaims
 from storage.conversation_repository import ConversationRepository
-from storage.db import StorageUnavailable, outage_as_unavailable
+from storage.db import Database, StorageUnavailable, outage_as_unavailable
 from storage.directory_repository import DirectoryRepository
 from storage.faq_repository import FaqRepository
 from storage.models import CoordinatorScope, MentorProfile, Organization, Person, PersonRole, Unit
@@ -161,6 +161,28 @@ def test_postgresql_going_down_is_an_outage_not_an_error(sqlstate_error):
 
     with pytest.raises(StorageUnavailable):
         asyncio.run(fail())
+
+
+async def test_a_connection_that_died_while_idle_is_replaced_not_an_outage(database_url, clock):
+    """After a PostgreSQL restart or failover the pool holds dead connections: the first turn
+    would get a 503 (and the asker a retry) if a dead idle one were used instead of replaced."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("a PostgreSQL server's connections")
+    database = Database(database_url, clock=clock.now, idle_before_ping=0.05)
+    try:
+        async with database.connection() as connection:
+            victim = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            assert await admin.fetchval("SELECT pg_terminate_backend($1)", victim)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.2)
+        async with database.connection() as connection:
+            replacement = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        assert replacement != victim
+    finally:
+        await database.dispose()
 
 
 async def test_two_deliveries_in_a_conversation_with_a_long_id_are_two(database):
