@@ -31,6 +31,7 @@ class AgreementView:
     meetings_logged: int = 0
     minutes_logged: int = 0
     team: bool = False
+    ended: date | None = None  # the day a closed agreement ended, early or at its end date
 
 
 def _ref(view: AgreementView) -> dict:
@@ -156,12 +157,23 @@ def my_agreements_card(texts: Texts, views: Sequence[tuple[AgreementView, bool, 
             actions = [execute(texts("agreements.open"), "openAgreement", _ref(view))]
         body.append({"type": "Container", "separator": True, "items": [
             paragraph(f"**#{view.agreement_id} {view.topic}** – {other}"),
-            paragraph(texts("agreements.summary", state=texts(f"agreements.states.{view.state}"),
-                            logged=view.meetings_logged, planned=view.planned_meetings,
-                            ends=day(view.ends, texts.language)), isSubtle=True),
+            paragraph(_summary(texts, view), isSubtle=True),
             {"type": "ActionSet", "actions": actions},
         ]})
     return adaptive_card(body)
+
+
+def _summary(texts: Texts, view: AgreementView) -> str:
+    """A running agreement says when it ends; a closed one when it ended; one that never
+    started only that it did not."""
+    state = texts(f"agreements.states.{view.state}")
+    if view.state in ("declined", "withdrawn"):
+        return state
+    if view.state == "closed":
+        return texts("agreements.summary_closed", state=state, logged=view.meetings_logged,
+                     planned=view.planned_meetings, ended=day(view.ended or view.ends, texts.language))
+    return texts("agreements.summary", state=state, logged=view.meetings_logged, planned=view.planned_meetings,
+                 ends=day(view.ends, texts.language))
 
 
 def evaluation_thanks_card(texts: Texts, view: AgreementView, answers: dict[int, str], rating: int) -> dict:

@@ -70,9 +70,10 @@ def _note(texts: Texts, view: SessionView) -> list[dict]:
 
 
 def booking_form_card(texts: Texts, *, form: str, units: Sequence[tuple[str, str]], unit: str | None,
-                      limits: dict) -> dict:
+                      limits: dict, examples: Sequence[datetime]) -> dict:
     """`units`: (id, name) the booker may choose from (their own first); `form`: the form's key,
-    so that a second click of the same form books once."""
+    so that a second click of the same form books once; `examples`: times in the coming days,
+    written in the form the field expects."""
     body = [
         heading(texts("sessions.form_title")),
         paragraph(texts("sessions.form_intro")),
@@ -84,7 +85,8 @@ def booking_form_card(texts: Texts, *, form: str, units: Sequence[tuple[str, str
          "placeholder": texts("sessions.topic_placeholder"), "maxLength": limits["topic"], "isRequired": True,
          "errorMessage": texts("sessions.topic_error")},
         {"type": "Input.Text", "id": "slots", "label": texts("sessions.slots_label"),
-         "placeholder": texts("sessions.slots_placeholder"), "isMultiline": True, "maxLength": 200,
+         "placeholder": "; ".join(f"{moment:%Y-%m-%d %H:%M}" for moment in examples), "isMultiline": True,
+         "maxLength": 200,
          "isRequired": True, "errorMessage": texts("sessions.slots_error")},
         {"type": "Input.Number", "id": "headcount", "label": texts("sessions.headcount_label"), "min": 1,
          "max": limits["headcount"], "isRequired": True, "errorMessage": texts("sessions.headcount_error")},
@@ -120,12 +122,16 @@ def session_offer_card(texts: Texts, view: SessionView) -> dict:
                                 execute(texts("request.decline"), "declineRequest", _ref(view))])
 
 
-def confirmed_card(texts: Texts, view: SessionView, *, chat_url: str, meeting: str) -> dict:
+def confirmed_card(texts: Texts, view: SessionView, *, chat_url: str, meeting: str, reminded: bool) -> dict:
     """The booker's confirmation. `meeting`: "coming" (Graph creates the Teams meeting),
-    "manual" (no Graph: the details to invite people with), "failed"."""
+    "manual" (no Graph: the details to invite people with), "failed". `reminded`: a reminder
+    will come (not when the working day before has already begun)."""
+    after = texts(f"sessions.meeting_{meeting}")
+    if reminded:
+        after += " " + texts("sessions.reminder_promise")
     body = [heading(texts("sessions.confirmed_title", mentor=view.mentor_name or "")),
             paragraph(texts("sessions.confirmed_body", when=when(texts, view.chosen))),
-            _facts(texts, view), paragraph(texts(f"sessions.meeting_{meeting}"), spacing="Medium")]
+            _facts(texts, view), paragraph(after, spacing="Medium")]
     actions = [open_url(texts("request.open_chat", name=view.mentor_name or ""), chat_url)] if chat_url else []
     actions.append(execute(texts("sessions.cancel"), "cancelRequest", _ref(view)))
     return adaptive_card(body, actions)
@@ -164,10 +170,17 @@ def reminder_card(texts: Texts, view: SessionView) -> dict:
     return adaptive_card(body, [open_url(texts("sessions.join"), view.meeting_url)] if view.meeting_url else None)
 
 
-def resolved_card(texts: Texts, view: SessionView, *, minutes: int, participants: int) -> dict:
+def resolved_card(texts: Texts, view: SessionView, *, minutes: int, participants: int, asked: int,
+                  unreached: int) -> dict:
+    """`asked`: named participants the feedback question went to; `unreached`: named ones who
+    have never opened the bot, whom no card can reach."""
     body = [heading(texts("sessions.resolved_title")),
             paragraph(texts("sessions.resolved_body", minutes=minutes, participants=participants)),
-            _facts(texts, view), paragraph(texts("sessions.resolved_feedback", count=view.participants_named))]
+            _facts(texts, view)]
+    if asked:
+        body.append(paragraph(texts("sessions.resolved_feedback", count=asked)))
+    if unreached:
+        body.append(paragraph(texts("sessions.resolved_unreached", count=unreached)))
     return adaptive_card(body)
 
 

@@ -14,11 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database
-from storage.models import HelpRequest, Person, RequestEvent, RequestState, SessionParticipant, TeamSession
+from storage.models import (
+    ConversationReference,
+    HelpRequest,
+    Person,
+    RequestEvent,
+    RequestState,
+    SessionParticipant,
+    TeamSession,
+)
 from storage.outbox import Outgoing, enqueue
 
 # A Teams meeting is tried this many times (the click, then the background round), then the
@@ -75,6 +83,7 @@ class Invitee:
     person_id: int
     aad_object_id: str
     rating: int | None
+    reachable: bool = True  # has a chat with the bot, so a card can reach them
 
 
 def _record(row: TeamSession, invitees: Sequence[int]) -> SessionRecord:
@@ -143,12 +152,14 @@ class SessionRepository:
 
     async def invitees(self, request_id: int) -> list[Invitee]:
         async with self._database.transaction() as session:
+            chat = exists().where(ConversationReference.aad_object_id == func.lower(Person.aad_object_id),
+                                  ConversationReference.conversation_type == "personal")
             rows = (await session.execute(
-                select(SessionParticipant.person_id, Person.aad_object_id, SessionParticipant.rating)
+                select(SessionParticipant.person_id, Person.aad_object_id, SessionParticipant.rating, chat)
                 .join(Person, Person.id == SessionParticipant.person_id)
                 .where(SessionParticipant.request_id == request_id, Person.active.is_(True))
                 .order_by(SessionParticipant.person_id))).all()
-        return [Invitee(*row) for row in rows]
+        return [Invitee(row[0], row[1], row[2], bool(row[3])) for row in rows]
 
     async def rate(self, request_id: int, person_id: int, rating: int, comment: str | None) -> bool:
         """A named participant's feedback, once: a second click finds it already given."""

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from cards.i18n import Texts
+from dialogs.rules.periods import HELSINKI
 from storage.models import Agreement, AgreementEvaluation, AgreementGoalAnswer, MentorTimeEntry
 from tests.support.activities import card_click
 from tests.support.office import KAISA, MAIJA, ORG, PEKKA, VILLE, Office, body_text
@@ -109,6 +110,10 @@ async def test_an_agreement_declined_by_the_mentee_never_starts(office):
     assert await office.count(AgreementEvaluation) == 0
     assert (await office.click(PEKKA, "closeAgreement", {"agreement_id": agreement_id}))["value"] == \
         FI("agreement_refusal.not_active", state=FI("agreements.states.declined"))
+    # Listed as declined, with no end date it would never reach.
+    await office.say(PEKKA, "omat sopimukset")
+    listed = body_text(office.cards(PEKKA)[-1])
+    assert FI("agreements.states.declined") in listed and FI("agreements.ends_label").casefold() not in listed
 
 
 async def test_a_logged_meeting_counts_against_the_agreement_and_in_the_mentors_hours(office):
@@ -181,6 +186,13 @@ async def test_closing_the_agreement_records_goal_attainment(office):
     # Closed, nothing more is logged on it.
     await office.say(PEKKA, f"log 30 #{agreement_id} myöhässä")
     assert office.texts(PEKKA)[-1] == FI("agreement_refusal.not_active", state=FI("agreements.states.closed"))
+    # `my agreements` says the day it ended, today, not the planned end date as still to come.
+    today = office.clock.now().astimezone(HELSINKI).date()
+    await office.say(MAIJA, "omat sopimukset")
+    listed = body_text(office.cards(MAIJA)[-1])
+    assert FI("agreements.summary_closed", state=FI("agreements.states.closed"), logged=1, planned=4,
+              ended=f"{today.day}.{today.month}.{today.year}") in listed
+    assert "23.12.2026" not in listed
 
     # An answer is needed for every goal.
     missing = await office.click(MAIJA, "evaluateAgreement", {"agreement_id": agreement_id, "goal_1": "yes",

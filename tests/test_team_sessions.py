@@ -19,7 +19,7 @@ from cards.i18n import Texts
 from storage.models import MentorTimeEntry, RequestEvent, SessionParticipant, TeamSession
 from tests.conftest import BotClient, settings_for, start_bot
 from tests.support.graph_server import LoopbackGraph, loopback_credential
-from tests.support.office import AINO, KAISA, MAIJA, OLLI, PEKKA, SARI, VILLE, Office, body_text, offer_of
+from tests.support.office import AINO, KAISA, MAIJA, OLLI, ORG, PEKKA, SARI, VILLE, Office, aad, body_text, offer_of
 
 FI = Texts("fi")
 # The clock stands on Wednesday 25 Nov 2026 at 10:00 in Helsinki. Friday 27 Nov 13:00 and
@@ -51,13 +51,17 @@ def facts(card: dict) -> dict[str, str]:
     return found
 
 
-async def book(office: Office, *, participants: str = "", person: str = MAIJA) -> int:
+async def book(office: Office, *, participants: str = "", person: str = MAIJA,
+               slots: str = f"{FRIDAY_SLOT}; {MONDAY_SLOT}") -> int:
     await office.say(person, "varaa")
     form = office.cards(person)[-1]
     assert form["body"][0]["text"] == FI("sessions.form_title")
+    # The example times are the next two working days', in the form the field expects.
+    [field] = [item for item in form["body"] if item.get("id") == "slots"]
+    assert field["placeholder"] == "2026-11-26 10:00; 2026-11-27 13:30"
     reply = await office.click(person, "bookSession", {
         **actions(form)["bookSession"]["data"], "unit": "ward-3", "topic": "Outlookin kalenteri",
-        "slots": f"{FRIDAY_SLOT}; {MONDAY_SLOT}", "headcount": "8", "duration": "60",
+        "slots": slots, "headcount": "8", "duration": "60",
         "participants": participants, "note": "Kalenterin jakaminen ja kokouskutsut"})
     booked = reply["value"]
     assert booked["body"][0]["text"] == FI("sessions.booked_title")
@@ -100,6 +104,23 @@ async def test_a_booking_is_accepted_once_when_two_mentors_click(office):
     assert events.count("accept") == 1
 
 
+async def test_a_session_tomorrow_promises_no_reminder_that_cannot_come(office):
+    """Agreed on Wednesday at 10:00 for Thursday: the working day before began at 08:00 today,
+    so no reminder goes out, and the booker is not told one will."""
+    thursday = "2026-11-26 13:00"
+    request_id = await book(office, slots=thursday)
+    await office.click(PEKKA, "acceptRequest", {"request_id": request_id, "slot": thursday})
+    confirmed = office.cards(MAIJA)[-1]
+    assert confirmed["body"][0]["text"] == FI("sessions.confirmed_title", mentor="Pekka Korhonen")
+    assert FI("sessions.meeting_manual") in body_text(confirmed)
+    assert FI("sessions.reminder_promise") not in body_text(confirmed)
+    office.connector.sent.clear()
+    office.clock.freeze(datetime(2026, 11, 26, 6, 0, 30, tzinfo=UTC))
+    assert await office.flows.session_rounds.run() == 0
+    await office.settle()
+    assert not office.connector.sent
+
+
 async def test_the_booker_gets_the_chosen_slot_and_both_sides_a_reminder(office):
     request_id = await book(office)
     # A slot the booker did not suggest is refused and changes nothing.
@@ -114,8 +135,9 @@ async def test_the_booker_gets_the_chosen_slot_and_both_sides_a_reminder(office)
     monday = FI("sessions.when", day=FI("weekdays.0"), date="30.11.2026", time="10.00")
     assert confirmed["body"][1]["text"] == FI("sessions.confirmed_body", when=monday)
     assert facts(confirmed)[FI("sessions.fact_when")] == monday
-    # Without Graph the booker is told to send the invitation.
+    # Without Graph the booker is told to send the invitation; the reminder is due on Friday.
     assert FI("sessions.meeting_manual") in body_text(confirmed)
+    assert FI("sessions.reminder_promise") in body_text(confirmed)
     # Ville's offer turned to "taken by Pekka".
     assert office.cards(VILLE, "update")[-1]["body"][0]["text"] == FI("request.taken_title")
 
@@ -130,6 +152,24 @@ async def test_the_booker_gets_the_chosen_slot_and_both_sides_a_reminder(office)
     assert await office.flows.session_rounds.run() == 0
     await office.settle()
     assert len(office.cards(MAIJA)) == 1 and len(office.cards(PEKKA)) == 1
+
+
+async def test_a_named_participant_who_never_opened_the_bot_is_reported_not_counted(bot, connector, database_url):
+    """No card can reach someone with no chat with the bot: the mentor is told how many got the
+    question and how many could not, rather than that it went to everyone named."""
+    newcomer = aad("d9")
+    office = await Office(bot, connector, database_url, org=ORG + f"  - {{aad_object_id: {newcomer}, "
+                                                                  "name: Uusi Työntekijä, unit: ward-3}\n").setup()
+    request_id = await book(office, participants=f"{AINO}, {newcomer}")
+    await office.click(PEKKA, "acceptRequest", {"request_id": request_id, "slot": MONDAY_SLOT})
+    office.clock.freeze(MONDAY_AFTER)
+    resolved = body_text((await office.click(PEKKA, "resolveSession", {"request_id": request_id, "minutes": "60",
+                                                                       "participants": "5"}))["value"])
+    assert FI("sessions.resolved_feedback", count=1) in resolved
+    assert FI("sessions.resolved_unreached", count=1) in resolved
+    await office.settle()
+    assert office.cards(AINO)[-1]["body"][0]["text"] == FI("sessions.feedback_title")
+    assert not office.cards(newcomer)
 
 
 async def test_minutes_and_participants_reach_stats_and_the_mentors_hours(office):
@@ -147,6 +187,8 @@ async def test_minutes_and_participants_reach_stats_and_the_mentors_hours(office
                                                             "participants": "7"})
     assert resolved["value"]["body"][0]["text"] == FI("sessions.resolved_title")
     assert FI("sessions.resolved_body", minutes=75, participants=7) in body_text(resolved)
+    assert FI("sessions.resolved_feedback", count=2) in body_text(resolved)
+    assert FI("sessions.resolved_unreached", count=1).split(" ", 1)[1] not in body_text(resolved)
     second = await office.click(PEKKA, "resolveSession", {"request_id": request_id, "minutes": "75",
                                                           "participants": "7"})
     assert FI("request_refusal.already_resolved") in body_text(second)

@@ -14,6 +14,7 @@ from cards.i18n import Texts
 from dialogs.redacted import readable
 from dialogs.rules.language import preferred_language
 from dialogs.rules.people import Member
+from dialogs.rules.periods import HELSINKI
 from dialogs.rules.units import lineage, subtree, unit_name
 from storage.agreement_repository import AgreementRecord
 from storage.directory_repository import DirectoryRepository
@@ -104,5 +105,6 @@ class AgreementSides:
             starts=record.starts, ends=record.ends, planned_meetings=record.planned_meetings,
             minutes_per_meeting=record.minutes_per_meeting, state=record.state,
             goals=tuple(readable(goal, texts) for goal in record.goals), meetings_logged=record.meetings_logged,
-            minutes_logged=record.minutes_logged, team=record.mentee_unit_id is not None)
+            minutes_logged=record.minutes_logged, team=record.mentee_unit_id is not None,
+            ended=record.closed_at.astimezone(HELSINKI).date() if record.closed_at else None)
 

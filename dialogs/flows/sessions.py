@@ -61,8 +61,11 @@ class TeamSessions:
         units = [(u, unit_name(names, u, texts.language) or u) for u in [*own, *others][:MAX_FORM_UNITS]]
         limits = {"topic": rules.MAX_TOPIC_CHARACTERS, "note": rules.MAX_NOTE_CHARACTERS,
                   "headcount": rules.MAX_HEADCOUNT, "duration": rules.DEFAULT_DURATION}
+        settings = await self._handoff.directory.settings()
+        examples = rules.WorkingDays(time.fromisoformat(settings.working_hours_start)).example_slots(
+            self._handoff.clock.now())
         return Reply(card=session_cards.booking_form_card(texts, form=secrets.token_hex(8), units=units,
-                                                          unit=member.unit_id, limits=limits))
+                                                          unit=member.unit_id, limits=limits, examples=examples))
 
     async def book(self, action: CardAction, member: Member, texts: Texts) -> Reply:
         """`bookSession`: the booking is checked whole; any problem is answered and nothing is stored."""
@@ -185,7 +188,8 @@ class TeamSessions:
         view = await self.view(before, chosen, mentor=member)
         booker_texts = Handoff.texts_of(before)
         confirmed = session_cards.confirmed_card(booker_texts, view, chat_url=personal_chat_url(member.aad_object_id),
-                                                 meeting="coming" if self._meetings else "manual")
+                                                 meeting="coming" if self._meetings else "manual",
+                                                 reminded=remind_at is not None)
         taken = request_cards.taken_card(booker_texts, await handoff.view_taken_by(before, member.name,
                                                                                    member.aad_object_id))
         try:
@@ -235,10 +239,12 @@ class TeamSessions:
         if request.state == State.ACCEPTED.value and session.chosen_slot and \
                 self._handoff.clock.now() < session.chosen_slot:
             return Reply(text=texts("session_refusal.not_yet", when=session_cards.when(texts, view.chosen)))
+        invitees = await self.sessions.invitees(request.id)
+        unreached = sum(not invitee.reachable for invitee in invitees)
         asked = [Outgoing(invitee.aad_object_id, request_id=request.id,
                           card=session_cards.session_feedback_card(await self._texts_of(invitee.person_id, request),
                                                                    view, comment_limit=MAX_COMMENT_CHARACTERS))
-                 for invitee in await self.sessions.invitees(request.id)]
+                 for invitee in invitees if invitee.reachable]
         try:
             await self._handoff.apply(
                 request.id, Action.RESOLVE, actor_person_id=member.person_id, require_assigned=member.person_id,
@@ -247,7 +253,8 @@ class TeamSessions:
         except InvalidTransition as refusal:
             return Reply(text=texts(f"request_refusal.{refusal.reason}"))
         await self._handoff.requests.record_time(member.person_id, request.id, request.unit_id, minutes)
-        return Reply(card=session_cards.resolved_card(texts, view, minutes=minutes, participants=participants))
+        return Reply(card=session_cards.resolved_card(texts, view, minutes=minutes, participants=participants,
+                                                      asked=len(asked), unreached=unreached))
 
     async def rate(self, action: CardAction, member: Member, texts: Texts) -> Reply:
         """`rateSession` (extension): a named participant's 1-5 and comment, once."""

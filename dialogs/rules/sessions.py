@@ -116,6 +116,20 @@ class WorkingDays:
             day -= timedelta(days=1)
         return day
 
+    def next_working_day(self, day: date) -> date:
+        day += timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return day
+
+    def example_slots(self, now: datetime) -> tuple[datetime, datetime]:
+        """Two times the booking form shows as examples: on the next two working days, so that
+        an example copied as it is can be booked."""
+        first = self.next_working_day(now.astimezone(HELSINKI).date())
+        second = self.next_working_day(first)
+        return (datetime.combine(first, time(10, 0), tzinfo=HELSINKI),
+                datetime.combine(second, time(13, 30), tzinfo=HELSINKI))
+
     def reminder_at(self, slot: datetime, now: datetime) -> datetime | None:
         """One working day before: the start of working hours on the working day before the
         session's day (Monday's session: Friday morning). None when that moment has passed by

@@ -42,16 +42,18 @@ def render_session_cards(add: Add) -> None:
     for texts in (Texts("fi"), Texts("sv"), Texts("en")):
         lang = texts.language
         add(cards.booking_form_card, f"{lang}/120 units",
-            cards.booking_form_card(texts, form="0123456789abcdef", units=units, unit="unit-3", limits=limits))
+            cards.booking_form_card(texts, form="0123456789abcdef", units=units, unit="unit-3", limits=limits,
+                                    examples=SLOTS[:2]))
         add(cards.booked_card, lang, cards.booked_card(texts, _view(chosen=None, mentor_name=None)))
         add(cards.session_offer_card, f"{lang}/3 slots", cards.session_offer_card(texts, _view(chosen=None)))
         add(cards.confirmed_card, f"{lang}/coming",
-            cards.confirmed_card(texts, _view(meeting_url=None), chat_url=CHAT, meeting="coming"))
+            cards.confirmed_card(texts, _view(meeting_url=None), chat_url=CHAT, meeting="coming", reminded=True))
         add(cards.session_working_card, f"{lang}/with meeting", cards.session_working_card(
             texts, _view(), chat_url=CHAT, minutes_limit=MAX_MINUTES_PER_ENTRY, participants_limit=rules.MAX_HEADCOUNT))
         add(cards.meeting_card, lang, cards.meeting_card(texts, _view()))
         add(cards.reminder_card, lang, cards.reminder_card(texts, _view()))
-        add(cards.resolved_card, lang, cards.resolved_card(texts, _view(), minutes=75, participants=11))
+        add(cards.resolved_card, lang, cards.resolved_card(texts, _view(), minutes=75, participants=11, asked=5,
+                                                             unreached=1))
         add(cards.session_feedback_card, lang,
             cards.session_feedback_card(texts, _view(), comment_limit=MAX_COMMENT_CHARACTERS))
         add(cards.session_unanswered_card, lang, cards.session_unanswered_card(texts, _view(chosen=None)))
@@ -59,8 +61,10 @@ def render_session_cards(add: Add) -> None:
     fi = Texts("fi")
     add(cards.session_offer_card, "fi/one slot, the longest texts",
         cards.session_offer_card(fi, _view(chosen=None, slots=SLOTS[:1], topic=longest.topic, note=longest.note)))
-    add(cards.confirmed_card, "fi/manual, no chat", cards.confirmed_card(fi, longest, chat_url="", meeting="manual"))
-    add(cards.confirmed_card, "fi/failed", cards.confirmed_card(fi, longest, chat_url=CHAT, meeting="failed"))
+    add(cards.confirmed_card, "fi/manual, no chat", cards.confirmed_card(fi, longest, chat_url="", meeting="manual",
+                                                                         reminded=False))
+    add(cards.confirmed_card, "fi/failed", cards.confirmed_card(fi, longest, chat_url=CHAT, meeting="failed",
+                                                                reminded=True))
     add(cards.session_working_card, "fi/no meeting, the longest texts", cards.session_working_card(
         fi, _view(meeting_url=None, topic=longest.topic, note=longest.note), chat_url=CHAT,
         minutes_limit=MAX_MINUTES_PER_ENTRY, participants_limit=rules.MAX_HEADCOUNT))
