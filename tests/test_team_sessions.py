@@ -19,9 +19,24 @@ from cards.i18n import Texts
 from storage.models import MentorTimeEntry, RequestEvent, SessionParticipant, TeamSession
 from tests.conftest import BotClient, settings_for, start_bot
 from tests.support.graph_server import LoopbackGraph, loopback_credential
-from tests.support.office import AINO, KAISA, MAIJA, OLLI, ORG, PEKKA, SARI, VILLE, Office, aad, body_text, offer_of
+from tests.support.office import (
+    AINO,
+    KAISA,
+    MAIJA,
+    OLLI,
+    ORG,
+    PEKKA,
+    PEOPLE,
+    SARI,
+    VILLE,
+    Office,
+    aad,
+    body_text,
+    offer_of,
+)
 
 FI = Texts("fi")
+TEAMS_APP_ID = "a1b2c3d4-0000-4000-8000-000000000001"
 # The clock stands on Wednesday 25 Nov 2026 at 10:00 in Helsinki. Friday 27 Nov 13:00 and
 # Monday 30 Nov 10:00 Helsinki; the Monday session's reminder is due on Friday at 08:00.
 FRIDAY_SLOT, MONDAY_SLOT = "2026-11-27 13:00", "2026-11-30 10:00"
@@ -292,6 +307,33 @@ async def test_with_graph_the_chosen_slot_becomes_a_teams_meeting(database_url, 
             assert actions(card)["Action.OpenUrl"]["url"].startswith("https://teams.microsoft.com/l/meetup-join/")
         assert await office.flows.session_rounds.create_meetings() == 0
         assert len(graph.events) == 1
+    finally:
+        await client.close()
+
+
+async def test_with_graph_a_named_participant_without_the_app_gets_it_installed(database_url, clock, connector,
+                                                                                graph):
+    """So that the feedback question can reach them after the session."""
+    from bot.graph import GraphGateway
+
+    newcomer = aad("d9")
+    for person in (*PEOPLE, newcomer):
+        graph.add_user(person, display_name=PEOPLE.get(person, "Uusi Työntekijä"))
+    gateway = GraphGateway(credential=loopback_credential(graph), base_url=graph.base_url, owns_credential=True,
+                           timeout=3.0, presence_timeout=2.0, max_retry_wait=1.0, cooldown=30.0)
+    client = await start_bot(settings_for(database_url, TEAMS_APP_ID=TEAMS_APP_ID), clock, graph=gateway)
+    try:
+        office = await Office(BotClient(client), connector, database_url,
+                              org=ORG + f"  - {{aad_object_id: {newcomer}, name: Uusi Työntekijä, unit: ward-3}}\n"
+                              ).setup()
+        await book(office, participants=f"{AINO}, {newcomer}")
+        for _ in range(50):
+            if graph.graph_requests("POST", f"/users/{newcomer}/teamwork/installedApps"):
+                break
+            await asyncio.sleep(0.05)
+        [install] = graph.graph_requests("POST", f"/users/{newcomer}/teamwork/installedApps")
+        assert install.body["teamsApp@odata.bind"].endswith(f"/appCatalogs/teamsApps/{TEAMS_APP_ID}")
+        assert not graph.graph_requests("POST", f"/users/{AINO}/teamwork/installedApps")
     finally:
         await client.close()
 

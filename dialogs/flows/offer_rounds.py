@@ -172,14 +172,22 @@ class OfferRounds:
             return candidates
         pool = [c for c in candidates if c.aad_object_id and c.person_id not in exclude
                 and (tier_units is None or c.unit_id in tier_units)]
-        for candidate in pool:
-            if not candidate.has_conversation and candidate.aad_object_id not in self._installs_tried:
-                self._installs_tried.add(candidate.aad_object_id)
-                asyncio.create_task(self._install_for(candidate.aad_object_id))
+        self.reach([c.aad_object_id for c in pool if not c.has_conversation])
         busy = await self._graph.busy_ids([c.aad_object_id for c in pool])
         if not busy:
             return candidates
         return [replace(c, busy=True) if c.aad_object_id.lower() in busy else c for c in candidates]
+
+    def reach(self, aad_object_ids: list[str]) -> None:
+        """Asks Graph, in the background and once per person in this process, to install the app
+        for people the bot has no chat with, so that its cards can reach them later. Without
+        Graph nothing happens."""
+        if self._graph is None:
+            return
+        for aad_object_id in aad_object_ids:
+            if aad_object_id not in self._installs_tried:
+                self._installs_tried.add(aad_object_id)
+                asyncio.create_task(self._install_for(aad_object_id))
 
     async def _install_for(self, aad_object_id: str) -> None:
         app_id = self._teams_app_id

@@ -87,6 +87,8 @@ class TeamSessions:
         request = await handoff.requests.get(request_id)
         if created:
             await self._rounds.offer(request, fresh=True)
+            # Named participants who never opened the bot could not get the feedback question.
+            self._rounds.reach([i.aad_object_id for i in await self.sessions.invitees(request_id) if not i.reachable])
         card = session_cards.booked_card(Handoff.texts_of(request), await self.view(request))
         if action.shared_conversation:
             await handoff.notify(member.aad_object_id, card=card, request_id=request_id)
