@@ -237,13 +237,11 @@ class AnnouncementRepository:
             return int(await session.scalar(select(func.count()).select_from(Question)
                                             .where(Question.announcement_id == announcement_id)))
 
-    async def rollout_for(self, unit_id: str | None, moment: datetime) -> int | None:
-        """The rollout whose window is open in the unit now (the latest started, if several)."""
-        if unit_id is None:
-            return None
+    async def rollout_windows(self, unit_id: str) -> list[tuple[int, datetime, datetime]]:
+        """(announcement id, window start, window end) of every rollout reaching the unit."""
         async with self._database.transaction() as session:
-            return await session.scalar(
-                select(Announcement.id).join(AnnouncementUnit, AnnouncementUnit.announcement_id == Announcement.id)
-                .where(AnnouncementUnit.unit_id == unit_id, Announcement.window_starts_at <= moment,
-                       Announcement.window_ends_at > moment)
-                .order_by(Announcement.window_starts_at.desc(), Announcement.id.desc()).limit(1))
+            rows = (await session.execute(
+                select(Announcement.id, Announcement.window_starts_at, Announcement.window_ends_at)
+                .join(AnnouncementUnit, AnnouncementUnit.announcement_id == Announcement.id)
+                .where(AnnouncementUnit.unit_id == unit_id))).all()
+        return [tuple(row) for row in rows]

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from dialogs.rules.announcements import Draft, dedupe_key, read_form, staff_due_at, window
+from dialogs.rules.announcements import Draft, dedupe_key, open_rollout, read_form, staff_due_at, window
 from dialogs.rules.coverage import CoverageSummary, duration, on_duty_this_week, summarise
 from dialogs.rules.helpdesk import (
     ANSWER_WITH_HELPDESK,
@@ -146,6 +146,16 @@ def test_the_moments_an_announcement_lives_by():
     assert window(date(2026, 11, 26), date(2026, 12, 18)) == (datetime(2026, 11, 25, 22, 0, tzinfo=UTC),
                                                              datetime(2026, 12, 18, 22, 0, tzinfo=UTC))
     assert window(date(2026, 11, 26), None)[1] == datetime(2026, 12, 23, 22, 0, tzinfo=UTC)  # four weeks
+
+
+def test_a_question_is_tagged_with_the_latest_started_rollout_open_at_that_moment():
+    thursday, friday, monday = (datetime(2026, 11, d, 22, 0, tzinfo=UTC) for d in (25, 26, 29))
+    windows = [(7, thursday, monday), (8, friday, monday + timedelta(days=7)), (9, monday, monday)]
+    assert open_rollout(windows, thursday - timedelta(seconds=1)) is None  # not yet open
+    assert open_rollout(windows, thursday) == 7
+    assert open_rollout(windows, friday + timedelta(hours=1)) == 8  # both open: the later started
+    assert open_rollout(windows, monday) == 8  # 7 ended at the first moment of Monday; 9 is empty
+    assert open_rollout([], friday) is None
 
 
 def test_the_same_form_sent_twice_is_one_announcement():

@@ -10,6 +10,7 @@ Nothing here sends: every delivery is an outbox message stored with its delivery
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime
 
@@ -27,7 +28,7 @@ from dialogs.clock import Clock
 from dialogs.flows.directory import Directory
 from dialogs.flows.faq_library import FaqLibrary, entry_view
 from dialogs.replies import Reply, refused
-from dialogs.rules.announcements import dedupe_key, read_form, staff_due_at, window
+from dialogs.rules.announcements import dedupe_key, open_rollout, read_form, staff_due_at, window
 from dialogs.rules.people import Member
 from dialogs.rules.periods import HELSINKI
 from dialogs.rules.units import subtree, unit_name
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 MAX_UNIT_CHOICES, MAX_FAQ_CHOICES = 120, 100
 MAX_STATUS_UNITS = 40
 _CACHED_CARDS = 64  # rendered cards kept, per announcement, language and audience
+# A unit's rollout windows are kept this long: every question asks for them, and a rollout made
+# in another process reaches this one's questions this much later (one made here at once).
+ROLLOUT_WINDOWS_SECONDS = 5.0
 
 
 class Announcements:
@@ -51,6 +55,7 @@ class Announcements:
         self._library = library
         self._clock = clock
         self._cards: dict[tuple[int, str, str], dict] = {}
+        self._windows: dict[str, tuple[float, list[tuple[int, datetime, datetime]]]] = {}
 
     # -- the coordinator -----------------------------------------------------------------------
     async def form(self, member: Member, texts: Texts, *, values: dict | None = None,
@@ -91,6 +96,7 @@ class Announcements:
         if not created:
             return await self._status_reply(record, texts, texts("announce.already_sent"))
         log.info("announcement stored", extra={"announcement_id": record.id, "mentors": mentors})
+        self._windows.clear()  # questions asked here are tagged with it from now on
         # Starting today, after working hours began: the staff get it now as well.
         await self.release_due()
         record = await self._announcements.get(record.id)
@@ -169,7 +175,15 @@ class Announcements:
 
     async def rollout_for(self, unit_id: str | None) -> int | None:
         """The rollout a question asked in the unit now is tagged with, if any."""
-        return await self._announcements.rollout_for(unit_id, self._clock.now())
+        if unit_id is None:
+            return None
+        cached = self._windows.get(unit_id)
+        if cached is None or time.monotonic() - cached[0] >= ROLLOUT_WINDOWS_SECONDS:
+            if len(self._windows) > 10_000:
+                self._windows.clear()
+            cached = (time.monotonic(), await self._announcements.rollout_windows(unit_id))
+            self._windows[unit_id] = cached
+        return open_rollout(cached[1], self._clock.now())
 
     async def _view(self, record: AnnouncementRecord, language: str) -> AnnouncementView:
         faq = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
@@ -147,6 +148,13 @@ def window(starts_on: date, ends_on: date | None) -> tuple[datetime, datetime]:
     last = ends_on or starts_on + timedelta(days=DEFAULT_WINDOW_DAYS - 1)
     return (datetime.combine(starts_on, time(), tzinfo=HELSINKI),
             datetime.combine(last + timedelta(days=1), time(), tzinfo=HELSINKI))
+
+
+def open_rollout(windows: Iterable[tuple[int, datetime, datetime]], moment: datetime) -> int | None:
+    """The rollout whose window is open at the moment (the latest started, if several), from
+    (id, start, end) windows."""
+    open_now = [(start, rollout_id) for rollout_id, start, end in windows if start <= moment < end]
+    return max(open_now)[1] if open_now else None
 
 
 def dedupe_key(creator: str, draft: Draft) -> str:
