@@ -18,7 +18,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -188,99 +187,6 @@ class ConversationReference(Base):
     __table_args__ = (UniqueConstraint("aad_object_id", "conversation_id", name="uq_conversation_user"),)
 
 
-class ProcessedActivity(Base):
-    """Claims an inbound activity id so that a re-delivery is recognised: skipped once its turn
-    finished, waited for while its owner process lives, taken over when that process is gone."""
-
-    __tablename__ = "processed_activities"
-
-    activity_key: Mapped[str] = mapped_column(String(500), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
-    # The serving process running the turn (bot_processes.id; no foreign key: process rows are
-    # forgotten after a day, and a claim whose owner is gone is simply taken over).
-    owner_process_id: Mapped[int | None] = mapped_column(Integer)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    # The question this delivery recorded: its redelivery (after a crash or a 503) finds it
-    # instead of recording the question, and handing it on, a second time.
-    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
-
-
-class BotProcess(Base):
-    """A serving process, alive while its heartbeat is fresh by the database's own clock."""
-
-    __tablename__ = "bot_processes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    host: Mapped[str] = mapped_column(String(255))
-    pid: Mapped[int] = mapped_column(Integer)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
-    # Set once a graceful shutdown has drained the process: its claims may be taken at once.
-    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-
-
-class FaqEntry(Base):
-    __tablename__ = "faq_entries"
-
-    id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    topic: Mapped[str | None] = mapped_column(String(50))
-    # published entries answer questions; proposed ones wait for a coordinator.
-    status: Mapped[str] = mapped_column(String(20), default="published")
-    links: Mapped[list] = mapped_column(JSON, default=list)
-    # The IT helpdesk's entry (a fault, not know-how): its answer card offers the helpdesk's
-    # contact instead of a digimentor.
-    helpdesk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    # Raised by every write: the FAQ's revision, which tells replicas to rebuild their index.
-    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-
-
-class FaqTranslation(Base):
-    __tablename__ = "faq_translations"
-
-    entry_id: Mapped[str] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"), primary_key=True)
-    language: Mapped[str] = mapped_column(String(2), primary_key=True)
-    question: Mapped[str] = mapped_column(Text)
-    variants: Mapped[list] = mapped_column(JSON, default=list)
-    answer: Mapped[str] = mapped_column(Text)
-
-
-class TextEmbedding(Base):
-    """A sentence-embedding vector of one FAQ text, keyed by the model and the text's hash, so
-    that a restart or another replica finds it instead of embedding the text again."""
-
-    __tablename__ = "text_embeddings"
-
-    model: Mapped[str] = mapped_column(String(80), primary_key=True)
-    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-class FaqVariant(Base):
-    """An asker's own words that reached an entry; a coordinator approves (it becomes one of
-    the entry's variants) or rejects it."""
-
-    __tablename__ = "faq_variants"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entry_id: Mapped[str] = mapped_column(ForeignKey("faq_entries.id", ondelete="CASCADE"))
-    language: Mapped[str] = mapped_column(String(2))
-    text: Mapped[str] = mapped_column(Text)  # masked, like every stored question
-    source: Mapped[str] = mapped_column(String(20))  # suggestion | mentor
-    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | approved | rejected
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    decided_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-
-    # The same words wait once per entry; redacted texts are all alike and must not collide.
-    __table_args__ = (Index("uq_faq_variants_entry_id", "entry_id", "language", "text", unique=True,
-                            sqlite_where=sql_text(f"text <> '{REDACTED}'"),
-                            postgresql_where=sql_text(f"text <> '{REDACTED}'")),)
-
-
 class Question(Base):
     """Every question asked, after personal data was masked, with what the FAQ made of it."""
 
@@ -316,18 +222,6 @@ class Question(Base):
               sqlite_where=sql_text("announcement_id IS NOT NULL"),
               postgresql_where=sql_text("announcement_id IS NOT NULL")),
     )
-
-
-class FaqFeedback(Base):
-    __tablename__ = "faq_feedback"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
-    faq_entry_id: Mapped[str | None] = mapped_column(ForeignKey("faq_entries.id", ondelete="SET NULL"))
-    helpful: Mapped[bool] = mapped_column(Boolean)
-    given_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-    __table_args__ = (UniqueConstraint("question_id", name="uq_faq_feedback_question"),)
 
 
 class HelpRequest(Base):
@@ -432,53 +326,6 @@ class AuditLog(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
-class DigestSent(Base):
-    """One row per recipient and week: the claim that makes the weekly digest go out once."""
-
-    __tablename__ = "digests_sent"
-
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
-    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # e.g. 2026-W48
-    kind: Mapped[str] = mapped_column(String(20))  # coordinator | mentor
-    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-class OutboxMessage(Base):
-    """A proactive message waiting to be delivered, written in the same transaction as the state
-    change that needs it (storage/outbox.py); delivered by a worker in any process."""
-
-    __tablename__ = "outbox_messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    recipient: Mapped[str] = mapped_column(String(64))  # aad object id
-    # offer | update | notice | digest: what a delivery or a failure leads to
-    purpose: Mapped[str] = mapped_column(String(20))
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id", ondelete="CASCADE"))
-    # An offer, or an update of the offer card: the offer's mentor (request_offers row).
-    mentor_id: Mapped[int | None] = mapped_column(Integer)
-    text: Mapped[str | None] = mapped_column(Text)
-    card: Mapped[dict | None] = mapped_column(JSON)
-    # pending | sending | sent | skipped | failed | unreachable
-    state: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    owner_process_id: Mapped[int | None] = mapped_column(Integer)
-    leased_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    conversation_id: Mapped[str | None] = mapped_column(String(400))
-    activity_id: Mapped[str | None] = mapped_column(String(200))
-    # An announcement's delivery to one person: the card is made when it is sent, and the
-    # delivery is marked in the same transaction as this message.
-    announcement_delivery_id: Mapped[int | None] = mapped_column(
-        ForeignKey("announcement_deliveries.id", ondelete="CASCADE", name="fk_outbox_messages_announcement_delivery"))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
-
-    __table_args__ = (
-        Index("ix_outbox_messages_state_due_at", "state", "due_at"),
-        Index("ix_outbox_messages_recipient_state", "recipient", "state"),
-    )
-
-
 # The survey's tables live in their own module (this one would pass 400 lines); imported here, at
 # the end, so that Base.metadata (migrations, the schema test) always describes them too.
 from storage import survey_models  # noqa: E402, F401
@@ -494,6 +341,10 @@ from storage.collaboration_models import (  # noqa: E402
     TeamSession,
 )
 
+# The bot's own bookkeeping (claims, processes, the outbox, digests) and the FAQ's tables too.
+from storage.delivery_models import BotProcess, DigestSent, OutboxMessage, ProcessedActivity  # noqa: E402
+from storage.faq_models import FaqEntry, FaqFeedback, FaqTranslation, FaqVariant, TextEmbedding  # noqa: E402
+
 # The mentor network's tables (coverage, announcements) live beside this module; imported here
 # so that the metadata, the migrations' check and every `from storage.models import` see them.
 from storage.network_models import (  # noqa: E402
@@ -506,4 +357,5 @@ from storage.network_models import (  # noqa: E402
 
 __all__ = ["Agreement", "AgreementEvaluation", "AgreementGoal", "AgreementGoalAnswer", "Announcement",
            "AnnouncementDelivery", "AnnouncementUnit", "CoverageChange", "OpenHelper", "SessionParticipant",
-           "TeamSession", "UnitCoverage"]
+           "TeamSession", "UnitCoverage", "BotProcess", "DigestSent", "OutboxMessage", "ProcessedActivity",
+           "FaqEntry", "FaqFeedback", "FaqTranslation", "FaqVariant", "TextEmbedding"]
