@@ -83,7 +83,7 @@ class Invitee:
     person_id: int
     aad_object_id: str
     rating: int | None
-    reachable: bool = True  # has a chat with the bot, so a card can reach them
+    reachable: bool  # has a chat with the bot, so a card can reach them
 
 
 def _record(row: TeamSession, invitees: Sequence[int]) -> SessionRecord:

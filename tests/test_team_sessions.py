@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from cards.i18n import Texts
-from storage.models import MentorTimeEntry, RequestEvent, SessionParticipant, TeamSession
+from storage.models import MentorTimeEntry, OutboxMessage, RequestEvent, SessionParticipant, TeamSession
 from tests.conftest import BotClient, settings_for, start_bot
 from tests.support.graph_server import LoopbackGraph, loopback_credential
 from tests.support.office import (
@@ -37,6 +37,9 @@ from tests.support.office import (
 
 FI = Texts("fi")
 TEAMS_APP_ID = "a1b2c3d4-0000-4000-8000-000000000001"
+# Someone in the directory who has never opened the bot: no chat, so no card can reach them.
+NEWCOMER = aad("d9")
+WITH_NEWCOMER = ORG + f"  - {{aad_object_id: {NEWCOMER}, name: Uusi Työntekijä, unit: ward-3}}\n"
 # The clock stands on Wednesday 25 Nov 2026 at 10:00 in Helsinki. Friday 27 Nov 13:00 and
 # Monday 30 Nov 10:00 Helsinki; the Monday session's reminder is due on Friday at 08:00.
 FRIDAY_SLOT, MONDAY_SLOT = "2026-11-27 13:00", "2026-11-30 10:00"
@@ -172,10 +175,8 @@ async def test_the_booker_gets_the_chosen_slot_and_both_sides_a_reminder(office)
 async def test_a_named_participant_who_never_opened_the_bot_is_reported_not_counted(bot, connector, database_url):
     """No card can reach someone with no chat with the bot: the mentor is told how many got the
     question and how many could not, rather than that it went to everyone named."""
-    newcomer = aad("d9")
-    office = await Office(bot, connector, database_url, org=ORG + f"  - {{aad_object_id: {newcomer}, "
-                                                                  "name: Uusi Työntekijä, unit: ward-3}\n").setup()
-    request_id = await book(office, participants=f"{AINO}, {newcomer}")
+    office = await Office(bot, connector, database_url, org=WITH_NEWCOMER).setup()
+    request_id = await book(office, participants=f"{AINO}, {NEWCOMER}")
     await office.click(PEKKA, "acceptRequest", {"request_id": request_id, "slot": MONDAY_SLOT})
     office.clock.freeze(MONDAY_AFTER)
     resolved = body_text((await office.click(PEKKA, "resolveSession", {"request_id": request_id, "minutes": "60",
@@ -184,7 +185,8 @@ async def test_a_named_participant_who_never_opened_the_bot_is_reported_not_coun
     assert FI("sessions.resolved_unreached", count=1) in resolved
     await office.settle()
     assert office.cards(AINO)[-1]["body"][0]["text"] == FI("sessions.feedback_title")
-    assert not office.cards(newcomer)
+    # Nothing was queued for the newcomer either (it would only have been marked unreachable).
+    assert await office.count(OutboxMessage, recipient=NEWCOMER) == 0
 
 
 async def test_minutes_and_participants_reach_stats_and_the_mentors_hours(office):
@@ -316,22 +318,19 @@ async def test_with_graph_a_named_participant_without_the_app_gets_it_installed(
     """So that the feedback question can reach them after the session."""
     from bot.graph import GraphGateway
 
-    newcomer = aad("d9")
-    for person in (*PEOPLE, newcomer):
+    for person in (*PEOPLE, NEWCOMER):
         graph.add_user(person, display_name=PEOPLE.get(person, "Uusi Työntekijä"))
     gateway = GraphGateway(credential=loopback_credential(graph), base_url=graph.base_url, owns_credential=True,
                            timeout=3.0, presence_timeout=2.0, max_retry_wait=1.0, cooldown=30.0)
     client = await start_bot(settings_for(database_url, TEAMS_APP_ID=TEAMS_APP_ID), clock, graph=gateway)
     try:
-        office = await Office(BotClient(client), connector, database_url,
-                              org=ORG + f"  - {{aad_object_id: {newcomer}, name: Uusi Työntekijä, unit: ward-3}}\n"
-                              ).setup()
-        await book(office, participants=f"{AINO}, {newcomer}")
+        office = await Office(BotClient(client), connector, database_url, org=WITH_NEWCOMER).setup()
+        await book(office, participants=f"{AINO}, {NEWCOMER}")
         for _ in range(50):
-            if graph.graph_requests("POST", f"/users/{newcomer}/teamwork/installedApps"):
+            if graph.graph_requests("POST", f"/users/{NEWCOMER}/teamwork/installedApps"):
                 break
             await asyncio.sleep(0.05)
-        [install] = graph.graph_requests("POST", f"/users/{newcomer}/teamwork/installedApps")
+        [install] = graph.graph_requests("POST", f"/users/{NEWCOMER}/teamwork/installedApps")
         assert install.body["teamsApp@odata.bind"].endswith(f"/appCatalogs/teamsApps/{TEAMS_APP_ID}")
         assert not graph.graph_requests("POST", f"/users/{AINO}/teamwork/installedApps")
     finally:
