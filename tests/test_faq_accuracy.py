@@ -4,8 +4,10 @@ not assertions: asserting them here would make them one more thing to tune again
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from bench.faq_calibrate import WEIGHTS
@@ -22,7 +24,7 @@ from bench.faq_sets import (
 )
 from cards.i18n import LANGUAGES
 from dialogs.embedding import EmbeddingUnavailable
-from dialogs.rules.faq_policy import PARAMETERS_FILE, calibrated_policy
+from dialogs.rules.faq_policy import ANSWERED, PARAMETERS_FILE, calibrated_policy, decide
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,16 @@ def calibration() -> ScoreTable:
         pytest.fail(f"the embedding model must run where the suite runs: {unavailable}")
     entries = load_faq()
     tables = [score_table(entries, load_labelled(path), vectors) for path in CALIBRATION_SETS.values()]
+    return tables[0] + tables[1]
+
+
+@pytest.fixture(scope="module")
+def calibration_bare_questions() -> ScoreTable:
+    """The same questions against the entries' bare questions, as a large first start has them
+    embedded before their variants."""
+    vectors, entries = Vectors(), load_faq()
+    tables = [score_table(entries, load_labelled(path), vectors, questions_only=True)
+              for path in CALIBRATION_SETS.values()]
     return tables[0] + tables[1]
 
 
@@ -89,3 +101,20 @@ def test_without_embeddings_the_fallback_still_answers_most(calibration):
     assert figures.rate("answered") >= 0.60
     assert figures.rate("wrong") <= 0.02
     assert figures.rate("off_topic_kept") >= 0.90
+
+
+def test_a_first_starts_bare_questions_already_answer_more_than_ngrams(calibration, calibration_bare_questions):
+    first_stage = tally(calibrated_policy(), calibration_bare_questions)
+    ngrams_only = tally(calibrated_policy(), calibration, semantic=False)
+    assert first_stage.answered > ngrams_only.answered
+    assert first_stage.rate("wrong") <= 0.02
+    assert first_stage.rate("off_topic_kept") >= 0.90
+
+
+def test_scores_against_bare_questions_are_decided_by_their_own_models():
+    never_sure = dataclasses.replace(calibrated_policy().questions.answer, threshold=1.01)
+    policy = dataclasses.replace(calibrated_policy(),
+                                 questions=dataclasses.replace(calibrated_policy().questions, answer=never_sure))
+    lexical, semantic = np.array([0.9, 0.05, 0.0]), np.array([0.95, 0.75, 0.74])
+    assert decide(policy, ["a", "b", "c"], lexical, semantic).outcome == ANSWERED
+    assert decide(policy, ["a", "b", "c"], lexical, semantic, questions_only=True).outcome != ANSWERED

@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import threading
+import time
 
 import numpy as np
 import pytest
 
-from dialogs.embedding import MAX_WAITING, Embeddings, EmbeddingUnavailable
+from dialogs.embedding import BUILD_NICENESS, MAX_WAITING, Embeddings, EmbeddingUnavailable
 from dialogs.flows.faq_library import INLINE_EMBEDDING, FaqLibrary
 from dialogs.rules.faq_policy import ANSWERED, NONE
 from storage.db import StorageUnavailable
@@ -36,10 +38,13 @@ class CountingEngine:
     def __init__(self, gate: threading.Event | None = None) -> None:
         self.embedded: list[str] = []
         self.threads: set[int] = set()
+        self.niceness: dict[str, int] = {}  # the priority each text was embedded at
         self._gate = gate
 
     def embed(self, texts):
         self.threads.add(threading.get_ident())
+        niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        self.niceness.update(dict.fromkeys(texts, niceness))
         if self._gate is not None:
             self._gate.wait(10)
         self.embedded.extend(texts)
@@ -251,4 +256,105 @@ async def test_an_outage_during_the_first_embedding_is_made_good_at_a_later_ques
     await wait_until(lambda: library.matching_state().mode == "hybrid", "the FAQ is embedded after all")
     assert len(await EmbeddingRepository(database).vectors(
         "counting/1", [h for h in library._index.hashes], CountingEngine.dimension)) == INLINE_EMBEDDING + 10
+    await library.close()
+
+
+def _plain_faq(size: int) -> list[FaqRecord]:
+    """Entries with no variants: each has one text to embed."""
+    return [FaqRecord(id=f"plain-{n}", topic="outlook",
+                      texts={"fi": FaqText(f"Miten asia numero {n} hoidetaan?", (), "Näin.")}) for n in range(size)]
+
+
+class PausingEngine(CountingEngine):
+    """Embeds `limit` texts, then waits for the gate, as a process would that is stopped there."""
+
+    def __init__(self, limit: int, gate: threading.Event) -> None:
+        super().__init__()
+        self._limit, self._pause = limit, gate
+
+    def embed(self, texts):
+        if len(self.embedded) >= self._limit:
+            self._pause.wait(10)
+        return super().embed(texts)
+
+
+async def test_a_restart_during_a_first_embedding_resumes_where_the_database_left_off(database):
+    await FaqRepository(database).import_entries(_plain_faq(150))
+    stopped = threading.Event()
+    first, _ = _library(database, PausingEngine(64, stopped))
+    await first.index()
+    hashes = list(first._index.hashes)
+    stored = EmbeddingRepository(database)
+    for _ in range(250):
+        if len(await stored.vectors("counting/1", hashes, CountingEngine.dimension)) >= 64:
+            break
+        await asyncio.sleep(0.02)
+    assert len(await stored.vectors("counting/1", hashes, CountingEngine.dimension)) == 64
+    await first.close()  # the process stops with two chunks stored and a third under way
+    stopped.set()
+
+    engine = CountingEngine()
+    restarted, _ = _library(database, engine)
+    await _hybrid(restarted)
+    assert len(engine.embedded) == 150 - 64
+    await restarted.close()
+
+
+class SlowEngine(CountingEngine):
+    """A millisecond a text, so that two replicas' builds overlap in time."""
+
+    def embed(self, texts):
+        time.sleep(0.001 * len(texts))
+        return super().embed(texts)
+
+
+async def test_replicas_starting_together_share_a_first_embedding(database):
+    await FaqRepository(database).import_entries(_plain_faq(320))
+    engines = [SlowEngine(), SlowEngine()]
+    replicas = [_library(database, engine)[0] for engine in engines]
+    await asyncio.gather(*(_hybrid(replica) for replica in replicas))
+    # Each alone would embed all 320; apart from chunks both happened to take at once, each
+    # text was embedded by one of them.
+    assert len(set(engines[0].embedded) | set(engines[1].embedded)) == 320
+    assert len(engines[0].embedded) + len(engines[1].embedded) < 1.5 * 320
+    for replica in replicas:
+        await replica.close()
+
+
+class HoldsFullTexts(CountingEngine):
+    """Embeds bare questions at once and waits for the gate before a question with its variants."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        super().__init__()
+        self._full_texts = gate
+
+    def embed(self, texts):
+        if any("? " in text for text in texts):
+            self._full_texts.wait(10)
+        return super().embed(texts)
+
+
+async def test_a_large_first_start_matches_its_questions_by_meaning_before_their_variants(database):
+    entries = [FaqRecord(id=f"entry-{n}", topic="outlook", texts={
+        "fi": FaqText(f"Miten kalenteri {n} jaetaan?", (f"kalenterin {n} jakaminen",), "Avaa asetukset."),
+        "en": FaqText(f"How do I share calendar {n}?", (f"sharing calendar {n}",), "Open the settings.")})
+        for n in range(120)]
+    await FaqRepository(database).import_entries(entries)
+    gate = threading.Event()
+    engine = HoldsFullTexts(gate)
+    library, _ = _library(database, engine)
+    await library.index()
+    await wait_until(library.by_meaning, "the bare questions are embedded")
+    assert set(engine.embedded) == {text.question for entry in entries for text in entry.texts.values()}
+    state = library.matching_state()
+    assert state.mode == "warming" and "questions match by meaning" in state.reason
+    # While the build is held up on the questions with their variants, a question is embedded
+    # on its own thread, and at the bot's priority rather than the build's.
+    assert (await asyncio.wait_for(library.match("xyzzy plugh"), 5)).semantic  # no n-gram in common
+    assert engine.niceness["xyzzy plugh"] == os.getpriority(os.PRIO_PROCESS, 0)
+    assert {engine.niceness[text.question] for entry in entries for text in entry.texts.values()} == {
+        min(19, os.getpriority(os.PRIO_PROCESS, 0) + BUILD_NICENESS)}
+    gate.set()
+    await _hybrid(library)
+    assert len(engine.embedded) == 2 * 240 + 1  # the questions, the full texts, and the question asked
     await library.close()

@@ -6,12 +6,18 @@ are looked up in the database by the text's hash (another replica or an earlier 
 embedded them already), the few new ones after an edit are embedded on the spot, and a whole
 unknown FAQ (the first start) is embedded in the background while the n-grams answer. Until
 it is ready, or when the model cannot run here, questions are matched on n-grams alone.
+
+A large background build embeds the entries' bare questions first (a fifth of the tokens), which
+match by meaning under their own fitted policy until the full texts are in. It goes a chunk at
+a time, each stored as soon as it is made and in a random order per process: a restart resumes
+where the database left off, and replicas starting together share the work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +26,7 @@ from cards.i18n import LANGUAGES
 from dialogs.embedding import Embeddings, EmbeddingUnavailable
 from dialogs.rules.faq_matching import LexicalIndex
 from dialogs.rules.faq_policy import NONE, MatchResult, Policy, calibrated_policy, decide, lexically_decisive
-from dialogs.rules.semantic_index import SemanticIndex, semantic_documents
+from dialogs.rules.semantic_index import SemanticIndex, question_documents, semantic_documents
 from storage.db import StorageUnavailable
 from storage.embedding_repository import EmbeddingRepository, text_hash
 from storage.faq_repository import FaqLink, FaqRecord, FaqRepository
@@ -30,6 +36,13 @@ log = logging.getLogger(__name__)
 # Embedded on the spot when an edit leaves this few texts without a vector (about 20 ms
 # each): the edited entry then matches by meaning from the next question on.
 INLINE_EMBEDDING = 24
+# A background build's texts are embedded and stored this many at a time (a few seconds of
+# the model): a restart loses at most one chunk, and another replica picks up each one at once.
+BUILD_CHUNK = 32
+# A build of more texts than this (half a minute of the model and more) embeds the bare
+# questions first, although that adds about a fifth to its tokens: for a small FAQ the full
+# texts are in soon enough.
+QUESTIONS_FIRST = 200
 
 
 @dataclass(frozen=True)
@@ -72,15 +85,28 @@ class _Index:
         self.lexical = LexicalIndex(entries)
         self.documents, self.owners = semantic_documents(entries)
         self.hashes = [text_hash(text) for text in self.documents]
+        self.questions, self.question_owners = question_documents(entries)
+        self.question_hashes = [text_hash(text) for text in self.questions]
         self.semantic: SemanticIndex | None = None
+        self.questions_only = False  # the embedding index has only the bare questions so far
+
+    @property
+    def complete(self) -> bool:
+        return self.semantic is not None and not self.questions_only
 
     def attach(self, vectors: dict[str, np.ndarray]) -> bool:
-        """Builds the embedding index when every text has its vector."""
-        if any(digest not in vectors for digest in self.hashes):
-            return False
-        matrix = np.stack([vectors[d] for d in self.hashes]) if self.hashes else np.empty((0, 1), np.float32)
-        self.semantic = SemanticIndex(matrix, self.owners, len(self.entries))
-        return True
+        """Gives the index the fullest embedding index its known vectors allow; True once
+        every full text has its vector."""
+        if not self.complete and all(digest in vectors for digest in self.hashes):
+            self.semantic, self.questions_only = self._semantic(vectors, self.hashes, self.owners), False
+        elif self.semantic is None and all(digest in vectors for digest in self.question_hashes):
+            self.semantic = self._semantic(vectors, self.question_hashes, self.question_owners)
+            self.questions_only = True
+        return self.complete
+
+    def _semantic(self, vectors: dict[str, np.ndarray], hashes: list[str], owners: np.ndarray) -> SemanticIndex:
+        matrix = np.stack([vectors[d] for d in hashes]) if hashes else np.empty((0, 1), np.float32)
+        return SemanticIndex(matrix, owners, len(self.entries))
 
 
 class FaqLibrary:
@@ -95,6 +121,7 @@ class FaqLibrary:
         self._vectors: dict[str, np.ndarray] = embeddings.known if embeddings is not None else {}
         self._unsaved: dict[str, np.ndarray] = {}  # made here, not yet in the database
         self._embedding_task: asyncio.Task | None = None
+        self._build_order = random.Random()  # spreads replicas' work apart; nothing secret
 
     async def index(self) -> _Index:
         revision = await self._faq.revision()
@@ -125,7 +152,12 @@ class FaqLibrary:
             vector = await self._embeddings.query(question)
             if vector is not None:
                 semantic = index.semantic.scores(vector)
-        return decide(self._policy, ids, lexical, semantic)
+        return decide(self._policy, ids, lexical, semantic, questions_only=index.questions_only)
+
+    def by_meaning(self) -> bool:
+        """Whether questions are matched with embeddings yet (a first start's bare questions
+        count)."""
+        return self._index is not None and self._index.semantic is not None
 
     def matching_state(self) -> MatchingState:
         if self._embeddings is None:
@@ -135,6 +167,9 @@ class FaqLibrary:
             return MatchingState("lexical", self._embeddings.failure, degraded=True, busy_fallbacks=busy)
         if self._index is None or self._index.semantic is None:
             return MatchingState("warming", "embedding the FAQ; n-grams answer meanwhile", busy_fallbacks=busy)
+        if self._index.questions_only:
+            return MatchingState("warming", "embedding the FAQ; its questions match by meaning, their other "
+                                 "wordings not yet", busy_fallbacks=busy)
         return MatchingState("hybrid", busy_fallbacks=busy)
 
     async def close(self) -> None:
@@ -165,18 +200,29 @@ class FaqLibrary:
         index = self._index
         if index is None or self._embeddings is None or self._embeddings.failure is not None:
             return
-        if index.semantic is not None and not self._unsaved:
+        if index.complete and not self._unsaved:
             return
         if self._embedding_task is None or self._embedding_task.done():
             self._embedding_task = asyncio.create_task(self._complete_in_background())
 
     def _unknown(self, index: _Index) -> dict[str, str]:
-        return {d: t for d, t in zip(index.hashes, index.documents, strict=True) if d not in self._vectors}
+        """The texts still to embed: in a long build with no embedding index yet, the bare
+        questions first."""
+        unknown = {d: t for d, t in zip(index.hashes, index.documents, strict=True) if d not in self._vectors}
+        if index.semantic is None and len(unknown) > QUESTIONS_FIRST:
+            questions = {d: t for d, t in zip(index.question_hashes, index.questions, strict=True)
+                         if d not in self._vectors}
+            return questions or unknown
+        return unknown
 
     async def _load_stored(self, model: tuple[str, int], index: _Index) -> None:
         model_id, dimension = model
         missing = [d for d in dict.fromkeys(index.hashes) if d not in self._vectors]
         self._vectors.update(await self._stored_vectors.vectors(model_id, missing, dimension))
+        if index.semantic is None and any(d not in self._vectors for d in index.hashes):
+            # Incomplete: a build's first stage may be stored.
+            missing = [d for d in dict.fromkeys(index.question_hashes) if d not in self._vectors]
+            self._vectors.update(await self._stored_vectors.vectors(model_id, missing, dimension))
 
     async def _embed(self, model: tuple[str, int], texts: dict[str, str]) -> None:
         try:
@@ -197,16 +243,22 @@ class FaqLibrary:
                 self._unsaved.pop(digest, None)
 
     async def _complete_in_background(self) -> None:
-        """Embeds what the newest index lacks, until it has everything (the FAQ may change
-        meanwhile), or the model fails."""
+        """Embeds what the newest index lacks, a chunk at a time, until it has everything (the
+        FAQ may change meanwhile), or the model fails."""
         try:
             model = await self._embeddings.model()
             await self._save(model)
-            await self._load_stored(model, self._index)  # another replica may have made them
-            while (index := self._index) is not None and not index.attach(self._vectors):
+            logged = False
+            while (index := self._index) is not None:
+                await self._load_stored(model, index)  # another replica may have made some meanwhile
+                if index.attach(self._vectors):
+                    break
                 unknown = self._unknown(index)
-                log.info("embedding faq texts", extra={"texts": len(unknown)})
-                await self._embed(model, unknown)
+                if not logged:
+                    log.info("embedding faq texts", extra={"texts": sum(d not in self._vectors for d in index.hashes)})
+                    logged = True
+                chunk = self._build_order.sample(sorted(unknown), min(BUILD_CHUNK, len(unknown)))
+                await self._embed(model, {digest: unknown[digest] for digest in chunk})
                 if self._embeddings.failure is not None:
                     return
             log.info("faq embeddings ready")

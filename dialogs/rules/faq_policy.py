@@ -15,7 +15,9 @@ entry answers the question" and one for "some entry shown is the right one".
 - otherwise nothing: the asker is offered a digimentor.
 
 Without embeddings (the model cannot load, or is busy) the same is done on n-grams alone with
-models fitted for that. When the n-grams alone are decisive, embeddings are not needed at all.
+models fitted for that, and while a first start has embedded only the entries' bare questions
+(not yet their variants), with models fitted for those. When the n-grams alone are decisive,
+embeddings are not needed at all.
 
 Every coefficient and threshold comes from `bench/faq_calibrate.py`, fitted on the calibration
 sets and written to faq_policy.json beside this file; the evaluation sets never choose anything.
@@ -96,6 +98,7 @@ class Policy:
     decisive: float  # the lexical answer probability above which embeddings are not needed
     hybrid: ModelPair
     lexical: ModelPair
+    questions: ModelPair  # the hybrid while only the entries' bare questions are embedded
 
     @classmethod
     def from_json(cls, data: dict) -> Policy:
@@ -103,14 +106,15 @@ class Policy:
             return ModelPair(LogisticModel.from_json(part["answer"]), LogisticModel.from_json(part["related"]))
 
         return cls(float(data["fusion_weight"]), float(data["suggestion_gap"]), float(data["decisive"]),
-                   pair(data["hybrid"]), pair(data["lexical"]))
+                   pair(data["hybrid"]), pair(data["lexical"]), pair(data["questions"]))
 
     def to_json(self) -> dict:
         def pair(models: ModelPair) -> dict:
             return {"answer": models.answer.to_json(), "related": models.related.to_json()}
 
         return {"fusion_weight": self.fusion_weight, "suggestion_gap": self.suggestion_gap,
-                "decisive": self.decisive, "hybrid": pair(self.hybrid), "lexical": pair(self.lexical)}
+                "decisive": self.decisive, "hybrid": pair(self.hybrid), "lexical": pair(self.lexical),
+                "questions": pair(self.questions)}
 
 
 @cache
@@ -178,8 +182,9 @@ def lexically_decisive(policy: Policy, lexical: np.ndarray) -> bool:
 
 
 def decide(policy: Policy, entry_ids: Sequence[str], lexical: np.ndarray,
-           semantic: np.ndarray | None) -> MatchResult:
-    """The outcome for one question, from every entry's scores (aligned with `entry_ids`)."""
+           semantic: np.ndarray | None, *, questions_only: bool = False) -> MatchResult:
+    """The outcome for one question, from every entry's scores (aligned with `entry_ids`);
+    `questions_only` when the semantic scores come from the entries' bare questions."""
     if not len(entry_ids):
         return MatchResult(NONE)
     if semantic is None:
@@ -187,7 +192,8 @@ def decide(policy: Policy, entry_ids: Sequence[str], lexical: np.ndarray,
             return MatchResult(NONE)
         ranking, models = lexical_ranking(lexical), policy.lexical
     else:
-        ranking, models = hybrid_ranking(lexical, semantic, policy.fusion_weight), policy.hybrid
+        ranking = hybrid_ranking(lexical, semantic, policy.fusion_weight)
+        models = policy.questions if questions_only else policy.hybrid
     candidates = tuple(Candidate(entry_ids[i], round(float(ranking.fused[i]), 4))
                        for i in ranking.order[:MAX_SUGGESTIONS])
     confidence = models.answer.probability(ranking.features)

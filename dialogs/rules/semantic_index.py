@@ -3,7 +3,11 @@ language, as one sentence-embedding vector each (dialogs/embedding.py); an entry
 closest language. Cross-validated on the calibration sets, the question and its variants as one
 text beat each variant as its own text (0.85 against 0.82 answered at once). Answers are not
 embedded: their first 300 characters cost three times as much per entry, and gained only within
-the noise of the cross-validation; the n-grams index the answers anyway."""
+the noise of the cross-validation; the n-grams index the answers anyway.
+
+A first start embeds each entry's bare questions before the full texts: they are about a
+quarter of the tokens, so a large FAQ is matched by meaning within a minute or two instead of
+several, under a policy fitted for questions alone (dialogs/rules/faq_policy.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +29,17 @@ def semantic_documents(entries: Sequence[FaqRecord]) -> tuple[list[str], np.ndar
     for entry_index, entry in enumerate(entries):
         for text in entry.texts.values():
             texts.append(" ".join([text.question, *text.variants]))
+            owners.append(entry_index)
+    return texts, np.asarray(owners, dtype=np.int64)
+
+
+def question_documents(entries: Sequence[FaqRecord]) -> tuple[list[str], np.ndarray]:
+    """Each entry's question per language without its variants: the first stage of a build."""
+    texts: list[str] = []
+    owners: list[int] = []
+    for entry_index, entry in enumerate(entries):
+        for text in entry.texts.values():
+            texts.append(text.question)
             owners.append(entry_index)
     return texts, np.asarray(owners, dtype=np.int64)
 
