@@ -334,11 +334,19 @@ class HoldsFullTexts(CountingEngine):
         return super().embed(texts)
 
 
-async def test_a_large_first_start_matches_its_questions_by_meaning_before_their_variants(database):
-    entries = [FaqRecord(id=f"entry-{n}", topic="outlook", texts={
-        "fi": FaqText(f"Miten kalenteri {n} jaetaan?", (f"kalenterin {n} jakaminen",), "Avaa asetukset."),
-        "en": FaqText(f"How do I share calendar {n}?", (f"sharing calendar {n}",), "Open the settings.")})
+def _calendar_faq(variants: int) -> list[FaqRecord]:
+    """120 entries in two languages: 240 texts to embed, and more than a first stage is worth
+    only when the variants outweigh the questions."""
+    finnish = ("kalenterin {n} jakaminen", "jaa kalenteri {n} kollegalle", "kalenteri {n} näkyviin muille")
+    english = ("sharing calendar {n}", "let a colleague see calendar {n}", "calendar {n} visible to others")
+    return [FaqRecord(id=f"entry-{n}", topic="outlook", texts={
+        "fi": FaqText(f"Miten kalenteri {n} jaetaan?", tuple(v.format(n=n) for v in finnish[:variants]), "Avaa."),
+        "en": FaqText(f"How do I share calendar {n}?", tuple(v.format(n=n) for v in english[:variants]), "Open.")})
         for n in range(120)]
+
+
+async def test_a_large_first_start_matches_its_questions_by_meaning_before_their_variants(database):
+    entries = _calendar_faq(variants=3)
     await FaqRepository(database).import_entries(entries)
     gate = threading.Event()
     engine = HoldsFullTexts(gate)
@@ -357,4 +365,16 @@ async def test_a_large_first_start_matches_its_questions_by_meaning_before_their
     gate.set()
     await _hybrid(library)
     assert len(engine.embedded) == 2 * 240 + 1  # the questions, the full texts, and the question asked
+    await library.close()
+
+
+async def test_a_large_faq_with_few_variants_is_embedded_in_one_stage(database):
+    # The bare questions would be half of the text: a first stage would add half to the build.
+    entries = _calendar_faq(variants=1)
+    await FaqRepository(database).import_entries(entries)
+    engine = CountingEngine()
+    library, _ = _library(database, engine)
+    await _hybrid(library)
+    assert sorted(engine.embedded) == sorted(" ".join([text.question, *text.variants])
+                                             for entry in entries for text in entry.texts.values())
     await library.close()

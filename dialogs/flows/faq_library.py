@@ -7,10 +7,11 @@ embedded them already), the few new ones after an edit are embedded on the spot,
 unknown FAQ (the first start) is embedded in the background while the n-grams answer. Until
 it is ready, or when the model cannot run here, questions are matched on n-grams alone.
 
-A large background build embeds the entries' bare questions first (a fifth of the tokens), which
-match by meaning under their own fitted policy until the full texts are in. It goes a chunk at
-a time, each stored as soon as it is made and in a random order per process: a restart resumes
-where the database left off, and replicas starting together share the work.
+A large background build embeds the entries' bare questions first (when the variants make up
+most of the text), which match by meaning under their own fitted policy until the full texts
+are in. It goes a chunk at a time, each stored as soon as it is made and in a random order per
+process: a restart resumes where the database left off, and replicas starting together share
+the work.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ INLINE_EMBEDDING = 24
 # the model): a restart loses at most one chunk, and another replica picks up each one at once.
 BUILD_CHUNK = 32
 # A build of more texts than this (half a minute of the model and more) embeds the bare
-# questions first, although that adds about a fifth to its tokens: for a small FAQ the full
-# texts are in soon enough.
+# questions first, when they are at most this share of its text (variants make up the rest):
+# the first stage then adds little to the build. For a small FAQ, or entries with few variants,
+# the full texts are in nearly as soon.
 QUESTIONS_FIRST = 200
+QUESTIONS_FIRST_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class _Index:
         self.hashes = [text_hash(text) for text in self.documents]
         self.questions, self.question_owners = question_documents(entries)
         self.question_hashes = [text_hash(text) for text in self.questions]
+        # Whether a first stage of bare questions is worth it (characters stand in for tokens).
+        self.questions_are_short = sum(map(len, self.questions)) <= QUESTIONS_FIRST_SHARE * sum(
+            map(len, self.documents))
         self.semantic: SemanticIndex | None = None
         self.questions_only = False  # the embedding index has only the bare questions so far
 
@@ -209,7 +215,7 @@ class FaqLibrary:
         """The texts still to embed: in a long build with no embedding index yet, the bare
         questions first."""
         unknown = {d: t for d, t in zip(index.hashes, index.documents, strict=True) if d not in self._vectors}
-        if index.semantic is None and len(unknown) > QUESTIONS_FIRST:
+        if index.semantic is None and len(unknown) > QUESTIONS_FIRST and index.questions_are_short:
             questions = {d: t for d, t in zip(index.question_hashes, index.questions, strict=True)
                          if d not in self._vectors}
             return questions or unknown
