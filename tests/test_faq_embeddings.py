@@ -9,6 +9,7 @@ the real model answers in tests/test_faq_flow.py and tests/test_faq_accuracy.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import os
@@ -18,7 +19,7 @@ import time
 import numpy as np
 import pytest
 
-from dialogs.embedding import BUILD_NICENESS, MAX_WAITING, Embeddings, EmbeddingUnavailable
+from dialogs.embedding import BUILD_NICENESS, MAX_WAITING, Embeddings, EmbeddingUnavailable, usable_cores
 from dialogs.flows.faq_library import INLINE_EMBEDDING, FaqLibrary
 from dialogs.rules.faq_policy import ANSWERED, NONE
 from storage.db import StorageUnavailable
@@ -114,6 +115,8 @@ async def test_an_edited_entry_is_embedded_for_the_very_next_question(database):
     assert engine.embedded == ["Miten lomavastaaja laitetaan päälle?", "poissaoloviesti sähköpostiin"]
     assert library.matching_state().mode == "hybrid"
     assert result.semantic
+    # The question waited for the edit's text: it was made at the bot's priority, not a build's.
+    assert engine.niceness["Miten lomavastaaja laitetaan päälle?"] == os.getpriority(os.PRIO_PROCESS, 0)
     await library.close()
 
 
@@ -362,9 +365,14 @@ async def test_a_large_first_start_matches_its_questions_by_meaning_before_their
     assert engine.niceness["xyzzy plugh"] == os.getpriority(os.PRIO_PROCESS, 0)
     assert {engine.niceness[text.question] for entry in entries for text in entry.texts.values()} == {
         min(19, os.getpriority(os.PRIO_PROCESS, 0) + BUILD_NICENESS)}
+    # An edit meanwhile: its new question is embedded at once, and the FAQ still matches by meaning.
+    await FaqRepository(database).save_text("entry-0", "outlook", "fi", dataclasses.replace(
+        entries[0].texts["fi"], question="Miten kalenterin saa jaettua?"), actor="coordinator")
+    await library.index()
+    assert library.by_meaning() and "questions match by meaning" in library.matching_state().reason
     gate.set()
     await _hybrid(library)
-    assert len(engine.embedded) == 2 * 240 + 1  # the questions, the full texts, and the question asked
+    assert len(engine.embedded) == 2 * 240 + 3  # the questions, the full texts, the question asked, the edit twice
     await library.close()
 
 
@@ -378,3 +386,54 @@ async def test_a_large_faq_with_few_variants_is_embedded_in_one_stage(database):
     assert sorted(engine.embedded) == sorted(" ".join([text.question, *text.variants])
                                              for entry in entries for text in entry.texts.values())
     await library.close()
+
+
+class HoldingRepository(EmbeddingRepository):
+    """Once armed, holds the next look at the database until released."""
+
+    def __init__(self, database) -> None:
+        super().__init__(database)
+        self.armed = False
+        self.holding, self.release = asyncio.Event(), asyncio.Event()
+
+    async def vectors(self, model_id, hashes, dimension):
+        if self.armed:
+            self.armed = False
+            self.holding.set()
+            await self.release.wait()
+        return await super().vectors(model_id, hashes, dimension)
+
+
+async def test_an_faq_changed_while_the_build_waits_on_the_database_is_built_too(database):
+    faq = FaqRepository(database)
+    await faq.import_entries(_plain_faq(30))
+    repository = HoldingRepository(database)
+    library = FaqLibrary(faq, repository, Embeddings(lambda: CountingEngine()))
+    await library.index()
+    repository.armed = True  # the background build's first look, next
+    await asyncio.wait_for(repository.holding.wait(), 5)
+    other, _ = _library(database, CountingEngine())  # another replica embeds and stores them all
+    await _hybrid(other)
+    await faq.import_entries([FaqRecord(id=f"more-{n}", topic="outlook", texts={"fi": FaqText(
+        f"Miten toinen asia {n} hoidetaan?", (), "Näin.")}) for n in range(30)])
+    await library.index()  # the new FAQ needs a build: the one under way must do it
+    repository.release.set()
+    await wait_until(lambda: library.matching_state().mode == "hybrid", "the new FAQ is embedded")
+    assert len(library._index.entries) == 60
+    await library.close()
+    await other.close()
+
+
+@pytest.mark.parametrize(("cpu_max", "expected"), [
+    ("max 100000\n", "all"),  # no quota
+    ("150000 100000\n", 2),  # one and a half cores: two threads, the second part-time
+    ("50000 100000\n", 1),
+    ("not a quota\n", "all"),
+    (None, "all"),  # no cgroup v2 file
+])
+def test_build_threads_keep_within_a_containers_cpu_quota(tmp_path, cpu_max, expected):
+    quota = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        quota.write_text(cpu_max, encoding="ascii")
+    cores = len(os.sched_getaffinity(0))
+    assert usable_cores(quota) == (cores if expected == "all" else min(cores, expected))

@@ -40,11 +40,9 @@ INLINE_EMBEDDING = 24
 # A background build's texts are embedded and stored this many at a time (a few seconds of
 # the model): a restart loses at most one chunk, and another replica picks up each one at once.
 BUILD_CHUNK = 32
-# A build of more texts than this (half a minute of the model and more) embeds the bare
-# questions first, when they are at most this share of its text (variants make up the rest):
-# the first stage then adds little to the build. For a small FAQ, or entries with few variants,
-# the full texts are in nearly as soon.
-QUESTIONS_FIRST = 200
+# A background build embeds the missing bare questions first when they are at most this share
+# of the missing text (variants make up the rest): the first stage then adds little to the
+# build. For entries with few variants the full texts are in nearly as soon.
 QUESTIONS_FIRST_SHARE = 1 / 3
 
 
@@ -90,9 +88,6 @@ class _Index:
         self.hashes = [text_hash(text) for text in self.documents]
         self.questions, self.question_owners = question_documents(entries)
         self.question_hashes = [text_hash(text) for text in self.questions]
-        # Whether a first stage of bare questions is worth it (characters stand in for tokens).
-        self.questions_are_short = sum(map(len, self.questions)) <= QUESTIONS_FIRST_SHARE * sum(
-            map(len, self.documents))
         self.semantic: SemanticIndex | None = None
         self.questions_only = False  # the embedding index has only the bare questions so far
 
@@ -197,7 +192,7 @@ class FaqLibrary:
             return
         unknown = self._unknown(index)
         if len(unknown) <= INLINE_EMBEDDING:
-            await self._embed(model, unknown)
+            await self._embed(model, unknown, background=False)
             index.attach(self._vectors)
 
     def _keep_embedding(self) -> None:
@@ -215,10 +210,12 @@ class FaqLibrary:
         """The texts still to embed: in a long build with no embedding index yet, the bare
         questions first."""
         unknown = {d: t for d, t in zip(index.hashes, index.documents, strict=True) if d not in self._vectors}
-        if index.semantic is None and len(unknown) > QUESTIONS_FIRST and index.questions_are_short:
+        if index.semantic is None and len(unknown) > INLINE_EMBEDDING:
             questions = {d: t for d, t in zip(index.question_hashes, index.questions, strict=True)
                          if d not in self._vectors}
-            return questions or unknown
+            # Characters stand in for tokens.
+            if sum(map(len, questions.values())) <= QUESTIONS_FIRST_SHARE * sum(map(len, unknown.values())):
+                return questions or unknown
         return unknown
 
     async def _load_stored(self, model: tuple[str, int], index: _Index) -> None:
@@ -230,9 +227,9 @@ class FaqLibrary:
             missing = [d for d in dict.fromkeys(index.question_hashes) if d not in self._vectors]
             self._vectors.update(await self._stored_vectors.vectors(model_id, missing, dimension))
 
-    async def _embed(self, model: tuple[str, int], texts: dict[str, str]) -> None:
+    async def _embed(self, model: tuple[str, int], texts: dict[str, str], *, background: bool = True) -> None:
         try:
-            vectors = await self._embeddings.documents(list(texts.values()))
+            vectors = await self._embeddings.documents(list(texts.values()), background=background)
         except EmbeddingUnavailable:
             return
         made = dict(zip(texts, vectors, strict=True))
@@ -258,7 +255,9 @@ class FaqLibrary:
             while (index := self._index) is not None:
                 await self._load_stored(model, index)  # another replica may have made some meanwhile
                 if index.attach(self._vectors):
-                    break
+                    if index is self._index:
+                        break
+                    continue  # an edit made a new index meanwhile: it needs its vectors too
                 unknown = self._unknown(index)
                 if not logged:
                     log.info("embedding faq texts", extra={"texts": sum(d not in self._vectors for d in index.hashes)})

@@ -6,7 +6,7 @@ embedded: their first 300 characters cost three times as much per entry, and gai
 the noise of the cross-validation; the n-grams index the answers anyway.
 
 A first start embeds each entry's bare questions before the full texts: they are about a
-quarter of the tokens, so a large FAQ is matched by meaning within a minute or two instead of
+fifth of the tokens, so a large FAQ is matched by meaning within a minute or two instead of
 several, under a policy fitted for questions alone (dialogs/rules/faq_policy.py)."""
 
 from __future__ import annotations
