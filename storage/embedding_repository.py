@@ -43,12 +43,13 @@ class EmbeddingRepository:
 
     async def store(self, model_id: str, vectors: dict[str, np.ndarray]) -> None:
         """Keeps vectors by text hash; a vector another replica stored first is left as it is
-        (the same text gives the same vector)."""
+        (the same text gives the same vector). Rows go in hash order: two replicas storing
+        overlapping chunks then wait for each other instead of deadlocking on PostgreSQL."""
         if not vectors:
             return
         now = self._database.now()
         rows = [{"model": model_id, "text_sha256": digest, "vector": np.asarray(vector, dtype="<f4").tobytes(),
-                 "created_at": now} for digest, vector in vectors.items()]
+                 "created_at": now} for digest, vector in sorted(vectors.items())]
         async with self._database.connection() as connection:
             for start in range(0, len(rows), _CHUNK // 4):
                 statement = self._database.insert(TextEmbedding).values(rows[start:start + _CHUNK // 4])

@@ -311,7 +311,7 @@ class SlowEngine(CountingEngine):
         return super().embed(texts)
 
 
-async def test_replicas_starting_together_share_a_first_embedding(database):
+async def test_replicas_starting_together_share_a_first_embedding(database, caplog):
     await FaqRepository(database).import_entries(_plain_faq(320))
     engines = [SlowEngine(), SlowEngine()]
     replicas = [_library(database, engine)[0] for engine in engines]
@@ -320,6 +320,8 @@ async def test_replicas_starting_together_share_a_first_embedding(database):
     # text was embedded by one of them.
     assert len(set(engines[0].embedded) | set(engines[1].embedded)) == 320
     assert len(engines[0].embedded) + len(engines[1].embedded) < 1.5 * 320
+    # Storing overlapping chunks at once never failed (PostgreSQL once deadlocked on them).
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     for replica in replicas:
         await replica.close()
 
@@ -372,7 +374,11 @@ async def test_a_large_first_start_matches_its_questions_by_meaning_before_their
     assert library.by_meaning() and "questions match by meaning" in library.matching_state().reason
     gate.set()
     await _hybrid(library)
-    assert len(engine.embedded) == 2 * 240 + 3  # the questions, the full texts, the question asked, the edit twice
+    edited = "Miten kalenterin saa jaettua?"
+    assert {edited, " ".join([edited, *entries[0].texts["fi"].variants])} <= set(engine.embedded)
+    # The questions, the full texts, the question asked, the edit's two; the old full text only
+    # if the build had it under way.
+    assert len(engine.embedded) in (2 * 240 + 2, 2 * 240 + 3)
     await library.close()
 
 
