@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from dialogs.cores import usable_cores
+
 log = logging.getLogger("digimentor.workers")
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -33,13 +35,11 @@ class WorkersRefused(ValueError):
 
 
 def default_workers(database_url: str) -> int:
-    """One per core on PostgreSQL; one on SQLite, which has one writer at a time."""
+    """One per usable core (within a container's CPU quota) on PostgreSQL; one on SQLite, which
+    has one writer at a time."""
     if database_url.startswith("sqlite"):
         return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 def check_workers(database_url: str, workers: int) -> None:

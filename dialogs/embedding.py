@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import platform
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from dialogs.cores import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -235,26 +236,6 @@ class Embeddings:
             self._failure = str(error)
             log.warning("faq matching without embeddings", extra={"reason": self._failure})
             raise
-
-
-CPU_QUOTA_FILE = Path("/sys/fs/cgroup/cpu.max")
-
-
-def usable_cores(quota_file: Path = CPU_QUOTA_FILE) -> int:
-    """The cores this process may use: those it may run on, capped by a container's CPU quota
-    (cgroup v2 `cpu.max`, "quota period" or "max period"). More build threads than the quota
-    would only get the whole container throttled, the event loop with it."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    try:
-        quota, period = quota_file.read_text(encoding="ascii").split()[:2]
-        if quota != "max":
-            cores = min(cores, math.ceil(int(quota) / int(period)))
-    except (OSError, ValueError):
-        pass  # no cgroup v2 quota to read: the cores are the limit
-    return max(1, cores)
 
 
 def _yield_to_the_bot() -> None:

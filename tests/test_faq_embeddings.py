@@ -19,7 +19,7 @@ import time
 import numpy as np
 import pytest
 
-from dialogs.embedding import BUILD_NICENESS, MAX_WAITING, Embeddings, EmbeddingUnavailable, usable_cores
+from dialogs.embedding import BUILD_NICENESS, MAX_WAITING, Embeddings, EmbeddingUnavailable
 from dialogs.flows.faq_library import INLINE_EMBEDDING, FaqLibrary
 from dialogs.rules.faq_policy import ANSWERED, NONE
 from storage.db import StorageUnavailable
@@ -429,17 +429,3 @@ async def test_an_faq_changed_while_the_build_waits_on_the_database_is_built_too
     await library.close()
     await other.close()
 
-
-@pytest.mark.parametrize(("cpu_max", "expected"), [
-    ("max 100000\n", "all"),  # no quota
-    ("150000 100000\n", 2),  # one and a half cores: two threads, the second part-time
-    ("50000 100000\n", 1),
-    ("not a quota\n", "all"),
-    (None, "all"),  # no cgroup v2 file
-])
-def test_build_threads_keep_within_a_containers_cpu_quota(tmp_path, cpu_max, expected):
-    quota = tmp_path / "cpu.max"
-    if cpu_max is not None:
-        quota.write_text(cpu_max, encoding="ascii")
-    cores = len(os.sched_getaffinity(0))
-    assert usable_cores(quota) == (cores if expected == "all" else min(cores, expected))
