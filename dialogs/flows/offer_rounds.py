@@ -50,7 +50,10 @@ class OfferRounds:
         self._graph = graph
         self._teams_app_id = teams_app_id
         self._manifest_id = manifest_id
+        # Asked for or done in this process; a failed install is forgotten so the next round asks
+        # again. The tasks are held here because the event loop keeps only weak references.
         self._installs_tried: set[str] = set()
+        self._installing: set[asyncio.Task] = set()
         # Team sessions' cards (dialogs/flows/sessions.py, set by dialogs/wiring.py): a session is
         # offered, widened and expired like a question, with its own offer and waiting cards.
         self.session_cards: SessionCards | None = None
@@ -179,22 +182,29 @@ class OfferRounds:
         return [replace(c, busy=True) if c.aad_object_id.lower() in busy else c for c in candidates]
 
     def reach(self, aad_object_ids: list[str]) -> None:
-        """Asks Graph, in the background and once per person in this process, to install the app
-        for people the bot has no chat with, so that its cards can reach them later. Without
-        Graph nothing happens."""
+        """Asks Graph, in the background, to install the app for people the bot has no chat with,
+        so that its cards can reach them later: once per person in this process until it succeeds.
+        Without Graph nothing happens."""
         if self._graph is None:
             return
         for aad_object_id in aad_object_ids:
             if aad_object_id not in self._installs_tried:
                 self._installs_tried.add(aad_object_id)
-                asyncio.create_task(self._install_for(aad_object_id))
+                task = asyncio.create_task(self._install_for(aad_object_id))
+                self._installing.add(task)
+                task.add_done_callback(self._installing.discard)
 
     async def _install_for(self, aad_object_id: str) -> None:
-        app_id = self._teams_app_id
-        if not app_id and self._manifest_id:
-            app_id = await self._graph.catalog_app_id(self._manifest_id) or ""
-        if app_id:
-            await self._graph.install_app_for(aad_object_id, app_id)
+        installed = False
+        try:
+            app_id = self._teams_app_id
+            if not app_id and self._manifest_id:
+                app_id = await self._graph.catalog_app_id(self._manifest_id) or ""
+            if app_id:
+                installed = await self._graph.install_app_for(aad_object_id, app_id)
+        finally:
+            if not installed:
+                self._installs_tried.discard(aad_object_id)
 
     async def _widened_notice(self, request: RequestRecord, tier: int, tiers: list,
                               parents: dict[str, str | None]) -> Outgoing:
